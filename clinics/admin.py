@@ -1,0 +1,130 @@
+"""Staff admin. Every queryset is limited to the clinics the user belongs to (superusers: all).
+
+Changes to courses and checks go through the services (the worklists and actions come with the
+staff UI issue); here staff can manage patients and read plans with the "why" of each check.
+"""
+
+from django.contrib import admin
+
+from .models import (
+    Clinic,
+    Drug,
+    InfectionReport,
+    LabResult,
+    MonitoringCheck,
+    Patient,
+    RuleSetVersion,
+    StaffMembership,
+    TherapyCourse,
+)
+from .selectors import clinics_for_user
+
+
+class ClinicScopedAdmin(admin.ModelAdmin):
+    clinic_path = "clinic"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.clinic_path}__in": clinics_for_user(request.user)})
+
+
+class ReadOnlyAdmin(ClinicScopedAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Clinic)
+class ClinicAdmin(ClinicScopedAdmin):
+    clinic_path = "pk"
+    list_display = ("name", "jurisdiction", "time_zone", "protocol")
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(ClinicScopedAdmin):
+    list_display = ("user", "clinic", "role")
+    list_select_related = ("user", "clinic")
+
+
+@admin.register(Patient)
+class PatientAdmin(ClinicScopedAdmin):
+    list_display = ("mrn", "family_name", "given_name", "date_of_birth", "clinic", "reminder_consent")
+    list_select_related = ("clinic",)
+    search_fields = ("mrn", "family_name", "given_name")
+    list_filter = ("clinic",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = clinics_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CheckInline(admin.TabularInline):
+    model = MonitoringCheck
+    fields = ("kind", "due_date", "window_start", "window_end", "status", "verified", "why")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("due_date", "kind")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TherapyCourse)
+class TherapyCourseAdmin(ReadOnlyAdmin):
+    clinic_path = "patient__clinic"
+    list_display = ("patient", "drug", "dose_code", "indication", "start_date", "status")
+    list_select_related = ("patient", "drug")
+    list_filter = ("status", "drug")
+    inlines = [CheckInline]
+
+
+@admin.register(MonitoringCheck)
+class MonitoringCheckAdmin(ReadOnlyAdmin):
+    clinic_path = "course__patient__clinic"
+    list_display = ("course", "kind", "due_date", "window_end", "status", "verified")
+    list_select_related = ("course__patient", "course__drug")
+    list_filter = ("status", "kind")
+    date_hierarchy = "due_date"
+
+
+@admin.register(LabResult)
+class LabResultAdmin(ReadOnlyAdmin):
+    clinic_path = "course__patient__clinic"
+    list_display = ("course", "analyte", "value", "unit", "collected_on", "outcome_action")
+    list_select_related = ("course__patient", "course__drug")
+
+
+@admin.register(InfectionReport)
+class InfectionReportAdmin(ReadOnlyAdmin):
+    clinic_path = "course__patient__clinic"
+    list_display = ("course", "serious", "reporter", "reported_at", "resolved_at")
+    list_select_related = ("course__patient", "course__drug")
+
+
+@admin.register(Drug)
+class DrugAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "current_version")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RuleSetVersion)
+class RuleSetVersionAdmin(DrugAdmin):
+    list_display = ("kind", "code", "version", "loaded_at", "source_path")
+    list_filter = ("kind", "code")

@@ -1,0 +1,68 @@
+"""Evaluate one lab value against a drug's thresholds, without a patient."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clinics.thresholds import PHASES, UnitError, evaluate
+
+from ._options import add_rule_options, drug_from, dump_json, library, render_table
+
+
+def _number(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise CommandError(f"--{name}: {value!r} is not a number") from None
+    if not number.is_finite():
+        raise CommandError(f"--{name}: {value!r} is not a number")
+    return number
+
+
+class Command(BaseCommand):
+    help = "Print the threshold outcome (none/advise/do_not_start/interrupt/discontinue) for a result."
+
+    def add_arguments(self, parser):
+        add_rule_options(parser)
+        parser.add_argument("--analyte", required=True, help="e.g. anc, alc, hb, platelets, alt")
+        parser.add_argument("--value", required=True)
+        parser.add_argument("--unit", required=True, help="e.g. cells/mm3, 10^9/L, g/dL, g/L, xULN")
+        parser.add_argument("--previous", help="Previous value in the same unit, for rules that compare")
+        parser.add_argument("--phase", default="treatment", choices=PHASES)
+        parser.add_argument("--protocol", default="default")
+
+    def handle(self, *args, **options):
+        lib = library(options)
+        drug = drug_from(lib, options)
+        protocol = lib.protocols.get(options["protocol"])
+        if protocol is None:
+            raise CommandError(f"--protocol: unknown protocol {options['protocol']!r}")
+        try:
+            outcome = evaluate(
+                drug=drug,
+                protocol=protocol.rules,
+                analyte=options["analyte"],
+                value=_number(options["value"], "value"),
+                unit=options["unit"],
+                jurisdiction=options["jurisdiction"],
+                indication=options["indication"],
+                phase=options["phase"],
+                previous=_number(options["previous"], "previous"),
+            )
+        except UnitError as exc:
+            raise CommandError(f"--{exc.field}: {exc}") from None
+        if options["format"] == "json":
+            self.stdout.write(dump_json({
+                "drug": drug.drug.code, "analyte": options["analyte"], "value": options["value"],
+                "unit": options["unit"], "jurisdiction": options["jurisdiction"], "action": outcome.action,
+                "findings": [{"rule": f.rule_id, "action": f.action, "text": f.text, "source": f.source,
+                              "verified": f.verified, "confirm_by_repeat": f.confirm} for f in outcome.findings],
+            }))  # fmt: skip
+            return
+        self.stdout.write(f"action: {outcome.action}")
+        if outcome.findings:
+            rows = [[f.action, f.rule_id + ("" if f.verified else " [unverified]"), f.text, f.source]
+                    for f in outcome.findings]  # fmt: skip
+            self.stdout.write(render_table(["rule action", "rule", "text", "source"], rows))

@@ -1,0 +1,85 @@
+"""Preview the checks a drug's rules would plan for a course, before enrolling anyone."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clinics.planning import CourseFacts, plan_course
+from clinics.ruleset import Duration
+
+from ._options import add_rule_options, drug_from, dump_json, library, parse_date, render_table
+
+
+class Command(BaseCommand):
+    help = "Print the monitoring plan for a drug and start date (table or JSON)."
+
+    def add_arguments(self, parser):
+        add_rule_options(parser)
+        parser.add_argument("--start", required=True, help="Course start date, YYYY-MM-DD")
+        parser.add_argument("--dose", help="Dose code (default: the drug's first)")
+        parser.add_argument("--age", type=int, help="Patient age in years")
+        parser.add_argument("--sex", choices=("female", "male"), help="Sex at birth, where a rule needs it")
+        parser.add_argument("--renal", help="Renal function value, e.g. 45")
+        parser.add_argument("--renal-measure", choices=("clcr_cockcroft_gault", "crcl", "egfr"))
+        parser.add_argument("--protocol", default="default")
+        parser.add_argument("--horizon-months", type=int, default=24)
+
+    def handle(self, *args, **options):
+        lib = library(options)
+        drug = drug_from(lib, options)
+        if options["protocol"] not in lib.protocols:
+            raise CommandError(f"--protocol: unknown protocol {options['protocol']!r}")
+        if options["dose"] and drug.dose(options["dose"]) is None:
+            raise CommandError(f"--dose: choose one of {', '.join(d.code for d in drug.doses)}")
+        if options["age"] is not None and not 0 <= options["age"] <= 130:
+            raise CommandError("--age: give an age between 0 and 130")
+        if not 1 <= options["horizon_months"] <= 120:
+            raise CommandError("--horizon-months: give 1 to 120")
+        renal = None
+        if options["renal"] is not None:
+            try:
+                renal = Decimal(options["renal"])
+            except InvalidOperation:
+                raise CommandError(f"--renal: {options['renal']!r} is not a number") from None
+            if not options["renal_measure"]:
+                raise CommandError("--renal-measure: required with --renal")
+        facts = CourseFacts(
+            start=parse_date(options["start"], "start"),
+            jurisdiction=options["jurisdiction"],
+            indication=options["indication"],
+            dose_code=options["dose"] or drug.doses[0].code,
+            age_years=options["age"],
+            sex_at_birth=options["sex"],
+            renal_value=renal,
+            renal_measure=options["renal_measure"],
+        )
+        plan = plan_course(
+            drug=drug,
+            protocol=lib.protocols[options["protocol"]].rules,
+            facts=facts,
+            horizon=Duration(options["horizon_months"], "m"),
+        )
+        if options["format"] == "json":
+            self.stdout.write(dump_json({
+                "drug": drug.drug.code, "start": facts.start, "jurisdiction": facts.jurisdiction,
+                "indication": facts.indication, "dose": facts.dose_code,
+                "checks": [
+                    {"key": c.key, "kind": c.kind, "due": c.due, "window_start": c.window_start,
+                     "window_end": c.window_end, "analytes": list(c.analytes),
+                     "rules": [{"rule": r.rule_id, "layer": r.layer, "source": r.source,
+                                "verified": r.verified, "anchor": r.anchor} for r in c.reasons]}
+                    for c in plan.checks
+                ],
+                "advice": [{"rule": a.rule_id, "text": a.text, "source": a.source, "verified": a.verified,
+                            "not_recommended": a.not_recommended} for a in plan.advice],
+            }))  # fmt: skip
+            return
+        rows = [
+            [c.kind, c.due, f"{c.window_start} – {c.window_end}",
+             r.rule_id + ("" if r.verified else " [unverified]"), r.source]
+            for c in plan.checks
+            for r in c.reasons
+        ]  # fmt: skip
+        self.stdout.write(render_table(["kind", "due", "window", "rule", "source"], rows))
+        for advice in plan.advice:
+            self.stdout.write(f"\nDose advice ({advice.rule_id}): {advice.text} [{advice.source}]")

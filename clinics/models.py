@@ -1,0 +1,410 @@
+"""The clinic domain: clinics and their staff, patients, JAK-inhibitor courses, planned checks,
+lab results and infection reports, plus the versioned drug rules and protocols they follow.
+
+Models hold data and integrity constraints only; changes go through `clinics.services`.
+Public identifiers are UUIDs; integer keys stay internal.
+"""
+
+import uuid
+import zoneinfo
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .lifecycle import CheckStatus, CourseStatus
+from .ruleset import CHECK_KINDS, JURISDICTIONS
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/London.")
+
+
+def validate_lead_days(value) -> None:
+    if not isinstance(value, list) or not value or not all(isinstance(d, int) and 0 <= d <= 60 for d in value):
+        raise ValidationError("Give a list of whole days between 0 and 60, for example [7, 1].")
+
+
+def default_lead_days() -> list[int]:
+    return [7, 1]
+
+
+class Jurisdiction(models.TextChoices):
+    US = "US", "United States (FDA label)"
+    EU = "EU", "European Union (EMA SmPC)"
+    UK = "UK", "United Kingdom (MHRA SmPC)"
+
+
+assert tuple(Jurisdiction.values) == JURISDICTIONS
+
+
+class CheckKind(models.TextChoices):
+    CBC = "cbc", "Full blood count"
+    LIVER = "liver", "Liver function"
+    LIPIDS = "lipids", "Lipid panel"
+    RENAL = "renal", "Renal function"
+    TB = "tb", "Tuberculosis screening"
+    HEPATITIS = "hepatitis", "Hepatitis B and C screening"
+    ZOSTER_VACCINATION = "zoster_vaccination", "Zoster vaccination status"
+    PREGNANCY = "pregnancy", "Pregnancy test"
+    SKIN_EXAM = "skin_exam", "Skin examination"
+
+
+assert tuple(CheckKind.values) == CHECK_KINDS
+
+
+class RuleSetVersion(models.Model):
+    """One loaded version of a drug rule file or protocol file; never changed once stored."""
+
+    class Kind(models.TextChoices):
+        DRUG = "drug", "Drug rules"
+        PROTOCOL = "protocol", "Clinic protocol"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code = models.CharField(max_length=50)
+    version = models.PositiveIntegerField()
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file as loaded")
+    source_path = models.CharField(max_length=300)
+    document = models.JSONField(help_text="The validated rule document")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code", "version"], name="ruleset_unique_version"),
+        ]
+        ordering = ["kind", "code", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.code} rules v{self.version}"
+
+
+class Protocol(models.Model):
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    current_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Drug(models.Model):
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    brands = models.JSONField(default=list)
+    jurisdictions = models.JSONField(default=list)
+    current_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Clinic(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices)
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="clinics")
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=50, blank=True)
+    reminder_lead_days = models.JSONField(
+        default=default_lead_days,
+        validators=[validate_lead_days],
+        help_text="Days before a check's due date on which patients are reminded",
+    )
+    reminder_hour = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(0)],
+        help_text="Local hour (patient's time zone) at which reminders go out",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(reminder_hour__lte=23), name="clinic_reminder_hour_range"),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def today(self) -> date:
+        """The date now in the clinic's time zone: due dates are clinic-local calendar days."""
+        return timezone.localtime(timezone=zoneinfo.ZoneInfo(self.time_zone)).date()
+
+
+class StaffMembership(models.Model):
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician", "Clinician"
+        COORDINATOR = "coordinator", "Coordinator"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "clinic"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.clinic})"
+
+
+class Patient(models.Model):
+    class SexAtBirth(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        UNKNOWN = "unknown", "Not recorded"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    mrn = models.CharField("MRN", max_length=50)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex_at_birth = models.CharField(
+        max_length=10,
+        choices=SexAtBirth.choices,
+        default=SexAtBirth.UNKNOWN,
+        help_text="Used only by rules that need it (pregnancy testing)",
+    )
+    email = models.EmailField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone], help_text="Blank: the clinic's"
+    )
+    reminder_consent = models.BooleanField(default=False)
+    reminder_consent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_in_clinic")]
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        return f"{self.mrn} {self.initials}"
+
+    @property
+    def initials(self) -> str:
+        return f"{self.given_name[:1]}{self.family_name[:1]}".upper()
+
+    def age_on(self, day: date) -> int:
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    def clean(self) -> None:
+        if self.date_of_birth and self.date_of_birth > date.today():
+            raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+
+
+class TherapyCourse(models.Model):
+    class StopReason(models.TextChoices):
+        FAILURE = "failure", "Treatment failure"
+        ADVERSE_EVENT = "adverse_event", "Adverse event"
+        INFECTION = "infection", "Infection"
+        LAB_RESULT = "lab_result", "Laboratory result"
+        PATIENT_CHOICE = "patient_choice", "Patient choice"
+        OTHER = "other", "Other"
+
+    class RenalMeasure(models.TextChoices):
+        CLCR = "clcr_cockcroft_gault", "CLcr (Cockcroft-Gault), mL/min"
+        CRCL = "crcl", "CrCl, mL/min"
+        EGFR = "egfr", "eGFR, mL/min/1.73m²"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="courses")
+    rules_version = models.ForeignKey(
+        RuleSetVersion, on_delete=models.PROTECT, related_name="+", help_text="Drug rules last planned with"
+    )
+    dose_code = models.CharField(max_length=50)
+    indication = models.CharField(max_length=50)
+    start_date = models.DateField()
+    status = models.CharField(max_length=10, choices=CourseStatus.choices, default=CourseStatus.PLANNED)
+    status_changed_at = models.DateTimeField()
+    stop_reason = models.CharField(max_length=20, choices=StopReason.choices, blank=True)
+    stop_note = models.TextField(blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+    renal_value = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=CourseStatus.STOPPED) | Q(stop_reason=""),
+                name="course_stop_reason_only_when_stopped",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CourseStatus.STOPPED) | Q(stopped_on__isnull=False),
+                name="course_stopped_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "drug"])]
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return f"{self.drug} for {self.patient} from {self.start_date}"
+
+
+class CoursePause(models.Model):
+    """A time off the drug. Planning counts time on the drug, so each pause shifts later checks."""
+
+    class Reason(models.TextChoices):
+        INFECTION = "infection", "Infection"
+        LAB_RESULT = "lab_result", "Laboratory result"
+        CLINICIAN = "clinician", "Clinician decision"
+
+    course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="pauses")
+    paused_on = models.DateField()
+    resumed_on = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"], condition=Q(resumed_on__isnull=True), name="one_open_pause_per_course"
+            ),
+            models.CheckConstraint(
+                condition=Q(resumed_on__isnull=True) | Q(resumed_on__gte=models.F("paused_on")),
+                name="pause_resumes_after_start",
+            ),
+        ]
+        ordering = ["paused_on"]
+
+
+class DoseChange(models.Model):
+    course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="dose_changes")
+    from_dose = models.CharField(max_length=50)
+    to_dose = models.CharField(max_length=50)
+    effective_on = models.DateField()
+    is_increase = models.BooleanField()
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["effective_on", "id"]
+
+
+class MonitoringCheck(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="checks")
+    kind = models.CharField(max_length=30, choices=CheckKind.choices)
+    plan_key = models.CharField(max_length=120, help_text="Stable key: the same check across re-plans")
+    due_date = models.DateField()
+    window_start = models.DateField()
+    window_end = models.DateField()
+    status = models.CharField(max_length=10, choices=CheckStatus.choices, default=CheckStatus.SCHEDULED)
+    rule_ids = models.JSONField(default=list)
+    why = models.TextField(help_text="Each rule that asks for this check, its anchor and its source")
+    verified = models.BooleanField(help_text="False if any rule behind the check is unverified")
+    analytes = models.JSONField(default=list)
+    instructions = models.TextField(blank=True)
+    rules_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveIntegerField(default=0, help_text="Grows whenever dates or status change")
+    completed_on = models.DateField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "plan_key"], name="check_unique_plan_key"),
+            models.CheckConstraint(
+                condition=Q(window_start__lte=models.F("due_date")) & Q(due_date__lte=models.F("window_end")),
+                name="check_due_inside_window",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CheckStatus.DONE) | Q(completed_on__isnull=False),
+                name="check_done_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["status", "window_end"]),
+        ]
+        ordering = ["due_date", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} due {self.due_date}"
+
+
+class InfectionReport(models.Model):
+    class Reporter(models.TextChoices):
+        STAFF = "staff", "Clinic staff"
+        PATIENT = "patient", "Patient"
+        SYSTEM = "system", "Other system"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(TherapyCourse, on_delete=models.PROTECT, related_name="infections")
+    serious = models.BooleanField()
+    description = models.TextField(blank=True)
+    reporter = models.CharField(max_length=10, choices=Reporter.choices)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reported_at = models.DateTimeField()
+    pause = models.ForeignKey(
+        CoursePause, on_delete=models.PROTECT, null=True, blank=True, related_name="infections"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-reported_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("reported_at")),
+                name="infection_resolved_after_report",
+            ),
+        ]
+
+
+class LabResult(models.Model):
+    class Action(models.TextChoices):
+        NONE = "none", "No threshold reached"
+        ADVISE = "advise", "Advice"
+        DO_NOT_START = "do_not_start", "Do not start"
+        INTERRUPT = "interrupt", "Interrupt"
+        DISCONTINUE = "discontinue", "Discontinue"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(TherapyCourse, on_delete=models.PROTECT, related_name="results")
+    monitoring_check = models.ForeignKey(
+        MonitoringCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
+    )
+    analyte = models.CharField(max_length=30)
+    value = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=20)
+    collected_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome_action = models.CharField(max_length=20, choices=Action.choices, default=Action.NONE)
+    outcome = models.JSONField(default=list, help_text="Rules reached: id, action, text, source")
+
+    class Meta:
+        ordering = ["-collected_on", "-id"]
+        indexes = [models.Index(fields=["course", "analyte", "collected_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.analyte} {self.value} {self.unit} on {self.collected_on}"

@@ -1,0 +1,453 @@
+"""The schedule planner: pure Python, no database, no Django, deterministic.
+
+From a drug's rule file, the clinic protocol and a course's facts it returns every planned check
+over a rolling horizon, each with its window and why it is there. `reconcile` then compares that
+plan with the checks a course already has, so that re-planning never duplicates a check and never
+touches a done one. Dates are counted in time on the drug: a pause pushes every later check back
+by its length, which is what "re-plan from the resume date" means for a course.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from .ruleset import (
+    DoseAdvice,
+    DrugRules,
+    Duration,
+    MonitoringRule,
+    Point,
+    ProtocolRules,
+)
+
+DEFAULT_HORIZON = Duration(24, "m")
+OPEN_STATUSES = frozenset({"scheduled", "overdue", "on_hold"})
+# Checks done from one blood sample: when their windows overlap they share a due date.
+BLOOD_DRAW_KINDS = frozenset({"cbc", "liver", "lipids", "renal"})
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Off the drug from `start` (inclusive) until `end`, the day it is resumed (None: still off)."""
+
+    start: date
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    start: date
+    jurisdiction: str
+    indication: str | None = None
+    dose_code: str | None = None
+    age_years: int | None = None
+    sex_at_birth: str | None = None  # "female", "male" or None when unknown
+    renal_value: float | None = None
+    renal_measure: str | None = None
+    pauses: tuple[Pause, ...] = ()
+    dose_increases: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule that asks for a check: printed as the check's "why"."""
+
+    rule_id: str
+    what: str
+    source: str
+    verified: bool
+    layer: str  # "label" or "protocol"
+    anchor: str  # e.g. "course start 2026-01-05 + 4w"
+
+    def describe(self) -> str:
+        flag = "" if self.verified else " [unverified]"
+        return f"{self.what}: {self.anchor} — rule {self.rule_id}{flag} ({self.source})"
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    key: str
+    kind: str
+    due: date
+    window_start: date
+    window_end: date
+    analytes: tuple[str, ...]
+    instructions: str
+    reasons: tuple[Reason, ...]
+    baseline: bool = False
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r.rule_id for r in self.reasons)
+
+    @property
+    def why(self) -> str:
+        return "\n".join(r.describe() for r in self.reasons)
+
+    @property
+    def verified(self) -> bool:
+        return all(r.verified for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class Advice:
+    rule_id: str
+    text: str
+    source: str
+    verified: bool
+    not_recommended: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    checks: tuple[PlannedCheck, ...]
+    advice: tuple[Advice, ...] = ()
+
+
+@dataclass
+class _Candidate:
+    """A check before merging, in days on the drug counted from the course start."""
+
+    key: str
+    kind: str
+    due: int
+    lo: int
+    hi: int
+    priority: int  # 0 baseline, 1 label, 2 protocol: lower wins the key when merging
+    analytes: tuple[str, ...]
+    instructions: str
+    reasons: list[Reason] = field(default_factory=list)
+    baseline: bool = False
+
+
+def plan_course(
+    *,
+    drug: DrugRules,
+    protocol: ProtocolRules,
+    facts: CourseFacts,
+    as_of: date | None = None,
+    horizon: Duration = DEFAULT_HORIZON,
+) -> Plan:
+    """Plan every check for a course up to `horizon` after `as_of` (default: the start date)."""
+    horizon_end = horizon.after(max(facts.start, as_of or facts.start))
+    candidates: list[_Candidate] = []
+    label_kinds_routine: set[str] = set()
+    for rule in drug.monitoring:
+        if not _rule_applies(rule, facts):
+            continue
+        candidates.extend(_rule_candidates(rule, facts, protocol, layer="label", horizon_end=horizon_end))
+        if rule.routine:
+            label_kinds_routine.add(rule.kind)
+    for kind in sorted(label_kinds_routine):
+        routine = protocol.routine_for(kind)
+        if routine is not None and _rule_applies(routine, facts):
+            candidates.extend(
+                _rule_candidates(routine, facts, protocol, layer="protocol", horizon_end=horizon_end)
+            )
+    for rule in protocol.additional:
+        if _rule_applies(rule, facts):
+            candidates.extend(
+                _rule_candidates(rule, facts, protocol, layer="protocol", horizon_end=horizon_end)
+            )
+    merged = _align_blood_draws(_merge(candidates))
+    checks = tuple(
+        sorted(
+            (_to_calendar(c, facts) for c in merged),
+            key=lambda c: (c.due, c.kind, c.key),
+        )
+    )
+    return Plan(
+        checks=tuple(c for c in checks if c.window_start <= horizon_end),
+        advice=dose_advice(drug=drug, facts=facts),
+    )
+
+
+def _rule_applies(rule: MonitoringRule, facts: CourseFacts) -> bool:
+    if not rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
+        return False
+    cond = rule.applies_if
+    if cond is None:
+        return True
+    # Unknown sex or age keeps the check: staff can mark it not needed, a missing check is worse.
+    if cond.sex_at_birth and facts.sex_at_birth not in (None, cond.sex_at_birth):
+        return False
+    if cond.age and facts.age_years is not None and not cond.age.contains(facts.age_years):
+        return False
+    return True
+
+
+def _rule_candidates(
+    rule: MonitoringRule,
+    facts: CourseFacts,
+    protocol: ProtocolRules,
+    *,
+    layer: str,
+    horizon_end: date,
+) -> Iterable[_Candidate]:
+    start = facts.start
+    settings = protocol.settings
+    priority = 1 if layer == "label" else 2
+    common = dict(kind=rule.kind, analytes=tuple(rule.analytes), instructions=rule.instructions or "")
+
+    def reason(anchor: str) -> Reason:
+        return Reason(rule.id, rule.what, rule.source, rule.verified, layer, anchor)
+
+    if rule.baseline:
+        lookback = (start - settings.baseline_lookback.before(start)).days
+        yield _Candidate(
+            key=f"{rule.kind}/baseline",
+            due=0,
+            lo=-lookback,
+            hi=0,
+            priority=0,
+            reasons=[reason(f"before the first dose (course start {start.isoformat()})")],
+            baseline=True,
+            **common,
+        )
+
+    def point(
+        p: Point, anchor: date, anchor_name: str, key_prefix: str, base: int, label: str = ""
+    ) -> _Candidate:
+        return at(p.due, p.window, anchor, anchor_name, key_prefix, base, label)
+
+    def at(
+        due_after: Duration,
+        window: tuple[Duration, Duration] | None,
+        anchor: date,
+        anchor_name: str,
+        key_prefix: str,
+        base: int,
+        label: str = "",
+    ) -> _Candidate:
+        label = label or str(due_after)
+        due = due_after.days_after(anchor)
+        if window is not None:
+            lo, hi = (w.days_after(anchor) for w in window)
+        else:
+            lo = due - (anchor - settings.tolerance_before.before(anchor)).days
+            hi = due + settings.tolerance_after.days_after(anchor)
+        lo = max(lo, 1)  # a follow-up window never opens before its anchor day
+        window_text = f" (window {window[0]}-{window[1]})" if window else ""
+        return _Candidate(
+            key=f"{rule.kind}/{key_prefix}+{label}",
+            due=base + due,
+            lo=base + lo,
+            hi=base + hi,
+            priority=priority,
+            reasons=[reason(f"{anchor_name} {anchor.isoformat()} + {label}{window_text}")],
+            **common,
+        )
+
+    for p in rule.follow_up:
+        yield point(p, start, "course start", "start", 0)
+    if rule.every is not None:
+        first = rule.every_from or rule.every
+        limit = horizon_end + timedelta(days=_total_paused_days(facts))
+        n = 0
+        while True:
+            step = rule.every.times(n)
+            offset = first.plus(step) if n else first
+            if offset is not None:
+                label, when = str(offset), offset.after(start)
+            else:  # e.g. 12w then every 3m: count calendar months from the first occurrence
+                label, when = f"{first}+{step}", step.after(first.after(start))
+            if when > limit:
+                break
+            due = Duration((when - start).days, "d")
+            yield at(due, None, start, f"every {rule.every}: course start", "start", 0, label)
+            n += 1
+    for increased_on in facts.dose_increases:
+        base = _on_drug_days(increased_on, facts)
+        for p in rule.after_dose_increase:
+            yield point(p, increased_on, "dose increase", f"dose-{increased_on.isoformat()}", base)
+
+
+def _merge(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Fold candidates of one kind whose windows overlap into one check, keeping every reason."""
+    merged: list[_Candidate] = []
+    ordered = sorted(candidates, key=lambda c: (c.kind, c.lo, c.hi, c.priority, c.key))
+    for cand in ordered:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.kind == cand.kind
+            and last.baseline == cand.baseline
+            and cand.lo <= last.hi
+            and cand.hi >= last.lo
+        ):
+            lo, hi = max(last.lo, cand.lo), min(last.hi, cand.hi)
+            winner = last if (last.priority, last.key) <= (cand.priority, cand.key) else cand
+            merged[-1] = replace(
+                last,
+                key=winner.key,
+                priority=winner.priority,
+                lo=lo,
+                hi=hi,
+                due=min(max(min(last.due, cand.due), lo), hi),
+                analytes=tuple(sorted(set(last.analytes) | set(cand.analytes))),
+                instructions=last.instructions or cand.instructions,
+                reasons=[*last.reasons, *cand.reasons],
+            )
+        else:
+            merged.append(replace(cand, reasons=list(cand.reasons)))
+    return merged
+
+
+def _align_blood_draws(checks: list[_Candidate]) -> list[_Candidate]:
+    """Give blood tests with overlapping windows one due date (inside every window), so the
+    patient has one blood draw instead of several a few days apart."""
+    draws = sorted(
+        (c for c in checks if c.kind in BLOOD_DRAW_KINDS and not c.baseline),
+        key=lambda c: (c.lo, c.hi, c.kind, c.key),
+    )
+    groups: list[tuple[int, int, list[_Candidate]]] = []
+    for cand in draws:
+        if groups:
+            lo, hi, members = groups[-1]
+            if max(lo, cand.lo) <= min(hi, cand.hi):
+                groups[-1] = (max(lo, cand.lo), min(hi, cand.hi), [*members, cand])
+                continue
+        groups.append((cand.lo, cand.hi, [cand]))
+    for lo, hi, members in groups:
+        due = min(max(min(c.due for c in members), lo), hi)
+        for cand in members:
+            cand.due = due
+    return checks
+
+
+def _sorted_pauses(facts: CourseFacts) -> list[Pause]:
+    return sorted(facts.pauses, key=lambda p: p.start)
+
+
+def _total_paused_days(facts: CourseFacts) -> int:
+    return sum(((p.end - p.start).days for p in facts.pauses if p.end is not None), 0)
+
+
+def _calendar(day: int, facts: CourseFacts) -> date:
+    """The calendar date on which the course reaches `day` days on the drug."""
+    when = facts.start + timedelta(days=day)
+    if day <= 0:
+        return when
+    for pause in _sorted_pauses(facts):
+        if pause.end is not None and when >= pause.start:
+            when += pause.end - pause.start
+    return when
+
+
+def _on_drug_days(when: date, facts: CourseFacts) -> int:
+    """Inverse of `_calendar` for an event date such as a dose increase."""
+    days = (when - facts.start).days
+    for pause in _sorted_pauses(facts):
+        if pause.end is not None and pause.end <= when:
+            days -= (pause.end - pause.start).days
+    return days
+
+
+def _to_calendar(c: _Candidate, facts: CourseFacts) -> PlannedCheck:
+    return PlannedCheck(
+        key=c.key,
+        kind=c.kind,
+        due=_calendar(c.due, facts),
+        window_start=_calendar(c.lo, facts),
+        window_end=_calendar(c.hi, facts),
+        analytes=c.analytes,
+        instructions=c.instructions,
+        reasons=tuple(c.reasons),
+        baseline=c.baseline,
+    )
+
+
+def dose_advice(*, drug: DrugRules, facts: CourseFacts) -> tuple[Advice, ...]:
+    """Renal and age dose advice that applies to these facts (advice only: clinicians decide)."""
+    found: list[Advice] = []
+    for rule in drug.dose_advice:
+        if not rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
+            continue
+        advice = _advice_for(rule, facts)
+        if advice is not None:
+            found.append(advice)
+    return tuple(found)
+
+
+def _advice_for(rule: DoseAdvice, facts: CourseFacts) -> Advice | None:
+    if rule.factor == "age":
+        if facts.age_years is None or not rule.band.contains(facts.age_years):
+            return None
+        return Advice(rule.id, rule.advice, rule.source, rule.verified, rule.not_recommended)
+    if facts.renal_value is None:
+        return None
+    if facts.renal_measure != rule.measure:
+        return None
+    if not rule.band.contains(facts.renal_value):
+        return None
+    return Advice(rule.id, rule.advice, rule.source, rule.verified, rule.not_recommended)
+
+
+# --- re-planning -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExistingCheck:
+    key: str
+    status: str
+    due: date
+    window_start: date
+    window_end: date
+    rule_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Changes:
+    create: tuple[PlannedCheck, ...]
+    update: tuple[PlannedCheck, ...]  # an open or cancelled check whose plan changed
+    cancel: tuple[str, ...]  # keys of open checks no longer needed
+    unchanged: tuple[str, ...]
+
+
+def reconcile(
+    *,
+    existing: Sequence[ExistingCheck],
+    planned: Sequence[PlannedCheck],
+    as_of: date,
+    backfill_baseline: bool = False,
+) -> Changes:
+    """What to write so that a course's checks follow `planned`.
+
+    Done checks are never touched and never planned again under their key. Open checks follow
+    the plan by key, and are cancelled when the plan no longer has them. New checks whose window
+    closed before `as_of` are not created: re-planning adds future work, not a backlog of
+    overdue checks for dates that passed before the rule or the course existed. The one
+    exception is `backfill_baseline` (a course's first plan): pre-treatment screening is always
+    created, so a course recorded after its start still asks for its TB, hepatitis and blood tests.
+    """
+    by_key = {e.key: e for e in existing}
+    planned_keys = {p.key for p in planned}
+    create, update, unchanged = [], [], []
+    for p in planned:
+        current = by_key.get(p.key)
+        if current is None:
+            if p.window_end >= as_of or (backfill_baseline and p.baseline):
+                create.append(p)
+        elif current.status == "done":
+            unchanged.append(p.key)
+        elif current.status == "cancelled" and p.window_end < as_of:
+            unchanged.append(p.key)
+        elif current.status == "cancelled" or _differs(current, p):
+            update.append(p)
+        else:
+            unchanged.append(p.key)
+    cancel = tuple(
+        sorted(e.key for e in existing if e.status in OPEN_STATUSES and e.key not in planned_keys)
+    )
+    return Changes(tuple(create), tuple(update), cancel, tuple(unchanged))
+
+
+def _differs(current: ExistingCheck, p: PlannedCheck) -> bool:
+    return (current.due, current.window_start, current.window_end, current.rule_ids) != (
+        p.due,
+        p.window_start,
+        p.window_end,
+        p.rule_ids,
+    )

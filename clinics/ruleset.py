@@ -1,0 +1,486 @@
+"""Drug rule files and clinic protocols: their schema, and loading them from `seeds/`.
+
+Pure Python (pydantic, PyYAML; no Django) so that the planner, the CLI and the tests share one
+definition. Every rule carries the citation it comes from and whether that citation was verified
+(see ../shared/reference/jak-monitoring.md); the code adds no clinical number of its own.
+A file that breaks the schema raises `RuleFileError` naming the file, the rule and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from calendar import monthrange
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+
+Jurisdiction = Literal["US", "EU", "UK"]
+JURISDICTIONS: tuple[Jurisdiction, ...] = ("US", "EU", "UK")
+
+CheckKind = Literal[
+    "cbc",
+    "liver",
+    "lipids",
+    "renal",
+    "tb",
+    "hepatitis",
+    "zoster_vaccination",
+    "pregnancy",
+    "skin_exam",
+]
+CHECK_KINDS: tuple[str, ...] = CheckKind.__args__  # type: ignore[attr-defined]
+
+Analyte = Literal[
+    "anc",
+    "alc",
+    "hb",
+    "platelets",
+    "wbc",
+    "alt",
+    "ast",
+    "total_cholesterol",
+    "ldl",
+    "hdl",
+    "triglycerides",
+    "creatinine",
+    "egfr",
+    "crcl",
+    "clcr",
+    "hbsag",
+    "anti_hbc",
+    "hcv_ab",
+    "igra",
+    "hcg",
+]
+
+RenalMeasure = Literal["clcr_cockcroft_gault", "crcl", "egfr"]
+ThresholdAction = Literal["do_not_start", "interrupt", "discontinue", "resume", "advise"]
+RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
+
+_DURATION = re.compile(r"^(\d{1,3})([dwmy])$")
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """An offset such as `4w` or `3m`: months and years are calendar months (label wording)."""
+
+    amount: int
+    unit: str  # d, w, m or y
+
+    @classmethod
+    def parse(cls, value: Any) -> Duration:
+        if isinstance(value, Duration):
+            return value
+        match = _DURATION.match(str(value).strip()) if isinstance(value, (str, int)) else None
+        if not match:
+            raise ValueError(f"{value!r} is not a duration like 4w, 12w, 3m, 1y or 30d")
+        return cls(int(match.group(1)), match.group(2))
+
+    def after(self, anchor: date) -> date:
+        return _shift(anchor, self.amount, self.unit)
+
+    def before(self, anchor: date) -> date:
+        return _shift(anchor, -self.amount, self.unit)
+
+    def days_after(self, anchor: date) -> int:
+        return (self.after(anchor) - anchor).days
+
+    def times(self, n: int) -> Duration:
+        return Duration(self.amount * n, self.unit)
+
+    def plus(self, other: Duration) -> Duration | None:
+        """Sum of two offsets in the same unit (None when units differ)."""
+        return Duration(self.amount + other.amount, self.unit) if self.unit == other.unit else None
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+def _shift(anchor: date, amount: int, unit: str) -> date:
+    """Calendar arithmetic as the labels mean it: "3 months" after 31 January is 30 April
+    (the day is clamped to the month's end). Plain arithmetic, as the planner calls it often."""
+    if unit == "d":
+        return anchor + timedelta(days=amount)
+    if unit == "w":
+        return anchor + timedelta(weeks=amount)
+    months = amount * 12 if unit == "y" else amount
+    index = anchor.year * 12 + anchor.month - 1 + months
+    year, month = divmod(index, 12)
+    return anchor.replace(year=year, month=month + 1, day=min(anchor.day, monthrange(year, month + 1)[1]))
+
+
+DurationField = Annotated[
+    Duration,
+    BeforeValidator(Duration.parse),
+    PlainSerializer(str, return_type=str),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Cited(_Strict):
+    """Every rule says where it comes from and whether that source was read."""
+
+    source: str = Field(min_length=8)
+    verified: bool
+    note: str | None = None
+
+
+class Range(_Strict):
+    """A numeric band; bounds follow the label's own wording (`<`, `≤`, `>`, `≥`)."""
+
+    lt: Decimal | None = None
+    le: Decimal | None = None
+    gt: Decimal | None = None
+    ge: Decimal | None = None
+
+    def contains(self, value: Decimal | int) -> bool:
+        return (
+            (self.lt is None or value < self.lt)
+            and (self.le is None or value <= self.le)
+            and (self.gt is None or value > self.gt)
+            and (self.ge is None or value >= self.ge)
+        )
+
+    def has_bound(self) -> bool:
+        return any(v is not None for v in (self.lt, self.le, self.gt, self.ge))
+
+    def describe(self) -> str:
+        parts = [
+            f"{sym} {val:g}"
+            for sym, val in (("<", self.lt), ("≤", self.le), (">", self.gt), ("≥", self.ge))
+            if val is not None
+        ]
+        return " and ".join(parts)
+
+
+class Scope(_Strict):
+    """Where a rule applies; None means everywhere / every indication."""
+
+    jurisdictions: list[Jurisdiction] | None = None
+    indications: list[str] | None = None
+
+    def applies(self, *, jurisdiction: str, indication: str | None) -> bool:
+        if self.jurisdictions is not None and jurisdiction not in self.jurisdictions:
+            return False
+        if self.indications is not None and indication not in self.indications:
+            return False
+        return True
+
+
+class PatientCondition(_Strict):
+    sex_at_birth: Literal["female", "male"] | None = None
+    age: Range | None = None
+
+
+class Point(_Strict):
+    """One follow-up: due `due` after its anchor, acceptable within `window` (label wording)."""
+
+    due: DurationField
+    window: tuple[DurationField, DurationField] | None = None
+
+    @model_validator(mode="after")
+    def _window_holds_due(self) -> Point:
+        if self.window is not None:
+            ref = date(2001, 1, 1)
+            lo, hi = (w.days_after(ref) for w in self.window)
+            if not lo <= self.due.days_after(ref) <= hi:
+                raise ValueError(f"window {self.window[0]}-{self.window[1]} must contain due {self.due}")
+        return self
+
+
+class MonitoringRule(Scope, Cited):
+    id: str = Field(pattern=RULE_ID)
+    kind: CheckKind
+    what: str = Field(min_length=3)
+    analytes: list[Analyte] = []
+    applies_if: PatientCondition | None = None
+    baseline: bool = False
+    follow_up: list[Point] = []
+    every: DurationField | None = None
+    every_from: DurationField | None = None
+    routine: bool = False
+    after_dose_increase: list[Point] = []
+    instructions: str | None = None
+
+    @model_validator(mode="after")
+    def _schedules_something(self) -> MonitoringRule:
+        if not (self.baseline or self.follow_up or self.every or self.routine or self.after_dose_increase):
+            raise ValueError("a monitoring rule needs baseline, follow_up, every, routine or after_dose_increase")
+        if self.every_from is not None and self.every is None:
+            raise ValueError("every_from needs every")
+        if self.every is not None and self.every.amount == 0:
+            raise ValueError("every must be longer than 0")
+        return self
+
+
+class Threshold(Scope, Cited):
+    id: str = Field(pattern=RULE_ID)
+    analyte: Analyte
+    unit: str
+    action: ThresholdAction
+    band: Range | None = None
+    drop_gt: Decimal | None = Field(default=None, gt=0)
+    confirm: bool = False
+    text: str = Field(min_length=5)
+
+    @model_validator(mode="after")
+    def _has_comparison(self) -> Threshold:
+        has_band = self.band is not None and self.band.has_bound()
+        if has_band == (self.drop_gt is not None):
+            raise ValueError("a threshold needs exactly one of band (lt/le/gt/ge) or drop_gt")
+        return self
+
+
+class DoseAdvice(Scope, Cited):
+    id: str = Field(pattern=RULE_ID)
+    factor: Literal["renal", "age"]
+    measure: RenalMeasure | None = None
+    band: Range
+    advice: str = Field(min_length=5)
+    not_recommended: bool = False
+
+    @model_validator(mode="after")
+    def _renal_needs_measure(self) -> DoseAdvice:
+        if (self.factor == "renal") != (self.measure is not None):
+            raise ValueError("measure is required for renal advice and only for renal advice")
+        if not self.band.has_bound():
+            raise ValueError("band needs at least one of lt, le, gt, ge")
+        return self
+
+
+class InfectionRule(Scope, Cited):
+    id: str = Field(pattern=RULE_ID)
+    action: Literal["interrupt", "discontinue"]
+    text: str = Field(min_length=5)
+
+
+class Dose(Scope):
+    code: str = Field(pattern=RULE_ID)
+    label: str
+    daily_mg: float = Field(gt=0)
+    source: str = Field(min_length=8)
+
+
+class Indication(_Strict):
+    code: str = Field(pattern=RULE_ID)
+    name: str
+
+
+class DrugInfo(Cited):
+    code: str = Field(pattern=r"^[a-z]+$")
+    name: str
+    brands: list[str]
+    jurisdictions: list[Jurisdiction] = Field(min_length=1)
+    indications: list[Indication] = Field(min_length=1)
+
+
+class DrugRules(_Strict):
+    """One drug's rule file (`seeds/drugs/<code>.yaml`)."""
+
+    schema_version: Literal["1"]
+    drug: DrugInfo
+    doses: list[Dose] = Field(min_length=1)
+    monitoring: list[MonitoringRule] = Field(min_length=1)
+    thresholds: list[Threshold] = []
+    dose_advice: list[DoseAdvice] = []
+    infection: list[InfectionRule] = Field(min_length=1)
+
+    def all_rules(self) -> list[MonitoringRule | Threshold | DoseAdvice | InfectionRule]:
+        return [*self.monitoring, *self.thresholds, *self.dose_advice, *self.infection]
+
+    def dose(self, code: str) -> Dose | None:
+        return next((d for d in self.doses if d.code == code), None)
+
+
+class ProtocolSettings(Cited):
+    baseline_lookback: DurationField
+    tolerance_before: DurationField
+    tolerance_after: DurationField
+
+
+class ProtocolInfo(Cited):
+    code: str = Field(pattern=RULE_ID)
+    name: str
+    description: str
+
+
+class ProtocolRules(_Strict):
+    """A clinic protocol (`seeds/protocols/<code>.yaml`): fills "routine patient management"
+    gaps and may add checks; it never removes a label requirement."""
+
+    schema_version: Literal["1"]
+    protocol: ProtocolInfo
+    settings: ProtocolSettings
+    routine: list[MonitoringRule] = []
+    additional: list[MonitoringRule] = []
+    thresholds: list[Threshold] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProtocolRules:
+        _unique([r.id for r in [*self.routine, *self.additional, *self.thresholds]], "rule id")
+        _unique([r.kind for r in self.routine], "routine kind")
+        for rule in self.routine:
+            if rule.baseline or rule.routine or rule.after_dose_increase:
+                raise ValueError(f"routine rule {rule.id!r} may only use follow_up and every")
+        return self
+
+    def routine_for(self, kind: str) -> MonitoringRule | None:
+        return next((r for r in self.routine if r.kind == kind), None)
+
+
+def _unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+class RuleFileError(ValueError):
+    """A seed file that cannot be loaded; names the file, the rule and the field."""
+
+    def __init__(self, path: Path | str, rule: str | None, field: str | None, message: str):
+        self.path, self.rule, self.field, self.message = str(path), rule, field, message
+        where = [self.path]
+        if rule:
+            where.append(f"rule {rule!r}")
+        if field:
+            where.append(f"field {field!r}")
+        super().__init__(f"{': '.join(where)}: {message}")
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: str
+    checksum: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadedDrug(LoadedFile):
+    rules: DrugRules
+
+
+@dataclass(frozen=True)
+class LoadedProtocol(LoadedFile):
+    rules: ProtocolRules
+
+
+@dataclass(frozen=True)
+class RuleLibrary:
+    drugs: dict[str, LoadedDrug]
+    protocols: dict[str, LoadedProtocol]
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], str]:
+    raw = path.read_bytes()
+    try:
+        # BaseLoader keeps every scalar a string, so YAML's implicit typing (dates, "no" → False)
+        # cannot silently change a rule; pydantic converts the strings it expects.
+        document = yaml.load(raw.decode("utf-8"), Loader=yaml.BaseLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RuleFileError(path, None, None, f"not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise RuleFileError(path, None, None, "the file must hold a mapping at the top level")
+    return document, hashlib.sha256(raw).hexdigest()
+
+
+def _error_from_validation(path: Path, document: dict[str, Any], exc: ValidationError) -> RuleFileError:
+    first = exc.errors()[0]
+    loc = list(first["loc"])
+    rule = None
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        try:
+            item = document[loc[0]][loc[1]]
+            rule = item.get("id") or item.get("code") if isinstance(item, dict) else None
+        except (KeyError, IndexError, TypeError):
+            rule = None
+        rule = rule or f"{loc[0]}[{loc[1]}]"
+        field_path = loc[2:]
+    else:
+        field_path = loc
+    field = ".".join(str(p) for p in field_path) or None
+    message = first["msg"].removeprefix("Value error, ")
+    return RuleFileError(path, rule, field, message)
+
+
+def _check_drug_consistency(path: Path, rules: DrugRules) -> None:
+    """Checks across rules, which the per-field schema cannot see; errors name rule and field."""
+    code = rules.drug.code
+    if code != path.stem:
+        raise RuleFileError(path, None, "drug.code", f"{code!r} must match the file name")
+    known = {i.code for i in rules.drug.indications}
+    seen: set[str] = set()
+    for rule in [*rules.all_rules(), *rules.doses]:
+        name = getattr(rule, "id", None) or rule.code
+        if isinstance(rule, Dose):
+            if name in seen:
+                raise RuleFileError(path, name, "code", f"duplicate dose code {name!r}")
+        elif not name.startswith(f"{code}."):
+            raise RuleFileError(path, name, "id", f"rule id must start with '{code}.'")
+        elif name in seen:
+            raise RuleFileError(path, name, "id", f"duplicate rule id {name!r}")
+        seen.add(name)
+        for indication in rule.indications or ():
+            if indication not in known:
+                raise RuleFileError(path, name, "indications", f"{indication!r} is not in drug.indications")
+
+
+def load_drug_file(path: Path) -> LoadedDrug:
+    document, checksum = _read_yaml(path)
+    try:
+        rules = DrugRules.model_validate(document)
+    except ValidationError as exc:
+        raise _error_from_validation(path, document, exc) from None
+    _check_drug_consistency(path, rules)
+    return LoadedDrug(str(path), checksum, rules.model_dump(mode="json"), rules)
+
+
+def load_protocol_file(path: Path) -> LoadedProtocol:
+    document, checksum = _read_yaml(path)
+    try:
+        rules = ProtocolRules.model_validate(document)
+    except ValidationError as exc:
+        raise _error_from_validation(path, document, exc) from None
+    if rules.protocol.code != path.stem:
+        raise RuleFileError(path, None, "protocol.code", f"{rules.protocol.code!r} must match the file name")
+    return LoadedProtocol(str(path), checksum, rules.model_dump(mode="json"), rules)
+
+
+def load_library(seed_dir: Path) -> RuleLibrary:
+    """Validate every file under `seed_dir` before anything is used: all or nothing."""
+    drug_files = sorted((seed_dir / "drugs").glob("*.yaml"))
+    protocol_files = sorted((seed_dir / "protocols").glob("*.yaml"))
+    if not drug_files:
+        raise RuleFileError(seed_dir / "drugs", None, None, "no drug rule files (*.yaml) found")
+    if not protocol_files:
+        raise RuleFileError(seed_dir / "protocols", None, None, "no protocol files (*.yaml) found")
+    drugs = {p.stem: load_drug_file(p) for p in drug_files}
+    protocols = {p.stem: load_protocol_file(p) for p in protocol_files}
+    return RuleLibrary(drugs, protocols)
+
+
+def drug_rules_from_document(document: dict[str, Any]) -> DrugRules:
+    """Rebuild a stored (already validated) rule document."""
+    return DrugRules.model_validate(document)
+
+
+def protocol_rules_from_document(document: dict[str, Any]) -> ProtocolRules:
+    return ProtocolRules.model_validate(document)

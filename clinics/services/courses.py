@@ -1,0 +1,226 @@
+"""A course's lifecycle: start, pause, resume, change dose, stop. Every change re-plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..lifecycle import CourseStatus, LifecycleConflict, ensure_course_transition
+from ..models import CoursePause, DoseChange, Drug, Patient, TherapyCourse
+from ..planning import Advice
+from .plans import checks_hold, course_plan, course_replan
+from .rules import drug_rules
+
+
+@dataclass(frozen=True)
+class CourseStarted:
+    course: TherapyCourse
+    checks_planned: int
+    advice: tuple[Advice, ...]
+
+
+def _validate_dose_and_indication(*, drug: Drug, jurisdiction: str, dose_code: str, indication: str) -> None:
+    rules = drug_rules(drug=drug)
+    errors = {}
+    if jurisdiction not in rules.drug.jurisdictions:
+        errors["drug"] = f"{rules.drug.name} has no label for the clinic's jurisdiction ({jurisdiction})."
+    indications = {i.code: i.name for i in rules.drug.indications}
+    if indication not in indications:
+        errors["indication"] = f"Choose one of: {', '.join(sorted(indications))}."
+    dose = rules.dose(dose_code)
+    if dose is None:
+        errors["dose_code"] = f"Choose one of: {', '.join(d.code for d in rules.doses)}."
+    elif not dose.applies(jurisdiction=jurisdiction, indication=indication):
+        errors["dose_code"] = f"{dose.label} is not a labelled dose for {indications.get(indication, indication)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def course_start(
+    *,
+    patient: Patient,
+    drug: Drug,
+    dose_code: str,
+    indication: str,
+    start_date: date,
+    renal_value: Decimal | None = None,
+    renal_measure: str = "",
+    started_by=None,
+) -> CourseStarted:
+    """Enrol a patient on a JAK inhibitor and plan every check its rules call for.
+
+    A patient has at most one open course: a switch is a stop (with its reason) and a new start.
+    Side effects: the course and its MonitoringCheck rows are created. Returns the renal and age
+    dose advice from the drug's rules (advice only: the prescriber decides).
+    """
+    clinic = patient.clinic
+    _validate_dose_and_indication(
+        drug=drug, jurisdiction=clinic.jurisdiction, dose_code=dose_code, indication=indication
+    )
+    if (renal_value is None) != (not renal_measure):
+        raise ValidationError({"renal_measure": "Give the renal value together with its measure."})
+    if renal_value is not None and renal_value < 0:
+        raise ValidationError({"renal_value": "Renal function cannot be negative."})
+    if start_date < patient.date_of_birth:
+        raise ValidationError({"start_date": "The start date is before the patient's date of birth."})
+    with transaction.atomic():
+        Patient.objects.select_for_update().get(pk=patient.pk)
+        open_course = patient.courses.exclude(status=CourseStatus.STOPPED).select_related("drug").first()
+        if open_course is not None:
+            raise LifecycleConflict(
+                {"drug": f"The patient already has an open {open_course.drug} course; stop it first."},
+                code="conflict",
+            )
+        today = clinic.today()
+        course = TherapyCourse(
+            patient=patient,
+            drug=drug,
+            rules_version_id=drug.current_version_id,
+            dose_code=dose_code,
+            indication=indication,
+            start_date=start_date,
+            status=CourseStatus.ACTIVE if start_date <= today else CourseStatus.PLANNED,
+            status_changed_at=timezone.now(),
+            renal_value=renal_value,
+            renal_measure=renal_measure,
+            created_by=started_by,
+        )
+        course.full_clean()
+        course.save()
+        changes = course_replan(course=course, as_of=today, first=True)
+        advice = course_plan(course=course, as_of=today).advice
+    return CourseStarted(course=course, checks_planned=len(changes.create), advice=advice)
+
+
+def _locked(course: TherapyCourse) -> TherapyCourse:
+    return TherapyCourse.objects.select_for_update(of=("self",)).select_related(
+        "patient__clinic", "drug"
+    ).get(pk=course.pk)
+
+
+def _set_status(course: TherapyCourse, status: str) -> None:
+    ensure_course_transition(course.status, status)
+    course.status = status
+    course.status_changed_at = timezone.now()
+
+
+def course_activate(*, course: TherapyCourse) -> TherapyCourse:
+    """A planned course whose start date has come becomes active."""
+    with transaction.atomic():
+        course = _locked(course)
+        if course.start_date > course.patient.clinic.today():
+            raise ValidationError({"start_date": "The course starts later; it cannot be active yet."})
+        _set_status(course, CourseStatus.ACTIVE)
+        course.save(update_fields=["status", "status_changed_at"])
+    return course
+
+
+def course_pause(
+    *, course: TherapyCourse, reason: str, paused_on: date | None = None, note: str = ""
+) -> CoursePause:
+    """Take the patient off the drug: the course is paused and its open checks go on hold.
+
+    Side effects: a CoursePause row; open checks ON_HOLD (reminders stop, feeds show them
+    cancelled). Resuming re-plans from the resume date.
+    """
+    if reason not in CoursePause.Reason.values:
+        raise ValidationError({"reason": f"Choose one of: {', '.join(CoursePause.Reason.values)}."})
+    with transaction.atomic():
+        course = _locked(course)
+        today = course.patient.clinic.today()
+        paused_on = paused_on or today
+        if paused_on > today:
+            raise ValidationError({"paused_on": "A pause cannot start in the future."})
+        _set_status(course, CourseStatus.PAUSED)
+        course.save(update_fields=["status", "status_changed_at"])
+        pause = CoursePause.objects.create(course=course, paused_on=max(paused_on, course.start_date),
+                                           reason=reason, note=note)  # fmt: skip
+        checks_hold(course=course)
+    return pause
+
+
+def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> TherapyCourse:
+    """Back on the drug: checks after the pause move by its length and leave hold.
+
+    Refused while an infection reported for this course is unresolved.
+    Side effects: the open pause is closed; checks re-planned (new dates for the patient).
+    """
+    with transaction.atomic():
+        course = _locked(course)
+        if course.status != CourseStatus.PAUSED:
+            raise LifecycleConflict({"status": "Only a paused course can be resumed."}, code="conflict")
+        if course.infections.filter(resolved_at__isnull=True).exists():
+            raise LifecycleConflict(
+                {"status": "Resolve the reported infection before resuming the course."}, code="conflict"
+            )
+        pause = course.pauses.get(resumed_on__isnull=True)
+        today = course.patient.clinic.today()
+        resumed_on = resumed_on or today
+        if resumed_on < pause.paused_on:
+            raise ValidationError({"resumed_on": f"The course was paused on {pause.paused_on}; resume after that."})
+        if resumed_on > today:
+            raise ValidationError({"resumed_on": "A course cannot be resumed in the future."})
+        pause.resumed_on = resumed_on
+        pause.save(update_fields=["resumed_on"])
+        _set_status(course, CourseStatus.ACTIVE if course.start_date <= today else CourseStatus.PLANNED)
+        course.save(update_fields=["status", "status_changed_at"])
+        course_replan(course=course, as_of=today)
+    return course
+
+
+def course_change_dose(
+    *, course: TherapyCourse, dose_code: str, effective_on: date | None = None, changed_by=None
+) -> DoseChange:
+    """Record a new dose; a dose increase brings any "after a dose increase" checks."""
+    with transaction.atomic():
+        course = _locked(course)
+        if course.status == CourseStatus.STOPPED:
+            raise LifecycleConflict({"status": "The course is stopped."}, code="conflict")
+        clinic = course.patient.clinic
+        _validate_dose_and_indication(
+            drug=course.drug, jurisdiction=clinic.jurisdiction, dose_code=dose_code, indication=course.indication
+        )
+        if dose_code == course.dose_code:
+            raise ValidationError({"dose_code": "That is the current dose."})
+        effective_on = effective_on or clinic.today()
+        if effective_on < course.start_date:
+            raise ValidationError({"effective_on": "The change cannot be before the course start."})
+        rules = drug_rules(drug=course.drug)
+        old, new = rules.dose(course.dose_code), rules.dose(dose_code)
+        change = DoseChange.objects.create(
+            course=course,
+            from_dose=course.dose_code,
+            to_dose=dose_code,
+            effective_on=effective_on,
+            is_increase=bool(old and new and new.daily_mg > old.daily_mg),
+            changed_by=changed_by,
+        )
+        course.dose_code = dose_code
+        course.save(update_fields=["dose_code"])
+        course_replan(course=course)
+    return change
+
+
+def course_stop(
+    *, course: TherapyCourse, reason: str, stopped_on: date | None = None, note: str = ""
+) -> TherapyCourse:
+    """Stop the drug for good, recording why (so switches between drugs are visible).
+
+    Side effects: every open check is cancelled.
+    """
+    if reason not in TherapyCourse.StopReason.values:
+        raise ValidationError({"stop_reason": f"Choose one of: {', '.join(TherapyCourse.StopReason.values)}."})
+    with transaction.atomic():
+        course = _locked(course)
+        _set_status(course, CourseStatus.STOPPED)
+        course.stop_reason = reason
+        course.stop_note = note
+        course.stopped_on = stopped_on or course.patient.clinic.today()
+        course.save(update_fields=["status", "status_changed_at", "stop_reason", "stop_note", "stopped_on"])
+        course_replan(course=course)
+    return course

@@ -1,0 +1,88 @@
+"""The demo clinic: fictional patients on each JAK inhibitor, one of them paused for infection."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+
+from ..lifecycle import CheckStatus
+from ..models import Clinic, Drug, Patient, Protocol
+from .checks import check_complete
+from .courses import course_start
+from .infections import infection_report
+from .results import ResultInput
+from .staff import staff_member_add
+
+DEMO_CLINIC = "Demo Rheumatology Clinic"
+DEMO_USER = "demo-nurse"
+
+# (MRN, given, family, birth date, sex, drug, dose, indication, days since start)
+_PATIENTS = [
+    ("DEMO-0001", "Alex", "Example", date(1961, 4, 2), "female", "tofacitinib", "5mg-bid", "ra", 200),
+    ("DEMO-0002", "Sam", "Sample", date(1975, 9, 14), "male", "baricitinib", None, "ra", 40),
+    ("DEMO-0003", "Jo", "Placeholder", date(1988, 1, 30), "female", "upadacitinib", None, "ra", 90),
+    ("DEMO-0004", "Robin", "Testperson", date(1993, 6, 5), "female", "abrocitinib", None, "ad", 10),
+    ("DEMO-0005", "Kim", "Dummy", date(1999, 11, 21), "male", "ritlecitinib", None, "aa", 28),
+    ("DEMO-0006", "Lee", "Fiction", date(1969, 3, 8), "male", "filgotinib", None, "ra", 120),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    clinic: Clinic
+    username: str
+    password: str
+    patients: int
+
+
+@transaction.atomic
+def demo_setup(*, today: date) -> DemoLogin:
+    """Create (once) the demo clinic and patients; always issue a fresh password for the login.
+
+    Names and MRNs are obviously fictional (DEMO-…). Baseline checks of established courses are
+    marked done with normal results, and DEMO-0003 has a reported infection, so the plans show
+    done, due, overdue and on-hold checks.
+    """
+    clinic, created = Clinic.objects.get_or_create(
+        name=DEMO_CLINIC,
+        defaults={
+            "jurisdiction": "UK",
+            "time_zone": "Europe/London",
+            "protocol": Protocol.objects.get(code="default"),
+            "contact_email": "clinic@example.org",
+            "contact_phone": "+44 20 7946 0000",
+        },
+    )
+    password = secrets.token_urlsafe(12)
+    staff_member_add(clinic=clinic, username=DEMO_USER, email="nurse@example.org", role="clinician",
+                     password=password)  # fmt: skip
+    if created:
+        for mrn, given, family, dob, sex, drug_code, dose, indication, days in _PATIENTS:
+            _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, today - timedelta(days=days))
+        infected = Patient.objects.get(clinic=clinic, mrn="DEMO-0003").courses.get()
+        infection_report(course=infected, serious=True, reporter="staff", description="Demo: chest infection")
+    return DemoLogin(clinic, DEMO_USER, password, clinic.patients.count())
+
+
+def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, start) -> None:
+    patient = Patient.objects.create(
+        clinic=clinic, mrn=mrn, given_name=given, family_name=family, date_of_birth=dob, sex_at_birth=sex,
+        email=f"{mrn.lower()}@example.org", reminder_consent=True,
+    )  # fmt: skip
+    drug = Drug.objects.get(code=drug_code)
+    from .rules import drug_rules
+
+    dose = dose or drug_rules(drug=drug).doses[0].code
+    started = course_start(patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start)
+    for check in started.course.checks.filter(window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED]):
+        check_complete(check=check, completed_on=start - timedelta(days=7), results=_normal_results(check.analytes))
+
+
+def _normal_results(analytes: list[str]) -> list[ResultInput]:
+    """Unremarkable demo values in the units the labels use."""
+    values = {"anc": ("3.5", "10^9/L"), "alc": ("1.8", "10^9/L"), "hb": ("13.2", "g/dL"),
+              "platelets": ("250", "10^9/L"), "alt": ("0.6", "xULN"), "ast": ("0.5", "xULN")}  # fmt: skip
+    return [ResultInput(a, *values[a]) for a in analytes if a in values]

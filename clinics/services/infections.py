@@ -1,0 +1,89 @@
+"""Infection reports: a report pauses the course at once; resolving one allows a resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..lifecycle import CourseStatus, LifecycleConflict
+from ..models import CoursePause, InfectionReport, TherapyCourse
+from ..ruleset import InfectionRule
+from .courses import course_pause
+from .rules import drug_rules
+
+
+@dataclass(frozen=True)
+class InfectionReported:
+    report: InfectionReport
+    rules: tuple[InfectionRule, ...]  # what the label says to do, for the alert
+
+
+def infection_report(
+    *,
+    course: TherapyCourse,
+    serious: bool,
+    reporter: str,
+    description: str = "",
+    reported_by=None,
+    reported_at: datetime | None = None,
+) -> InfectionReported:
+    """Record an infection and pause the course in the same transaction.
+
+    Every report pauses, serious or not: the labels interrupt for serious infections, and until a
+    clinician has looked, the service holds the course (clinicians resume). A course already
+    paused keeps its pause and the report joins it.
+    Side effects: InfectionReport row; the course PAUSED and its open checks ON_HOLD.
+    """
+    if reporter not in InfectionReport.Reporter.values:
+        raise ValidationError({"reporter": f"Choose one of: {', '.join(InfectionReport.Reporter.values)}."})
+    now = timezone.now()
+    reported_at = reported_at or now
+    if reported_at > now:
+        raise ValidationError({"reported_at": "The report time is in the future."})
+    with transaction.atomic():
+        course = TherapyCourse.objects.select_for_update(of=("self",)).select_related(
+            "patient__clinic", "drug"
+        ).get(pk=course.pk)
+        if course.status == CourseStatus.STOPPED:
+            raise LifecycleConflict({"course": "The course is stopped."}, code="conflict")
+        if course.status == CourseStatus.PAUSED:
+            pause = course.pauses.get(resumed_on__isnull=True)
+        else:
+            pause = course_pause(course=course, reason=CoursePause.Reason.INFECTION,
+                                 note="Infection reported")  # fmt: skip
+        report = InfectionReport.objects.create(
+            course=course,
+            serious=serious,
+            description=description,
+            reporter=reporter,
+            reported_by=reported_by,
+            reported_at=reported_at,
+            pause=pause,
+        )
+    jurisdiction = course.patient.clinic.jurisdiction
+    rules = tuple(
+        r for r in drug_rules(drug=course.drug).infection
+        if r.applies(jurisdiction=jurisdiction, indication=course.indication)
+    )  # fmt: skip
+    return InfectionReported(report=report, rules=rules)
+
+
+def infection_resolve(
+    *, report: InfectionReport, resolved_at: datetime | None = None, resolved_by=None
+) -> InfectionReport:
+    """Mark an infection resolved (a clinician then decides whether to resume)."""
+    with transaction.atomic():
+        report = InfectionReport.objects.select_for_update().get(pk=report.pk)
+        if report.resolved_at is not None:
+            raise LifecycleConflict({"resolved_at": "This infection is already resolved."}, code="conflict")
+        resolved_at = resolved_at or timezone.now()
+        if resolved_at < report.reported_at or resolved_at > timezone.now():
+            raise ValidationError({"resolved_at": "Give a time between the report and now."})
+        report.resolved_at = resolved_at
+        report.resolved_by = resolved_by
+        report.save(update_fields=["resolved_at", "resolved_by"])
+    return report

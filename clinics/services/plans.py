@@ -1,0 +1,188 @@
+"""Turning a course into the planner's facts, and writing the plan back as MonitoringCheck rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus, ensure_check_transition
+from ..models import MonitoringCheck, TherapyCourse
+from ..planning import (
+    Changes,
+    CourseFacts,
+    ExistingCheck,
+    Pause,
+    Plan,
+    PlannedCheck,
+    plan_course,
+    reconcile,
+)
+from ..ruleset import Duration
+from .rules import drug_rules, protocol_rules
+
+PLAN_FIELDS = ("kind", "due_date", "window_start", "window_end", "rule_ids", "why", "verified",
+               "analytes", "instructions")  # fmt: skip
+
+
+def _horizon() -> Duration:
+    return Duration(settings.JAKMONITOR["PLAN_HORIZON_MONTHS"], "m")
+
+
+def course_facts(*, course: TherapyCourse) -> CourseFacts:
+    patient = course.patient
+    return CourseFacts(
+        start=course.start_date,
+        jurisdiction=patient.clinic.jurisdiction,
+        indication=course.indication,
+        dose_code=course.dose_code,
+        age_years=patient.age_on(course.start_date),
+        sex_at_birth=None if patient.sex_at_birth == patient.SexAtBirth.UNKNOWN else patient.sex_at_birth,
+        renal_value=course.renal_value,
+        renal_measure=course.renal_measure or None,
+        pauses=tuple(Pause(p.paused_on, p.resumed_on) for p in course.pauses.all()),
+        dose_increases=tuple(c.effective_on for c in course.dose_changes.all() if c.is_increase),
+    )
+
+
+def course_plan(*, course: TherapyCourse, as_of: date | None = None) -> Plan:
+    """The plan the rules give for this course now (nothing is written)."""
+    clinic = course.patient.clinic
+    return plan_course(
+        drug=drug_rules(drug=course.drug),
+        protocol=protocol_rules(protocol=clinic.protocol),
+        facts=course_facts(course=course),
+        as_of=as_of or clinic.today(),
+        horizon=_horizon(),
+    )
+
+
+def _target_status(course: TherapyCourse, planned: PlannedCheck, as_of: date) -> str:
+    if course.status == CourseStatus.PAUSED:
+        return CheckStatus.ON_HOLD
+    return CheckStatus.OVERDUE if planned.window_end < as_of else CheckStatus.SCHEDULED
+
+
+def _new_check(course: TherapyCourse, planned: PlannedCheck, status: str) -> MonitoringCheck:
+    return MonitoringCheck(
+        course=course,
+        plan_key=planned.key,
+        status=status,
+        rules_version_id=course.drug.current_version_id,
+        **_plan_fields(planned),
+    )
+
+
+def _plan_fields(planned: PlannedCheck) -> dict:
+    values = (planned.kind, planned.due, planned.window_start, planned.window_end,
+              list(planned.rule_ids), planned.why, planned.verified, list(planned.analytes),
+              planned.instructions)  # fmt: skip
+    return dict(zip(PLAN_FIELDS, values, strict=True))
+
+
+def course_replan(*, course: TherapyCourse, as_of: date | None = None, first: bool = False) -> Changes:
+    """Make the course's checks follow its current plan, by stable key.
+
+    Done checks are kept as they are; open checks are moved, put on hold (paused course) or
+    cancelled when no longer needed; missing future checks are created. The unique
+    (course, plan_key) constraint guards against duplicates even under concurrent re-plans,
+    and the course row is locked for the duration.
+    Side effects: MonitoringCheck rows created or changed (their `sequence` grows), so reminders
+    and calendar feeds follow.
+    """
+    with transaction.atomic():
+        course = (
+            TherapyCourse.objects.select_for_update(of=("self",))
+            .select_related("patient__clinic__protocol", "drug")
+            .get(pk=course.pk)
+        )
+        as_of = as_of or course.patient.clinic.today()
+        rows = {c.plan_key: c for c in course.checks.all()}
+        if course.status == CourseStatus.STOPPED:
+            _cancel(rows.values())
+            return Changes((), (), tuple(k for k, c in rows.items() if c.status in OPEN_CHECK_STATUSES), ())
+        plan = course_plan(course=course, as_of=as_of)
+        changes = reconcile(
+            existing=[
+                ExistingCheck(c.plan_key, c.status, c.due_date, c.window_start, c.window_end, tuple(c.rule_ids))
+                for c in rows.values()
+            ],
+            planned=plan.checks,
+            as_of=as_of,
+            backfill_baseline=first,
+        )
+        MonitoringCheck.objects.bulk_create(
+            [_new_check(course, p, _target_status(course, p, as_of)) for p in changes.create]
+        )
+        changed: list[MonitoringCheck] = []
+        planned_by_key = {p.key: p for p in plan.checks}
+        for planned in changes.update:
+            row = rows[planned.key]
+            _move(row, _target_status(course, planned, as_of))
+            for name, value in _plan_fields(planned).items():
+                setattr(row, name, value)
+            row.rules_version_id = course.drug.current_version_id
+            changed.append(row)
+        for key in changes.unchanged:
+            row = rows[key]
+            target = _target_status(course, planned_by_key[key], as_of)
+            if row.status in OPEN_CHECK_STATUSES and row.status != target:
+                _move(row, target)
+                changed.append(row)
+        _save(changed)
+        _cancel(rows[key] for key in changes.cancel)
+        if course.rules_version_id != course.drug.current_version_id:
+            course.rules_version_id = course.drug.current_version_id
+            course.save(update_fields=["rules_version"])
+        return changes
+
+
+def _move(row: MonitoringCheck, status: str) -> None:
+    ensure_check_transition(row.status, status)
+    row.status = status
+    row.sequence += 1
+
+
+def _save(rows: list[MonitoringCheck]) -> None:
+    fields = ["status", "sequence", "rules_version", "updated_at", *PLAN_FIELDS]
+    now = timezone.now()
+    for row in rows:
+        row.updated_at = now
+    MonitoringCheck.objects.bulk_update(rows, fields, batch_size=500)
+
+
+def _cancel(rows) -> None:
+    changed = []
+    for row in rows:
+        if row.status in OPEN_CHECK_STATUSES:
+            _move(row, CheckStatus.CANCELLED)
+            changed.append(row)
+    _save(changed)
+
+
+def checks_hold(*, course: TherapyCourse) -> int:
+    """Put every open check of a course on hold (its course was paused)."""
+    rows = [c for c in course.checks.all() if c.status in (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)]
+    for row in rows:
+        _move(row, CheckStatus.ON_HOLD)
+    _save(rows)
+    return len(rows)
+
+
+def courses_plan_new(*, courses: Sequence[TherapyCourse], as_of: date) -> int:
+    """Plan courses that have no checks yet and store every check with one bulk insert.
+
+    The bulk path for enrolment imports and the benchmark; a course that already has checks
+    must go through `course_replan`. Returns the number of checks written.
+    """
+    rows: list[MonitoringCheck] = []
+    for course in courses:
+        plan = course_plan(course=course, as_of=as_of)
+        changes = reconcile(existing=(), planned=plan.checks, as_of=as_of, backfill_baseline=True)
+        rows.extend(_new_check(course, p, _target_status(course, p, as_of)) for p in changes.create)
+    with transaction.atomic():
+        MonitoringCheck.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

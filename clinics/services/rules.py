@@ -1,0 +1,128 @@
+"""Loading the drug rule files and protocols into versioned rows, and reading them back."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from ..lifecycle import CourseStatus
+from ..models import Drug, Protocol, RuleSetVersion, TherapyCourse
+from ..ruleset import (
+    DrugRules,
+    LoadedFile,
+    ProtocolRules,
+    drug_rules_from_document,
+    load_library,
+    protocol_rules_from_document,
+)
+
+
+@dataclass
+class LoadReport:
+    new_versions: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    courses_replanned: int = 0
+
+
+def rules_load(*, seed_dir: Path | None = None, as_of: date | None = None) -> LoadReport:
+    """Validate every seed file, then store what changed as new versions, in one transaction.
+
+    Idempotent: a file whose checksum is already stored adds nothing. When a drug's rules or a
+    protocol change, the open checks of that drug's (or that protocol's clinics') active and
+    paused courses are re-planned; done checks are never touched.
+    Raises `RuleFileError` (naming file, rule and field) before any write if a file is bad.
+    """
+    from .plans import course_replan  # plans imports this module
+
+    library = load_library(Path(seed_dir or settings.JAKMONITOR["SEED_DIR"]))
+    report = LoadReport()
+    with transaction.atomic():
+        changed_protocols = []
+        for code, loaded in library.protocols.items():
+            version, created = _store_version(RuleSetVersion.Kind.PROTOCOL, code, loaded)
+            name = loaded.rules.protocol.name
+            protocol, _ = Protocol.objects.update_or_create(
+                code=code, defaults={"name": name, "current_version": version}
+            )
+            (report.new_versions if created else report.unchanged).append(f"protocol {code} v{version.version}")
+            if created:
+                changed_protocols.append(protocol)
+        changed_drugs = []
+        for code, loaded in library.drugs.items():
+            version, created = _store_version(RuleSetVersion.Kind.DRUG, code, loaded)
+            info = loaded.rules.drug
+            drug, _ = Drug.objects.update_or_create(
+                code=code,
+                defaults={
+                    "name": info.name,
+                    "brands": info.brands,
+                    "jurisdictions": info.jurisdictions,
+                    "current_version": version,
+                },
+            )
+            (report.new_versions if created else report.unchanged).append(f"drug {code} v{version.version}")
+            if created:
+                changed_drugs.append(drug)
+        affected = TherapyCourse.objects.filter(
+            status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE, CourseStatus.PAUSED]
+        ).filter(_changed_filter(changed_drugs, changed_protocols))
+        for course in affected.select_related("patient__clinic__protocol", "drug").iterator():
+            course_replan(course=course, as_of=as_of)
+            report.courses_replanned += 1
+    return report
+
+
+def _changed_filter(drugs: list[Drug], protocols: list[Protocol]) -> Q:
+    q = Q(pk__in=[])
+    if drugs:
+        q |= Q(drug__in=drugs)
+    if protocols:
+        q |= Q(patient__clinic__protocol__in=protocols)
+    return q
+
+
+def _store_version(kind: str, code: str, loaded: LoadedFile) -> tuple[RuleSetVersion, bool]:
+    latest = RuleSetVersion.objects.filter(kind=kind, code=code).order_by("-version").first()
+    if latest is not None and latest.checksum == loaded.checksum:
+        return latest, False
+    version = RuleSetVersion.objects.create(
+        kind=kind,
+        code=code,
+        version=(latest.version + 1) if latest else 1,
+        checksum=loaded.checksum,
+        source_path=_relative(loaded.path),
+        document=loaded.document,
+    )
+    return version, True
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(settings.BASE_DIR)))
+    except ValueError:
+        return path
+
+
+@functools.lru_cache(maxsize=256)
+def _drug_rules(version_id: int) -> DrugRules:
+    return drug_rules_from_document(RuleSetVersion.objects.get(pk=version_id).document)
+
+
+@functools.lru_cache(maxsize=64)
+def _protocol_rules(version_id: int) -> ProtocolRules:
+    return protocol_rules_from_document(RuleSetVersion.objects.get(pk=version_id).document)
+
+
+def drug_rules(*, drug: Drug) -> DrugRules:
+    """The drug's current rules (versions never change once stored, so they are cached)."""
+    return _drug_rules(drug.current_version_id)
+
+
+def protocol_rules(*, protocol: Protocol) -> ProtocolRules:
+    return _protocol_rules(protocol.current_version_id)

@@ -1,0 +1,156 @@
+"""Evaluating a lab result against a drug's thresholds: pure Python, no Django.
+
+The outcome is advice for clinicians, with the rule's own text and source: the service alerts,
+clinicians decide. Units are converted to the unit the rule was written in (labels use
+cells/mm³ in the US and 10⁹/L in the EU, which differ by a factor of 1000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .ruleset import Analyte, DrugRules, ProtocolRules, Threshold
+
+ANALYTES: tuple[str, ...] = Analyte.__args__  # type: ignore[attr-defined]
+
+# Each analyte's accepted units, as a factor to the first (canonical) unit of its group.
+_ONE, _THOUSAND = Decimal(1), Decimal(1000)
+_COUNT = {"cells/mm3": _ONE, "/mm3": _ONE, "cells/ul": _ONE, "/ul": _ONE,
+          "10^9/l": _THOUSAND, "x10^9/l": _THOUSAND, "g/l": _THOUSAND, "10^3/ul": _THOUSAND,
+          "x10^3/ul": _THOUSAND, "10^3/mm3": _THOUSAND, "x10^3/mm3": _THOUSAND}  # fmt: skip
+_HB = {"g/dl": _ONE, "g/l": Decimal("0.1")}
+_ULN = {"xuln": _ONE}
+UNITS: dict[str, dict[str, Decimal]] = {
+    "anc": _COUNT,
+    "alc": _COUNT,
+    "platelets": _COUNT,
+    "wbc": _COUNT,
+    "hb": _HB,
+    "alt": _ULN,
+    "ast": _ULN,
+}
+
+SEVERITY = {"none": 0, "advise": 1, "do_not_start": 2, "interrupt": 3, "discontinue": 4}
+PHASES = ("baseline", "treatment", "paused")
+
+
+class UnitError(ValueError):
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+def normalise_unit(unit: str) -> str:
+    return unit.strip().lower().replace("×", "x").replace("µ", "u").replace("μ", "u").replace(" ", "")
+
+
+def convert(*, analyte: str, value: Decimal, unit: str, to_unit: str) -> Decimal:
+    """`value` in `unit`, expressed in `to_unit`; raises UnitError naming the bad field."""
+    table = UNITS.get(analyte)
+    if table is None:
+        raise UnitError("analyte", f"no unit conversions are known for {analyte!r}")
+    src, dst = normalise_unit(unit), normalise_unit(to_unit)
+    if src not in table:
+        accepted = ", ".join(sorted(table))
+        raise UnitError("unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})")
+    if dst not in table:
+        raise UnitError("unit", f"rule unit {to_unit!r} is not a unit for {analyte}")
+    return Decimal(value) * table[src] / table[dst]
+
+
+def check_unit(*, analyte: str, unit: str) -> None:
+    """Raise UnitError unless `unit` is a known unit for `analyte` (unknown analytes: any unit)."""
+    table = UNITS.get(analyte)
+    if table is not None and normalise_unit(unit) not in table:
+        accepted = ", ".join(sorted(table))
+        raise UnitError("unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    action: str  # the rule's action: do_not_start, interrupt, discontinue, resume, advise
+    text: str
+    source: str
+    verified: bool
+    confirm: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str  # none, advise, do_not_start, interrupt or discontinue
+    findings: tuple[Finding, ...]
+
+    @property
+    def summary(self) -> str:
+        if not self.findings:
+            return "No threshold reached."
+        return "; ".join(f.text for f in self.findings)
+
+
+def evaluate(
+    *,
+    drug: DrugRules,
+    protocol: ProtocolRules | None,
+    analyte: str,
+    value: Decimal,
+    unit: str,
+    jurisdiction: str,
+    indication: str | None = None,
+    phase: str = "treatment",
+    previous: Decimal | None = None,
+) -> Outcome:
+    """The most severe action the drug's (and the protocol's) thresholds give for one result.
+
+    `phase` decides which rules speak: before the first dose only do-not-start rules, during
+    treatment interrupt and discontinue rules, while paused also the resume rules (which only
+    advise: clinicians decide when to restart). `previous` is the last earlier value of the same
+    analyte (same unit) for rules that compare, such as tofacitinib's "Hb drop > 2 g/dL".
+    """
+    if phase not in PHASES:
+        raise UnitError("phase", f"phase must be one of {', '.join(PHASES)}")
+    if analyte not in ANALYTES:
+        raise UnitError("analyte", f"unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}")
+    check_unit(analyte=analyte, unit=unit)
+    rules: Iterable[Threshold] = [*drug.thresholds, *(protocol.thresholds if protocol else ())]
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.analyte != analyte:
+            continue
+        if not rule.applies(jurisdiction=jurisdiction, indication=indication):
+            continue
+        if not _speaks_in(rule.action, phase):
+            continue
+        if _matches(rule, analyte=analyte, value=value, unit=unit, previous=previous):
+            findings.append(
+                Finding(rule.id, rule.action, rule.text, rule.source, rule.verified, rule.confirm)
+            )
+    findings.sort(key=lambda f: (-SEVERITY.get(_outcome_action(f.action), 0), f.rule_id))
+    action = max((_outcome_action(f.action) for f in findings), key=SEVERITY.__getitem__, default="none")
+    return Outcome(action, tuple(findings))
+
+
+def _speaks_in(action: str, phase: str) -> bool:
+    if phase == "baseline":
+        return action in ("do_not_start", "advise")
+    if phase == "treatment":
+        return action in ("interrupt", "discontinue", "advise")
+    return action in ("interrupt", "discontinue", "advise", "resume")
+
+
+def _outcome_action(rule_action: str) -> str:
+    return "advise" if rule_action == "resume" else rule_action
+
+
+def _matches(
+    rule: Threshold, *, analyte: str, value: Decimal, unit: str, previous: Decimal | None
+) -> bool:
+    in_rule_unit = convert(analyte=analyte, value=value, unit=unit, to_unit=rule.unit)
+    if rule.band is not None:
+        return rule.band.contains(in_rule_unit)
+    if previous is None or rule.drop_gt is None:
+        return False
+    before = convert(analyte=analyte, value=previous, unit=unit, to_unit=rule.unit)
+    return before - in_rule_unit > rule.drop_gt

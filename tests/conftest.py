@@ -1,0 +1,42 @@
+"""Shared fixtures: the real seed files, loaded rules and factory-made clinics and patients."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from clinics.ruleset import RuleLibrary, load_library
+
+SEEDS = Path(settings.JAKMONITOR["SEED_DIR"])
+
+
+@pytest.fixture(scope="session")
+def library() -> RuleLibrary:
+    return load_library(SEEDS)
+
+
+@pytest.fixture
+def protocol(library):
+    return library.protocols["default"].rules
+
+
+@pytest.fixture
+def rules_loaded(db):
+    from clinics.services.rules import rules_load
+
+    return rules_load(seed_dir=SEEDS)
+
+
+@pytest.fixture
+def clinic(rules_loaded):
+    from tests.factories import ClinicFactory
+
+    return ClinicFactory()
+
+
+@pytest.fixture
+def patient(clinic):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(clinic=clinic, sex_at_birth="female", date_of_birth=date(1970, 5, 1))

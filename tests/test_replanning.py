@@ -1,0 +1,152 @@
+"""Re-planning: pauses shift later checks, resume brings them back, nothing is ever duplicated
+and a done check is never lost (property tests with hypothesis, pure and through the services)."""
+
+from datetime import date, datetime, timedelta, timezone as dt_timezone
+
+import time_machine
+from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis.extra.django import TestCase
+
+from clinics.lifecycle import CheckStatus
+from clinics.planning import CourseFacts, ExistingCheck, Pause, plan_course, reconcile
+from clinics.ruleset import load_library
+from tests.conftest import SEEDS
+
+START = date(2026, 1, 5)
+LIB = load_library(SEEDS)
+PROTOCOL = LIB.protocols["default"].rules
+
+
+def plan(drug="tofacitinib", **facts):
+    return plan_course(drug=LIB.drugs[drug].rules, protocol=PROTOCOL,
+                       facts=CourseFacts(start=START, jurisdiction="US", **facts))  # fmt: skip
+
+
+def test_pause_shifts_later_checks_by_its_length():
+    before = {c.key: c for c in plan().checks}
+    after = {c.key: c for c in plan(pauses=(Pause(date(2026, 1, 20), date(2026, 2, 3)),)).checks}
+    assert after["cbc/baseline"].due == before["cbc/baseline"].due
+    assert after["cbc/start+4w"].window_start == before["cbc/start+4w"].window_start + timedelta(days=14)
+    assert after["cbc/start+4w"].window_end == before["cbc/start+4w"].window_end + timedelta(days=14)
+    assert after["skin_exam/start+1y"].due == before["skin_exam/start+1y"].due + timedelta(days=14)
+
+
+def test_dose_increase_adds_checks_only_where_a_rule_asks():
+    base = plan("abrocitinib")
+    increased = plan("abrocitinib", dose_increases=(date(2026, 5, 4),))
+    new_keys = {c.key for c in increased.checks} - {c.key for c in base.checks}
+    assert new_keys and all("dose-2026-05-04" in k for k in new_keys)
+    assert {c.key for c in plan(dose_increases=(date(2026, 5, 4),)).checks} == {c.key for c in plan().checks}
+
+
+def _apply(state: dict, changes, planned, as_of):
+    by_key = {p.key: p for p in planned}
+    for p in (*changes.create, *changes.update):
+        assert p.key not in state or state[p.key].status != "done"
+        state[p.key] = ExistingCheck(p.key, "scheduled", p.due, p.window_start, p.window_end, p.rule_ids)
+    for key in changes.cancel:
+        assert state[key].status != "done"
+        old = state[key]
+        state[key] = ExistingCheck(key, "cancelled", old.due, old.window_start, old.window_end, old.rule_ids)
+    assert set(by_key) >= {k for k, v in state.items() if v.status == "scheduled"}
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["pause", "resume", "dose_up", "complete", "rules", "wait"]),
+        st.integers(min_value=1, max_value=120),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops=operations, drug=st.sampled_from(sorted(LIB.drugs)))
+def test_any_sequence_never_duplicates_or_loses_done_checks(ops, drug):
+    rules = LIB.drugs[drug].rules
+    jurisdiction = rules.drug.jurisdictions[0]
+    today, pauses, increases, state, done = START, [], [], {}, {}
+    horizon_rules = [PROTOCOL, PROTOCOL.model_copy(update={"additional": PROTOCOL.additional[:1]})]
+    protocol = horizon_rules[0]
+    for op, days in ops + [("wait", 1)]:
+        today += timedelta(days=days)
+        if op == "pause" and not (pauses and pauses[-1].end is None):
+            pauses.append(Pause(today))
+        elif op == "resume" and pauses and pauses[-1].end is None:
+            pauses[-1] = Pause(pauses[-1].start, today)
+        elif op == "dose_up":
+            increases.append(today)
+        elif op == "rules":
+            protocol = horizon_rules[1] if protocol is horizon_rules[0] else horizon_rules[0]
+        elif op == "complete":
+            open_keys = sorted(k for k, v in state.items() if v.status == "scheduled")
+            if open_keys:
+                key = open_keys[days % len(open_keys)]
+                state[key] = ExistingCheck(key, "done", *list(vars(state[key]).values())[2:])
+                done[key] = state[key]
+        facts = CourseFacts(start=START, jurisdiction=jurisdiction, pauses=tuple(pauses),
+                            dose_increases=tuple(increases), sex_at_birth="female")  # fmt: skip
+        planned = plan_course(drug=rules, protocol=protocol, facts=facts, as_of=today).checks
+        assert len({p.key for p in planned}) == len(planned)
+        changes = reconcile(existing=list(state.values()), planned=planned, as_of=today,
+                            backfill_baseline=not state)  # fmt: skip
+        touched = [p.key for p in (*changes.create, *changes.update)] + list(changes.cancel)
+        assert len(touched) == len(set(touched)), "a key is changed twice in one re-plan"
+        assert not set(touched) & set(done), "a done check was touched"
+        _apply(state, changes, planned, today)
+        assert all(state[k] == v for k, v in done.items())
+
+
+class ServiceSequenceTest(TestCase):
+    """The same property through the real services and database constraints."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from clinics.services.rules import rules_load
+
+        rules_load(seed_dir=SEEDS)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(ops=st.lists(st.tuples(st.sampled_from(["infection", "resume", "dose", "complete", "wait"]),
+                                  st.integers(min_value=1, max_value=60)), max_size=8))  # fmt: skip
+    def test_services_never_duplicate_or_lose_done_checks(self, ops):
+        from clinics.models import Drug, MonitoringCheck
+        from clinics.services.checks import check_complete
+        from clinics.services.courses import course_change_dose, course_resume, course_start
+        from clinics.services.infections import infection_report, infection_resolve
+        from tests.factories import ClinicFactory, PatientFactory
+
+        now = datetime(2026, 1, 5, 15, tzinfo=dt_timezone.utc)
+        with time_machine.travel(now, tick=False):
+            patient = PatientFactory(clinic=ClinicFactory())
+            course = course_start(patient=patient, drug=Drug.objects.get(code="abrocitinib"),
+                                  dose_code="100mg-qd", indication="ad", start_date=now.date()).course  # fmt: skip
+        done: dict[int, tuple] = {}
+        for op, days in ops:
+            now += timedelta(days=days)
+            with time_machine.travel(now, tick=False):
+                course.refresh_from_db()
+                if op == "infection" and course.status == "active":
+                    infection_report(course=course, serious=True, reporter="staff")
+                elif op == "resume" and course.status == "paused":
+                    for report in course.infections.filter(resolved_at__isnull=True):
+                        infection_resolve(report=report)
+                    course_resume(course=course)
+                elif op == "dose" and course.status != "stopped":
+                    dose = "200mg-qd" if course.dose_code == "100mg-qd" else "100mg-qd"
+                    course_change_dose(course=course, dose_code=dose)
+                elif op == "complete":
+                    check = course.checks.filter(status__in=["scheduled", "overdue", "on_hold"]).first()
+                    if check is not None:
+                        check_complete(check=check, completed_on=now.date())
+                course.refresh_from_db()
+                for check in MonitoringCheck.objects.filter(course=course, status=CheckStatus.DONE):
+                    done.setdefault(check.pk, (check.plan_key, check.due_date, check.completed_on))
+                keys = list(course.checks.values_list("plan_key", flat=True))
+                assert len(keys) == len(set(keys))
+                for pk, snapshot in done.items():
+                    check = MonitoringCheck.objects.get(pk=pk)
+                    assert check.status == CheckStatus.DONE
+                    assert (check.plan_key, check.due_date, check.completed_on) == snapshot
+                if course.status == "paused":
+                    assert not course.checks.filter(status__in=["scheduled", "overdue"]).exists()

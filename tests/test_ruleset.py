@@ -1,0 +1,125 @@
+"""The seed files: every shipped file is valid and cited; a bad file is rejected with an error that
+names the file, the rule and the field; loading is all-or-nothing, idempotent and versioned."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clinics.models import Drug, RuleSetVersion
+from clinics.ruleset import RuleFileError, load_library
+from clinics.services.rules import rules_load
+from tests.conftest import SEEDS
+
+REQUIRED_DRUGS = {"tofacitinib", "baricitinib", "upadacitinib", "filgotinib", "abrocitinib", "ritlecitinib"}
+
+
+def test_every_required_drug_has_a_valid_file(library):
+    assert REQUIRED_DRUGS <= set(library.drugs)
+    assert "default" in library.protocols
+
+
+def test_every_rule_cites_a_source_and_says_whether_verified(library):
+    for loaded in library.drugs.values():
+        for rule in loaded.rules.all_rules():
+            assert len(rule.source) >= 8 and isinstance(rule.verified, bool), rule.id
+
+
+def test_each_drug_covers_baseline_screening(library):
+    for code in REQUIRED_DRUGS:
+        rules = library.drugs[code].rules
+        baseline = {r.kind for r in rules.monitoring if r.baseline}
+        assert {"cbc", "tb", "hepatitis", "zoster_vaccination"} <= baseline, code
+        assert rules.infection, code
+
+
+def _copy_seeds(tmp_path: Path) -> Path:
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _rule(data, rule_id):
+    for section in ("monitoring", "thresholds", "dose_advice", "infection", "routine", "additional"):
+        for item in data.get(section, []):
+            if item.get("id") == rule_id:
+                return item
+    raise KeyError(rule_id)
+
+
+BAD_EDITS = [
+    # (file, edit, rule named, field named, words in the message)
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.cbc.alc").update(every="3 months"),
+     "tofacitinib.cbc.alc", "every", "duration"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").pop("source"),
+     "tofacitinib.tb", "source", "Field required"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.hb.no-start").update(analyte="haemoglobin"),
+     "tofacitinib.hb.no-start", "analyte", "Input should be"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.anc.no-start").update(band={}),
+     "tofacitinib.anc.no-start", None, "exactly one of band"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.cbc.anc-hb")["follow_up"][0].update(window=["5w", "8w"]),
+     "tofacitinib.cbc.anc-hb", "follow_up.0", "must contain due"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.lipids.us").update(jurisdictions=["FR"]),
+     "tofacitinib.lipids.us", "jurisdictions.0", "Input should be"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(verified="maybe"),
+     "tofacitinib.tb", "verified", "boolean"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(colour="blue"),
+     "tofacitinib.tb", "colour", "Extra inputs"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(id="baricitinib.tb"),
+     "baricitinib.tb", "id", "must start with 'tofacitinib.'"),
+    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.lipids.us").update(indications=["gout"]),
+     "tofacitinib.lipids.us", "indications", "'gout' is not in drug.indications"),
+    ("drugs/tofacitinib.yaml", lambda d: d["drug"].update(code="xeljanz"), None, "drug.code", "file name"),
+    ("protocols/default.yaml", lambda d: d["settings"].update(tolerance_after="two weeks"),
+     None, "settings.tolerance_after", "duration"),
+]
+
+
+@pytest.mark.parametrize("relative,edit,rule,field,words", BAD_EDITS)
+def test_bad_file_names_file_rule_and_field(tmp_path, relative, edit, rule, field, words):
+    seeds = _copy_seeds(tmp_path)
+    _edit(seeds / relative, edit)
+    with pytest.raises(RuleFileError) as err:
+        load_library(seeds)
+    assert err.value.path.endswith(relative)
+    assert err.value.rule == rule
+    assert err.value.field == field
+    assert words in str(err.value)
+    assert relative.split("/")[-1] in str(err.value)
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path):
+    seeds = _copy_seeds(tmp_path)
+    (seeds / "drugs" / "baricitinib.yaml").write_text("drug: [unclosed\n")
+    with pytest.raises(RuleFileError, match="baricitinib.yaml: not valid YAML"):
+        load_library(seeds)
+
+
+def test_bad_file_loads_nothing(db, tmp_path):
+    seeds = _copy_seeds(tmp_path)
+    _edit(seeds / "drugs/upadacitinib.yaml", lambda d: d["doses"][0].update(daily_mg=-1))
+    with pytest.raises(RuleFileError, match="upadacitinib.yaml"):
+        rules_load(seed_dir=seeds)
+    assert not RuleSetVersion.objects.exists() and not Drug.objects.exists()
+
+
+def test_load_is_idempotent_and_versions_changes(db, tmp_path):
+    seeds = _copy_seeds(tmp_path)
+    first = rules_load(seed_dir=seeds)
+    assert len(first.new_versions) == len(list(seeds.glob("*/*.yaml")))
+    again = rules_load(seed_dir=seeds)
+    assert again.new_versions == [] and RuleSetVersion.objects.count() == len(first.new_versions)
+    original = (seeds / "drugs/tofacitinib.yaml").read_text()
+    _edit(seeds / "drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(note="re-checked"))
+    changed = rules_load(seed_dir=seeds)
+    assert changed.new_versions == ["drug tofacitinib v2"]
+    (seeds / "drugs/tofacitinib.yaml").write_text(original)
+    assert rules_load(seed_dir=seeds).new_versions == ["drug tofacitinib v3"]
+    assert Drug.objects.get(code="tofacitinib").current_version.version == 3

@@ -1,0 +1,172 @@
+"""Lifecycle services: start, complete with results, infection pause, resolve and resume,
+dose change, stop. Each is one transaction; bad input names the field and changes nothing."""
+
+import uuid
+from datetime import date, datetime, timezone as dt_timezone
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from clinics.lifecycle import CheckStatus, CourseStatus, LifecycleConflict
+from clinics.models import Drug, LabResult, MonitoringCheck
+from clinics.services.checks import check_complete
+from clinics.services.courses import (
+    course_change_dose,
+    course_resume,
+    course_start,
+    course_stop,
+)
+from clinics.services.infections import infection_report, infection_resolve
+from clinics.services.results import ResultInput, lab_result_record
+from tests.factories import PatientFactory
+
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=dt_timezone.utc)  # 10:00 in New York
+
+
+@pytest.fixture
+def travel():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def start(patient, drug="tofacitinib", dose="5mg-bid", indication="ra", on=date(2026, 3, 2), **kw):
+    return course_start(patient=patient, drug=Drug.objects.get(code=drug), dose_code=dose,
+                        indication=indication, start_date=on, **kw)  # fmt: skip
+
+
+def test_start_plans_checks_with_why(travel, patient):
+    started = start(patient)
+    course = started.course
+    assert course.status == CourseStatus.ACTIVE
+    keys = set(course.checks.values_list("plan_key", flat=True))
+    assert {"cbc/baseline", "tb/baseline", "cbc/start+4w", "skin_exam/start+1y"} <= keys
+    assert started.checks_planned == course.checks.count()
+    cbc = course.checks.get(plan_key="cbc/start+4w")
+    assert "tofacitinib.cbc.anc-hb" in cbc.rule_ids and "Xeljanz" in cbc.why
+
+
+def test_future_start_is_planned_and_dose_advice_returned(travel, patient):
+    started = start(patient, on=date(2026, 4, 1), renal_value=Decimal("40"), renal_measure="clcr_cockcroft_gault")
+    assert started.course.status == CourseStatus.PLANNED
+    assert [a.rule_id for a in started.advice] == ["tofacitinib.renal.moderate.us"]
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"dose": "7mg"}, "dose_code"),
+        ({"indication": "gout"}, "indication"),
+        ({"dose": "10mg-bid"}, "dose_code"),  # a UC-only dose for RA
+        ({"renal_value": Decimal("40")}, "renal_measure"),
+        ({"on": date(1960, 1, 1)}, "start_date"),
+    ],
+)
+def test_start_rejects_bad_input_naming_the_field(travel, patient, kwargs, field):
+    with pytest.raises(ValidationError) as err:
+        start(patient, **kwargs)
+    assert field in err.value.message_dict
+    assert not patient.courses.exists() and not MonitoringCheck.objects.exists()
+
+
+def test_drug_without_label_in_jurisdiction_is_refused(travel, patient):
+    with pytest.raises(ValidationError) as err:
+        start(patient, drug="filgotinib", dose="200mg-qd")
+    assert "drug" in err.value.message_dict
+
+
+def test_one_open_course_per_patient(travel, patient):
+    start(patient)
+    with pytest.raises(LifecycleConflict):
+        start(patient, drug="baricitinib", dose="2mg-qd-us")
+
+
+def test_complete_check_records_and_evaluates_results(travel, patient):
+    course = start(patient).course
+    check = course.checks.get(plan_key="cbc/baseline")
+    done = check_complete(check=check, completed_on=date(2026, 3, 1), results=[
+        ResultInput("alc", "0.4", "10^9/L"), ResultInput("anc", "2500", "cells/mm3"), ResultInput("hb", "12", "g/dL"),
+    ])  # fmt: skip
+    check.refresh_from_db()
+    assert check.status == CheckStatus.DONE and check.completed_on == date(2026, 3, 1)
+    assert done.action == "do_not_start"  # collected before the first dose: baseline rules speak
+    alc = LabResult.objects.get(analyte="alc")
+    assert alc.outcome_action == "do_not_start" and alc.outcome[0]["rule_id"] == "tofacitinib.alc.no-start.us"
+    on_drug = lab_result_record(course=course, analyte="alc", value="0.4", unit="10^9/L", collected_on=date(2026, 3, 2))
+    assert on_drug.outcome.action == "discontinue"
+    assert on_drug.outcome.findings[0].rule_id == "tofacitinib.alc.discontinue"
+
+
+def test_bad_result_leaves_check_open_and_stores_nothing(travel, patient):
+    check = start(patient).course.checks.get(plan_key="cbc/baseline")
+    with pytest.raises(ValidationError) as err:
+        check_complete(check=check, completed_on=date(2026, 3, 1), results=[
+            ResultInput("anc", "2.0", "10^9/L"), ResultInput("hb", "12", "mmHg"),
+        ])  # fmt: skip
+    assert "results[1].unit" in err.value.message_dict
+    check.refresh_from_db()
+    assert check.status == CheckStatus.SCHEDULED and not LabResult.objects.exists()
+
+
+def test_hb_drop_uses_previous_result(travel, patient):
+    course = start(patient).course
+    lab_result_record(course=course, analyte="hb", value="13.5", unit="g/dL", collected_on=date(2026, 3, 1))
+    second = lab_result_record(course=course, analyte="hb", value="112", unit="g/L", collected_on=date(2026, 3, 2))
+    assert second.outcome.action == "interrupt"
+    assert [f.rule_id for f in second.outcome.findings] == ["tofacitinib.hb.drop"]
+
+
+def test_infection_pauses_and_holds_then_resume_replans(travel, patient):
+    course = start(patient, on=date(2026, 2, 2)).course
+    four_weeks = course.checks.get(plan_key="cbc/start+4w")
+    reported = infection_report(course=course, serious=True, reporter="patient", description="fever")
+    course.refresh_from_db()
+    assert course.status == CourseStatus.PAUSED
+    assert not course.checks.filter(status__in=[CheckStatus.SCHEDULED, CheckStatus.OVERDUE]).exists()
+    assert [r.action for r in reported.rules] == ["interrupt"]
+    with pytest.raises(LifecycleConflict):
+        course_resume(course=course)
+    travel.move_to(datetime(2026, 3, 16, 15, tzinfo=dt_timezone.utc))
+    infection_resolve(report=reported.report)
+    course_resume(course=course)
+    course.refresh_from_db()
+    moved = course.checks.get(plan_key="cbc/start+4w")
+    assert course.status == CourseStatus.ACTIVE
+    assert moved.pk == four_weeks.pk and moved.due_date == date(2026, 3, 16)  # 2 weeks later
+    assert moved.status == CheckStatus.SCHEDULED and moved.sequence > four_weeks.sequence
+
+
+def test_stop_cancels_open_checks_and_keeps_done(travel, patient):
+    course = start(patient).course
+    check_complete(check=course.checks.get(plan_key="tb/baseline"), completed_on=date(2026, 2, 20))
+    course_stop(course=course, reason="adverse_event", note="nausea")
+    statuses = set(course.checks.values_list("status", flat=True))
+    assert statuses == {CheckStatus.DONE, CheckStatus.CANCELLED}
+    with pytest.raises(LifecycleConflict):
+        course_resume(course=course)
+    with pytest.raises(ValidationError) as err:
+        course_stop(course=course, reason="bored")
+    assert "stop_reason" in err.value.message_dict
+
+
+def test_dose_increase_adds_abrocitinib_dose_checks(travel, patient):
+    course = start(patient, drug="abrocitinib", dose="100mg-qd", indication="ad").course
+    before = set(course.checks.values_list("plan_key", flat=True))
+    course_change_dose(course=course, dose_code="200mg-qd")
+    added = set(course.checks.values_list("plan_key", flat=True)) - before
+    assert added and all(key.startswith("cbc/dose-2026-03-02") or "dose-2026-03-02" in key for key in added)
+
+
+def test_database_refuses_duplicate_plan_keys(travel, patient):
+    course = start(patient).course
+    check = course.checks.first()
+    check.pk, check.uuid = None, uuid.uuid4()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        check.save()
+
+
+def test_other_patient_cannot_share_mrn_in_clinic(travel, patient):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PatientFactory(clinic=patient.clinic, mrn=patient.mrn)
