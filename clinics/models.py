@@ -11,7 +11,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -121,7 +121,7 @@ class Clinic(models.Model):
     )
     reminder_hour = models.PositiveSmallIntegerField(
         default=8,
-        validators=[MinValueValidator(0)],
+        validators=[MaxValueValidator(23)],
         help_text="Local hour (patient's time zone) at which reminders go out",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -238,6 +238,8 @@ class Threshold(Scope, Cited):
     band: Range | None = None
     drop_gt: Decimal | None = Field(default=None, gt=0)
     confirm: bool = False
+    # Where an `advise` rule speaks (e.g. a conflicting do-not-start value: baseline only).
+    phases: list[Literal["baseline", "treatment", "paused"]] | None = None
     text: str = Field(min_length=5)
 
     @model_validator(mode="after")

@@ -121,7 +121,7 @@ def evaluate(
             continue
         if not rule.applies(jurisdiction=jurisdiction, indication=indication):
             continue
-        if not _speaks_in(rule.action, phase):
+        if not _speaks_in(rule.action, phase) or (rule.phases is not None and phase not in rule.phases):
             continue
         if _matches(rule, analyte=analyte, value=value, unit=unit, previous=previous):
             findings.append(

@@ -40,3 +40,12 @@ def patient(clinic):
     from tests.factories import PatientFactory
 
     return PatientFactory(clinic=clinic, sex_at_birth="female", date_of_birth=date(1970, 5, 1))
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Tests render admin pages without running collectstatic."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -34,6 +34,90 @@ LABEL_ROWS = [
     ("tofacitinib", "US", "pregnancy", "tofacitinib.pregnancy", START, None),
     ("tofacitinib", "US", "skin_exam", "protocol.default.skin", date(2027, 1, 5), None),
     ("tofacitinib", "US", "skin_exam", "protocol.default.skin", date(2028, 1, 5), None),
+    # Baricitinib: TB, viral hepatitis, CBC, hepatic and renal function (US eGFR, EU CrCl) at
+    # baseline; ANC/ALC/Hb "at baseline and thereafter according to routine patient management"
+    # (protocol: 4 weeks, 12 weeks, then every 3 months); "lipids 12 weeks after initiation".
+    ("baricitinib", "US", "cbc", "baricitinib.cbc", START, (date(2025, 12, 8), START)),
+    ("baricitinib", "US", "liver", "baricitinib.liver", START, None),
+    ("baricitinib", "US", "renal", "baricitinib.renal.baseline.us", START, None),
+    ("baricitinib", "EU", "renal", "baricitinib.renal.baseline.eu", START, None),
+    ("baricitinib", "UK", "renal", "baricitinib.renal.baseline.eu", START, None),
+    ("baricitinib", "US", "tb", "baricitinib.tb", START, None),
+    ("baricitinib", "US", "hepatitis", "baricitinib.hepatitis", START, None),
+    ("baricitinib", "US", "zoster_vaccination", "baricitinib.zoster", START, None),
+    ("baricitinib", "EU", "pregnancy", "baricitinib.pregnancy", START, None),
+    ("baricitinib", "US", "lipids", "baricitinib.lipids", date(2026, 3, 30), None),
+    ("baricitinib", "EU", "lipids", "baricitinib.lipids", date(2026, 3, 30), None),
+    ("baricitinib", "US", "cbc", "protocol.default.cbc", date(2026, 2, 2), None),
+    ("baricitinib", "US", "cbc", "protocol.default.cbc", date(2026, 3, 30), None),
+    ("baricitinib", "EU", "cbc", "protocol.default.cbc", date(2026, 6, 30), None),
+    ("baricitinib", "EU", "cbc", "protocol.default.cbc", date(2026, 9, 30), None),
+    ("baricitinib", "US", "skin_exam", "protocol.default.skin", date(2027, 1, 5), None),
+    # Upadacitinib: TB, viral hepatitis, CBC, hepatic function, pregnancy status at baseline;
+    # neutrophils, lymphocytes, Hb and liver enzymes "according to routine patient management";
+    # "lipids 12 weeks after initiation".
+    ("upadacitinib", "US", "cbc", "upadacitinib.cbc", START, (date(2025, 12, 8), START)),
+    ("upadacitinib", "US", "liver", "upadacitinib.liver", START, None),
+    ("upadacitinib", "US", "renal", "upadacitinib.renal.baseline", START, None),
+    ("upadacitinib", "US", "tb", "upadacitinib.tb", START, None),
+    ("upadacitinib", "EU", "hepatitis", "upadacitinib.hepatitis", START, None),
+    ("upadacitinib", "US", "zoster_vaccination", "upadacitinib.zoster", START, None),
+    ("upadacitinib", "US", "pregnancy", "upadacitinib.pregnancy", START, None),
+    ("upadacitinib", "US", "lipids", "upadacitinib.lipids", date(2026, 3, 30), None),
+    ("upadacitinib", "UK", "lipids", "upadacitinib.lipids", date(2026, 3, 30), None),
+    ("upadacitinib", "US", "cbc", "protocol.default.cbc", date(2026, 2, 2), None),
+    ("upadacitinib", "US", "cbc", "protocol.default.cbc", date(2026, 3, 30), None),
+    ("upadacitinib", "EU", "cbc", "protocol.default.cbc", date(2026, 6, 30), None),
+    ("upadacitinib", "US", "skin_exam", "protocol.default.skin", date(2027, 1, 5), None),
+    # Filgotinib (EU/UK only), SmPC Table 1: ANC, ALC, Hb "before initiation, then according to
+    # routine patient management"; "lipids 12 weeks after initiation"; TB and viral hepatitis
+    # screen before starting; CrCl for the dose; skin exam for all patients.
+    ("filgotinib", "EU", "cbc", "filgotinib.cbc", START, (date(2025, 12, 8), START)),
+    ("filgotinib", "EU", "renal", "filgotinib.renal.baseline", START, None),
+    ("filgotinib", "EU", "tb", "filgotinib.tb", START, None),
+    ("filgotinib", "UK", "hepatitis", "filgotinib.hepatitis", START, None),
+    ("filgotinib", "EU", "zoster_vaccination", "filgotinib.zoster", START, None),
+    ("filgotinib", "EU", "pregnancy", "filgotinib.pregnancy", START, None),
+    ("filgotinib", "EU", "lipids", "filgotinib.lipids", date(2026, 3, 30), None),
+    ("filgotinib", "UK", "lipids", "filgotinib.lipids", date(2026, 3, 30), None),
+    ("filgotinib", "EU", "cbc", "protocol.default.cbc", date(2026, 2, 2), None),
+    ("filgotinib", "EU", "cbc", "protocol.default.cbc", date(2026, 3, 30), None),
+    ("filgotinib", "UK", "cbc", "protocol.default.cbc", date(2026, 6, 30), None),
+    ("filgotinib", "EU", "skin_exam", "protocol.default.skin", date(2027, 1, 5), None),
+    # Abrocitinib: TB, viral hepatitis, CBC (incl. platelets) and immunisations "including herpes
+    # zoster" before starting; "CBC before initiation, 4 weeks after initiation, then routine";
+    # lipids "before initiation, 4 weeks after" (EU) / "about 4 weeks after initiation" (US).
+    ("abrocitinib", "US", "cbc", "abrocitinib.cbc", START, (date(2025, 12, 8), START)),
+    ("abrocitinib", "US", "cbc", "abrocitinib.cbc", date(2026, 2, 2), None),
+    ("abrocitinib", "EU", "cbc", "abrocitinib.cbc", date(2026, 2, 2), None),
+    ("abrocitinib", "US", "lipids", "abrocitinib.lipids.us", date(2026, 2, 2), None),
+    ("abrocitinib", "EU", "lipids", "abrocitinib.lipids.eu", START, None),
+    ("abrocitinib", "EU", "lipids", "abrocitinib.lipids.eu", date(2026, 2, 2), None),
+    ("abrocitinib", "US", "renal", "abrocitinib.renal.baseline.us", START, None),
+    ("abrocitinib", "EU", "renal", "abrocitinib.renal.baseline.eu", START, None),
+    ("abrocitinib", "US", "tb", "abrocitinib.tb", START, None),
+    ("abrocitinib", "US", "hepatitis", "abrocitinib.hepatitis", START, None),
+    ("abrocitinib", "US", "zoster_vaccination", "abrocitinib.zoster", START, None),
+    ("abrocitinib", "EU", "pregnancy", "abrocitinib.pregnancy", START, None),
+    ("abrocitinib", "US", "cbc", "protocol.default.cbc", date(2026, 2, 2), None),
+    ("abrocitinib", "US", "cbc", "protocol.default.cbc", date(2026, 3, 30), None),
+    ("abrocitinib", "EU", "cbc", "protocol.default.cbc", date(2026, 6, 30), None),
+    ("abrocitinib", "US", "skin_exam", "protocol.default.skin", date(2027, 1, 5), None),
+    # Ritlecitinib: TB, viral hepatitis, immunisations "including herpes zoster" and a liver
+    # function test (US) before starting; ALC and platelets "before initiation, 4 weeks after
+    # initiation, then according to routine patient management"; pregnancy contraindicated (EU).
+    ("ritlecitinib", "US", "cbc", "ritlecitinib.cbc", START, (date(2025, 12, 8), START)),
+    ("ritlecitinib", "US", "cbc", "ritlecitinib.cbc", date(2026, 2, 2), None),
+    ("ritlecitinib", "EU", "cbc", "ritlecitinib.cbc", date(2026, 2, 2), None),
+    ("ritlecitinib", "US", "liver", "ritlecitinib.liver.baseline.us", START, None),
+    ("ritlecitinib", "US", "tb", "ritlecitinib.tb", START, None),
+    ("ritlecitinib", "US", "hepatitis", "ritlecitinib.hepatitis", START, None),
+    ("ritlecitinib", "US", "zoster_vaccination", "ritlecitinib.zoster", START, None),
+    ("ritlecitinib", "EU", "pregnancy", "ritlecitinib.pregnancy.eu", START, None),
+    ("ritlecitinib", "US", "cbc", "protocol.default.cbc", date(2026, 2, 2), None),
+    ("ritlecitinib", "US", "cbc", "protocol.default.cbc", date(2026, 3, 30), None),
+    ("ritlecitinib", "EU", "cbc", "protocol.default.cbc", date(2026, 6, 30), None),
+    ("ritlecitinib", "US", "skin_exam", "protocol.default.skin", date(2027, 1, 5), None),
 ]
 
 # Protocol layer (NHS Lanarkshire): liver and renal at 4 weeks, 12 weeks, then every 3 months.
@@ -87,6 +171,96 @@ def test_pregnancy_check_only_for_females(library):
     unknown = _plan(library, "tofacitinib", "US", sex_at_birth=None)
     assert not [c for c in male.checks if c.kind == "pregnancy"]
     assert [c for c in unknown.checks if c.kind == "pregnancy"], "unknown sex keeps the check"
+
+
+@pytest.mark.parametrize("kind,rule,when", PROTOCOL_ROWS)
+def test_protocol_checks_for_filgotinib_in_the_eu(library, kind, rule, when):
+    assert len(_matching(_plan(library, "filgotinib", "EU"), kind, rule, when)) == 1
+
+
+def test_default_protocol_plans_lipids_at_12_weeks(library):
+    plan = _plan(library, "ritlecitinib", "US")
+    assert [c for c in plan.checks if c.kind == "lipids" and c.window_start <= date(2026, 3, 30) <= c.window_end]
+
+
+@pytest.mark.parametrize("jurisdiction,planned", [("US", False), ("EU", True), ("UK", True)])
+def test_ritlecitinib_pregnancy_check_only_where_the_smpc_contraindicates(library, jurisdiction, planned):
+    # "pregnancy and breastfeeding contraindicated (EU)"; the US label has no pregnancy check.
+    plan = _plan(library, "ritlecitinib", jurisdiction)
+    assert bool([c for c in plan.checks if c.kind == "pregnancy"]) == planned
+
+
+def test_abrocitinib_cbc_after_a_dose_increase_is_us_only_and_unverified(library):
+    # US "4 weeks after a dose increase" is a lead marked [UNVERIFIED] (reference §2.5, §6).
+    increased = (date(2026, 5, 4),)  # 4w later = 2026-06-01
+    us = _plan(library, "abrocitinib", "US", dose_increases=increased)
+    found = _matching(us, "cbc", "abrocitinib.cbc.dose-increase.us", date(2026, 6, 1))
+    assert len(found) == 1 and not found[0].verified
+    eu = _plan(library, "abrocitinib", "EU", dose_increases=increased)
+    assert {c.key for c in eu.checks} == {c.key for c in _plan(library, "abrocitinib", "EU").checks}
+
+
+@pytest.mark.parametrize("drug,jurisdiction", [
+    ("baricitinib", "US"), ("upadacitinib", "US"), ("filgotinib", "EU"), ("ritlecitinib", "US"),
+])  # fmt: skip
+def test_dose_increase_adds_nothing_where_no_label_asks(library, drug, jurisdiction):
+    increased = _plan(library, drug, jurisdiction, dose_increases=(date(2026, 5, 4),))
+    assert {c.key for c in increased.checks} == {c.key for c in _plan(library, drug, jurisdiction).checks}
+
+
+@pytest.mark.parametrize("jurisdiction,measure,not_measure", [("US", "egfr", "crcl"), ("EU", "crcl", "egfr"),
+                                                             ("UK", "crcl", "egfr")])  # fmt: skip
+def test_baricitinib_baseline_renal_measure_by_jurisdiction(library, jurisdiction, measure, not_measure):
+    # US: "eGFR at baseline"; EU: dose by creatinine clearance.
+    (renal,) = [c for c in _plan(library, "baricitinib", jurisdiction).checks if c.kind == "renal" and c.baseline]
+    assert measure in renal.analytes and not_measure not in renal.analytes
+
+
+# (jurisdiction, indication, measure, value, advice rule ids)
+BARICITINIB_RENAL_ADVICE = [
+    # US RA: "eGFR 30–<60 → 1 mg QD; <30 not recommended".
+    ("US", "ra", "egfr", 60, set()),
+    ("US", "ra", "egfr", 59.9, {"baricitinib.renal.moderate.us"}),
+    ("US", "ra", "egfr", 30, {"baricitinib.renal.moderate.us"}),
+    ("US", "ra", "egfr", 29.9, {"baricitinib.renal.severe.us"}),
+    ("US", "ra", "crcl", 45, set()),  # the US rule is written in eGFR
+    # EU: "CrCl 30–60 → 2 mg QD; CrCl <30 not recommended".
+    ("EU", "ra", "crcl", 60.1, set()),
+    ("EU", "ra", "crcl", 60, {"baricitinib.renal.moderate.eu"}),
+    ("EU", "ad", "crcl", 30, {"baricitinib.renal.moderate.eu"}),
+    ("UK", "ra", "crcl", 29.9, {"baricitinib.renal.severe.eu"}),
+    ("EU", "ra", "egfr", 45, set()),  # the EU rule is written in CrCl
+]
+
+
+@pytest.mark.parametrize("jurisdiction,indication,measure,value,expected", BARICITINIB_RENAL_ADVICE)
+def test_baricitinib_renal_dose_advice(library, jurisdiction, indication, measure, value, expected):
+    plan = _plan(library, "baricitinib", jurisdiction, indication=indication, renal_value=value, renal_measure=measure)
+    assert {a.rule_id for a in plan.advice} == expected
+    assert all(a.not_recommended == a.rule_id.startswith("baricitinib.renal.severe") for a in plan.advice)
+
+
+@pytest.mark.parametrize("jurisdiction,age,expected", [
+    # EU: "2 mg QD is recommended ... for patients aged ≥65"; Article 20: ≥65 only if no alternative.
+    ("EU", 65, {"baricitinib.age.dose.eu", "baricitinib.age.alternative.eu"}),
+    ("UK", 80, {"baricitinib.age.dose.eu", "baricitinib.age.alternative.eu"}),
+    ("EU", 64, set()),
+    ("US", 70, set()),  # "US has no age-based dose rule except upadacitinib AD"
+])  # fmt: skip
+def test_baricitinib_age_advice(library, jurisdiction, age, expected):
+    plan = _plan(library, "baricitinib", jurisdiction, indication="ra", age_years=age)
+    assert {a.rule_id for a in plan.advice} == expected
+
+
+@pytest.mark.parametrize("drug,rule", [
+    ("tofacitinib", "tofacitinib.age.eu"), ("baricitinib", "baricitinib.age.alternative.eu"),
+    ("upadacitinib", "upadacitinib.age.alternative.eu"), ("filgotinib", "filgotinib.age.alternative"),
+    ("abrocitinib", "abrocitinib.age.alternative.eu"),
+])  # fmt: skip
+def test_eu_age_65_use_only_without_alternative(library, drug, rule):
+    # EMA Article 20 / MHRA 2023: "≥65 years ... only if no suitable treatment alternatives".
+    assert rule in {a.rule_id for a in _plan(library, drug, "EU", age_years=65).advice}
+    assert rule not in {a.rule_id for a in _plan(library, drug, "EU", age_years=64).advice}
 
 
 def test_every_check_says_why_with_source(library):

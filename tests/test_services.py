@@ -170,3 +170,34 @@ def test_database_refuses_duplicate_plan_keys(travel, patient):
 def test_other_patient_cannot_share_mrn_in_clinic(travel, patient):
     with pytest.raises(IntegrityError), transaction.atomic():
         PatientFactory(clinic=patient.clinic, mrn=patient.mrn)
+
+
+def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient, tmp_path):
+    import shutil
+
+    import yaml
+
+    from clinics.services.rules import rules_load
+    from tests.conftest import SEEDS
+
+    course = start(patient).course
+    tb = course.checks.get(plan_key="tb/baseline")
+    check_complete(check=tb, completed_on=date(2026, 2, 20))
+    skin = course.checks.get(plan_key="skin_exam/start+1y")
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    protocol = yaml.safe_load((seeds / "protocols/default.yaml").read_text())
+    protocol["additional"] = [r for r in protocol["additional"] if r["kind"] != "skin_exam"]
+    (seeds / "protocols/default.yaml").write_text(yaml.safe_dump(protocol, sort_keys=False))
+    drug = yaml.safe_load((seeds / "drugs/tofacitinib.yaml").read_text())
+    drug["monitoring"] = [r for r in drug["monitoring"] if r["id"] != "tofacitinib.tb"]
+    (seeds / "drugs/tofacitinib.yaml").write_text(yaml.safe_dump(drug, sort_keys=False))
+
+    report = rules_load(seed_dir=seeds)
+    assert report.courses_replanned == 1
+    skin.refresh_from_db()
+    tb.refresh_from_db()
+    assert skin.status == CheckStatus.CANCELLED
+    assert tb.status == CheckStatus.DONE and tb.completed_on == date(2026, 2, 20)
+    course.refresh_from_db()
+    assert course.rules_version.version == 2

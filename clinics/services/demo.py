@@ -14,6 +14,7 @@ from .checks import check_complete
 from .courses import course_start
 from .infections import infection_report
 from .results import ResultInput
+from .rules import drug_rules
 from .staff import staff_member_add
 
 DEMO_CLINIC = "Demo Rheumatology Clinic"
@@ -73,11 +74,10 @@ def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, st
         email=f"{mrn.lower()}@example.org", reminder_consent=True,
     )  # fmt: skip
     drug = Drug.objects.get(code=drug_code)
-    from .rules import drug_rules
-
     dose = dose or drug_rules(drug=drug).doses[0].code
     started = course_start(patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start)
-    for check in started.course.checks.filter(window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED]):
+    baseline = started.course.checks.filter(window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED])
+    for check in baseline:
         check_complete(check=check, completed_on=start - timedelta(days=7), results=_normal_results(check.analytes))
 
 

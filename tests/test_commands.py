@@ -1,0 +1,92 @@
+"""The management commands: plan and threshold previews, rule loading and the demo clinic."""
+
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.models import Clinic, MonitoringCheck, TherapyCourse
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_plan_preview_json_lists_checks_with_rule_and_source():
+    data = json.loads(run("plan_preview", "--drug", "tofacitinib", "--start", "2026-01-05", "--format", "json"))
+    lipids = [c for c in data["checks"] if c["kind"] == "lipids" and c["due"] == "2026-02-02"]
+    assert lipids and lipids[0]["window_end"] == "2026-03-02"
+    assert lipids[0]["rules"][0]["rule"] == "tofacitinib.lipids.us" and "Xeljanz" in lipids[0]["rules"][0]["source"]
+
+
+def test_plan_preview_table_shows_advice():
+    out = run("plan_preview", "--drug", "baricitinib", "--start", "2026-01-05", "--jurisdiction", "EU",
+              "--age", "70", "--renal", "45", "--renal-measure", "crcl")  # fmt: skip
+    assert "baricitinib" in out and "Dose advice" in out and "due" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("args,option", [
+    (["--drug", "aspirin", "--start", "2026-01-05"], "--drug"),
+    (["--drug", "tofacitinib", "--start", "05/01/2026"], "--start"),
+    (["--drug", "filgotinib", "--start", "2026-01-05", "--jurisdiction", "US"], "--jurisdiction"),
+    (["--drug", "tofacitinib", "--start", "2026-01-05", "--indication", "gout"], "--indication"),
+    (["--drug", "tofacitinib", "--start", "2026-01-05", "--renal", "abc", "--renal-measure", "egfr"], "--renal"),
+    (["--drug", "tofacitinib", "--start", "2026-01-05", "--dose", "1000mg"], "--dose"),
+])  # fmt: skip
+def test_plan_preview_bad_input_names_the_option(args, option):
+    with pytest.raises(CommandError, match=option):
+        run("plan_preview", *args)
+
+
+def test_evaluate_result_json():
+    data = json.loads(run("evaluate_result", "--drug", "tofacitinib", "--analyte", "hb", "--value", "10.8",
+                          "--unit", "g/dL", "--previous", "13.1", "--format", "json"))  # fmt: skip
+    assert data["action"] == "interrupt" and data["findings"][0]["rule"] == "tofacitinib.hb.drop"
+
+
+@pytest.mark.parametrize("args,option", [
+    (["--analyte", "hb", "--value", "ten", "--unit", "g/dL"], "--value"),
+    (["--analyte", "hb", "--value", "10", "--unit", "mg"], "--unit"),
+    (["--analyte", "glucose", "--value", "10", "--unit", "mmol/L"], "--analyte"),
+])  # fmt: skip
+def test_evaluate_result_bad_input_names_the_option(args, option):
+    with pytest.raises(CommandError, match=option):
+        run("evaluate_result", "--drug", "tofacitinib", *args)
+
+
+def test_load_drug_rules_is_idempotent(db):
+    first = run("load_drug_rules")
+    assert "loaded drug tofacitinib v1" in first
+    again = run("load_drug_rules")
+    assert "loaded" not in again.replace("unchanged", "") and "courses re-planned: 0" in again
+
+
+def test_load_drug_rules_bad_directory_loads_nothing(db, tmp_path):
+    (tmp_path / "drugs").mkdir()
+    (tmp_path / "drugs" / "x.yaml").write_text("schema_version: '1'\n")
+    (tmp_path / "protocols").mkdir()
+    with pytest.raises(CommandError, match="nothing loaded: .*protocols"):
+        run("load_drug_rules", "--seeds", str(tmp_path))
+
+
+def test_demo_setup_creates_clinic_with_plans_and_a_working_login(db, client):
+    call_command("load_drug_rules", stdout=StringIO())
+    out = run("demo_setup")
+    password = out.split("password: ")[1].split()[0]
+    clinic = Clinic.objects.get()
+    courses = TherapyCourse.objects.filter(patient__clinic=clinic)
+    assert courses.count() == 6
+    assert all(c.checks.exists() for c in courses)
+    assert courses.filter(status=CourseStatus.PAUSED).count() == 1
+    assert MonitoringCheck.objects.filter(status=CheckStatus.DONE).exists()
+    assert MonitoringCheck.objects.filter(status=CheckStatus.ON_HOLD).exists()
+    assert client.login(username="demo-nurse", password=password)
+    page = client.get("/admin/clinics/patient/")
+    assert page.status_code == 200 and b"DEMO-0001" in page.content
+    again = run("demo_setup")  # idempotent, issues a fresh password
+    assert Clinic.objects.count() == 1 and again.split("password: ")[1].split()[0] != password
