@@ -139,6 +139,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Periodic maintenance of the plans (clinic-local dates are computed per course).
+CELERY_BEAT_SCHEDULE = {
+    "activate-started-courses": {"task": "clinics.tasks.activate_started_courses", "schedule": 3600.0},
+    "roll-plans-forward": {"task": "clinics.tasks.roll_plans_forward", "schedule": 6 * 3600.0},
+}
 
 JAKMONITOR = {
     "SEED_DIR": env.str("JAKMONITOR_SEED_DIR", default=str(BASE_DIR / "seeds")),

@@ -120,6 +120,19 @@ def course_activate(*, course: TherapyCourse) -> TherapyCourse:
     return course
 
 
+def courses_activate_due(*, as_of: date | None = None) -> int:
+    """Planned courses whose start date has come (in their clinic's time zone) become active."""
+    count = 0
+    for course in TherapyCourse.objects.filter(status=CourseStatus.PLANNED).select_related("patient__clinic"):
+        if course.start_date <= (as_of or course.patient.clinic.today()):
+            try:
+                course_activate(course=course)
+            except LifecycleConflict:  # changed meanwhile (paused or stopped): nothing to do
+                continue
+            count += 1
+    return count
+
+
 def course_pause(
     *, course: TherapyCourse, reason: str, paused_on: date | None = None, note: str = ""
 ) -> CoursePause:

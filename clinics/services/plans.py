@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from ..lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus, ensure_check_transition
@@ -186,3 +187,24 @@ def courses_plan_new(*, courses: Sequence[TherapyCourse], as_of: date) -> int:
     with transaction.atomic():
         MonitoringCheck.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def plans_roll_forward(*, as_of: date | None = None) -> int:
+    """Keep every open course planned `horizon` ahead as days pass (the rolling horizon).
+
+    Only courses whose furthest check is more than a month inside the horizon are re-planned,
+    so a daily run touches the few courses that have a new occurrence to add; each course is
+    its own transaction. Returns the number of courses re-planned.
+    """
+    count = 0
+    open_courses = TherapyCourse.objects.exclude(status=CourseStatus.STOPPED).annotate(
+        last_due=Max("checks__due_date")
+    )
+    for course in open_courses.select_related("patient__clinic").iterator(chunk_size=500):
+        today = as_of or course.patient.clinic.today()
+        if course.last_due is not None and course.last_due >= _horizon().after(today) - timedelta(days=31):
+            continue
+        course_replan(course=course, as_of=today)
+        count += 1
+    return count
+
