@@ -105,7 +105,9 @@ def main() -> None:
     insert = time.perf_counter() - started
 
     assert MonitoringCheck.objects.count() == rows == len(stored)
-    print(f"{args.courses} courses, {rows} checks: planning+insert {planning:.2f}s, bare insert {insert:.2f}s")
+    print(
+        f"{args.courses} courses, {rows} checks: planning+insert {planning:.2f}s, bare insert {insert:.2f}s"
+    )
     print(json.dumps({
         "metric": "plan_courses",
         "value": round(args.courses / planning, 1),

@@ -55,7 +55,14 @@ class StaffMembershipAdmin(ClinicScopedAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(ClinicScopedAdmin):
-    list_display = ("mrn", "family_name", "given_name", "date_of_birth", "clinic", "reminder_consent")
+    list_display = (
+        "mrn",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "clinic",
+        "reminder_consent",
+    )
     list_select_related = ("clinic",)
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("clinic",)

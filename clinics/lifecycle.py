@@ -20,7 +20,9 @@ class CheckStatus(models.TextChoices):
 
 
 COURSE_TRANSITIONS: dict[str, frozenset[str]] = {
-    CourseStatus.PLANNED: frozenset({CourseStatus.ACTIVE, CourseStatus.PAUSED, CourseStatus.STOPPED}),
+    CourseStatus.PLANNED: frozenset(
+        {CourseStatus.ACTIVE, CourseStatus.PAUSED, CourseStatus.STOPPED}
+    ),
     CourseStatus.ACTIVE: frozenset({CourseStatus.PAUSED, CourseStatus.STOPPED}),
     CourseStatus.PAUSED: frozenset({CourseStatus.ACTIVE, CourseStatus.STOPPED}),
     CourseStatus.STOPPED: frozenset(),

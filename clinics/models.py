@@ -26,7 +26,11 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_lead_days(value) -> None:
-    if not isinstance(value, list) or not value or not all(isinstance(d, int) and 0 <= d <= 60 for d in value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(d, int) and 0 <= d <= 60 for d in value)
+    ):
         raise ValidationError("Give a list of whole days between 0 and 60, for example [7, 1].")
 
 
@@ -75,7 +79,9 @@ class RuleSetVersion(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "code", "version"], name="ruleset_unique_version"),
+            models.UniqueConstraint(
+                fields=["kind", "code", "version"], name="ruleset_unique_version"
+            ),
         ]
         ordering = ["kind", "code", "-version"]
 
@@ -109,7 +115,9 @@ class Drug(models.Model):
 class Clinic(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
-    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
     jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices)
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="clinics")
     contact_email = models.EmailField(blank=True)
@@ -128,7 +136,9 @@ class Clinic(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(reminder_hour__lte=23), name="clinic_reminder_hour_range"),
+            models.CheckConstraint(
+                condition=Q(reminder_hour__lte=23), name="clinic_reminder_hour_range"
+            ),
         ]
         ordering = ["name"]
 
@@ -146,7 +156,9 @@ class StaffMembership(models.Model):
         COORDINATOR = "coordinator", "Coordinator"
         VIEWER = "viewer", "Viewer"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
 
@@ -184,7 +196,9 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_in_clinic")]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_in_clinic")
+        ]
         ordering = ["family_name", "given_name"]
 
     def __str__(self) -> str:
@@ -221,16 +235,24 @@ class TherapyCourse(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="courses")
     rules_version = models.ForeignKey(
-        RuleSetVersion, on_delete=models.PROTECT, related_name="+", help_text="Drug rules last planned with"
+        RuleSetVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Drug rules last planned with",
     )
     dose_code = models.CharField(max_length=50)
     indication = models.CharField(max_length=50)
     start_date = models.DateField()
-    status = models.CharField(max_length=10, choices=CourseStatus.choices, default=CourseStatus.PLANNED)
+    status = models.CharField(
+        max_length=10, choices=CourseStatus.choices, default=CourseStatus.PLANNED
+    )
     status_changed_at = models.DateTimeField()
     stop_reason = models.CharField(max_length=20, choices=StopReason.choices, blank=True)
     stop_note = models.TextField(blank=True)
     stopped_on = models.DateField(null=True, blank=True)
+    planned_until = models.DateField(
+        null=True, blank=True, help_text="End of the horizon last planned to"
+    )
     renal_value = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -249,7 +271,10 @@ class TherapyCourse(models.Model):
                 name="course_stopped_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["status", "drug"])]
+        indexes = [
+            models.Index(fields=["status", "drug"]),
+            models.Index(fields=["status", "planned_until"]),
+        ]
         ordering = ["-start_date"]
 
     def __str__(self) -> str:
@@ -274,7 +299,9 @@ class CoursePause(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["course"], condition=Q(resumed_on__isnull=True), name="one_open_pause_per_course"
+                fields=["course"],
+                condition=Q(resumed_on__isnull=True),
+                name="one_open_pause_per_course",
             ),
             models.CheckConstraint(
                 condition=Q(resumed_on__isnull=True) | Q(resumed_on__gte=models.F("paused_on")),
@@ -303,18 +330,26 @@ class MonitoringCheck(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="checks")
     kind = models.CharField(max_length=30, choices=CheckKind.choices)
-    plan_key = models.CharField(max_length=120, help_text="Stable key: the same check across re-plans")
+    plan_key = models.CharField(
+        max_length=120, help_text="Stable key: the same check across re-plans"
+    )
     due_date = models.DateField()
     window_start = models.DateField()
     window_end = models.DateField()
-    status = models.CharField(max_length=10, choices=CheckStatus.choices, default=CheckStatus.SCHEDULED)
+    status = models.CharField(
+        max_length=10, choices=CheckStatus.choices, default=CheckStatus.SCHEDULED
+    )
     rule_ids = models.JSONField(default=list)
-    why = models.TextField(help_text="Each rule that asks for this check, its anchor and its source")
+    why = models.TextField(
+        help_text="Each rule that asks for this check, its anchor and its source"
+    )
     verified = models.BooleanField(help_text="False if any rule behind the check is unverified")
     analytes = models.JSONField(default=list)
     instructions = models.TextField(blank=True)
     rules_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="+")
-    sequence = models.PositiveIntegerField(default=0, help_text="Grows whenever dates or status change")
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="Grows whenever dates or status change"
+    )
     completed_on = models.DateField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
@@ -327,7 +362,8 @@ class MonitoringCheck(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "plan_key"], name="check_unique_plan_key"),
             models.CheckConstraint(
-                condition=Q(window_start__lte=models.F("due_date")) & Q(due_date__lte=models.F("window_end")),
+                condition=Q(window_start__lte=models.F("due_date"))
+                & Q(due_date__lte=models.F("window_end")),
                 name="check_due_inside_window",
             ),
             models.CheckConstraint(

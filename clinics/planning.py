@@ -137,14 +137,18 @@ def plan_course(
     for rule in drug.monitoring:
         if not _rule_applies(rule, facts):
             continue
-        candidates.extend(_rule_candidates(rule, facts, protocol, layer="label", horizon_end=horizon_end))
+        candidates.extend(
+            _rule_candidates(rule, facts, protocol, layer="label", horizon_end=horizon_end)
+        )
         if rule.routine:
             label_kinds_routine.add(rule.kind)
     for kind in sorted(label_kinds_routine):
         routine = protocol.routine_for(kind)
         if routine is not None and _rule_applies(routine, facts):
             candidates.extend(
-                _rule_candidates(routine, facts, protocol, layer="protocol", horizon_end=horizon_end)
+                _rule_candidates(
+                    routine, facts, protocol, layer="protocol", horizon_end=horizon_end
+                )
             )
     for rule in protocol.additional:
         if _rule_applies(rule, facts):
@@ -189,7 +193,9 @@ def _rule_candidates(
     start = facts.start
     settings = protocol.settings
     priority = 1 if layer == "label" else 2
-    common = dict(kind=rule.kind, analytes=tuple(rule.analytes), instructions=rule.instructions or "")
+    common = dict(
+        kind=rule.kind, analytes=tuple(rule.analytes), instructions=rule.instructions or ""
+    )
 
     def reason(anchor: str) -> Reason:
         return Reason(rule.id, rule.what, rule.source, rule.verified, layer, anchor)

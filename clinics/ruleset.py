@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from calendar import monthrange
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -120,7 +120,9 @@ def _shift(anchor: date, amount: int, unit: str) -> date:
     months = amount * 12 if unit == "y" else amount
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month = divmod(index, 12)
-    return anchor.replace(year=year, month=month + 1, day=min(anchor.day, monthrange(year, month + 1)[1]))
+    return anchor.replace(
+        year=year, month=month + 1, day=min(anchor.day, monthrange(year, month + 1)[1])
+    )
 
 
 DurationField = Annotated[
@@ -201,7 +203,9 @@ class Point(_Strict):
             ref = date(2001, 1, 1)
             lo, hi = (w.days_after(ref) for w in self.window)
             if not lo <= self.due.days_after(ref) <= hi:
-                raise ValueError(f"window {self.window[0]}-{self.window[1]} must contain due {self.due}")
+                raise ValueError(
+                    f"window {self.window[0]}-{self.window[1]} must contain due {self.due}"
+                )
         return self
 
 
@@ -221,8 +225,16 @@ class MonitoringRule(Scope, Cited):
 
     @model_validator(mode="after")
     def _schedules_something(self) -> MonitoringRule:
-        if not (self.baseline or self.follow_up or self.every or self.routine or self.after_dose_increase):
-            raise ValueError("a monitoring rule needs baseline, follow_up, every, routine or after_dose_increase")
+        if not (
+            self.baseline
+            or self.follow_up
+            or self.every
+            or self.routine
+            or self.after_dose_increase
+        ):
+            raise ValueError(
+                "a monitoring rule needs baseline, follow_up, every, routine or after_dose_increase"
+            )
         if self.every_from is not None and self.every is None:
             raise ValueError("every_from needs every")
         if self.every is not None and self.every.amount == 0:
@@ -404,7 +416,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], str]:
     return document, hashlib.sha256(raw).hexdigest()
 
 
-def _error_from_validation(path: Path, document: dict[str, Any], exc: ValidationError) -> RuleFileError:
+def _error_from_validation(
+    path: Path, document: dict[str, Any], exc: ValidationError
+) -> RuleFileError:
     first = exc.errors()[0]
     loc = list(first["loc"])
     rule = None
@@ -442,7 +456,9 @@ def _check_drug_consistency(path: Path, rules: DrugRules) -> None:
         seen.add(name)
         for indication in rule.indications or ():
             if indication not in known:
-                raise RuleFileError(path, name, "indications", f"{indication!r} is not in drug.indications")
+                raise RuleFileError(
+                    path, name, "indications", f"{indication!r} is not in drug.indications"
+                )
 
 
 def load_drug_file(path: Path) -> LoadedDrug:
@@ -462,7 +478,9 @@ def load_protocol_file(path: Path) -> LoadedProtocol:
     except ValidationError as exc:
         raise _error_from_validation(path, document, exc) from None
     if rules.protocol.code != path.stem:
-        raise RuleFileError(path, None, "protocol.code", f"{rules.protocol.code!r} must match the file name")
+        raise RuleFileError(
+            path, None, "protocol.code", f"{rules.protocol.code!r} must match the file name"
+        )
     return LoadedProtocol(str(path), checksum, rules.model_dump(mode="json"), rules)
 
 

@@ -43,7 +43,9 @@ class UnitError(ValueError):
 
 
 def normalise_unit(unit: str) -> str:
-    return unit.strip().lower().replace("×", "x").replace("µ", "u").replace("μ", "u").replace(" ", "")
+    return (
+        unit.strip().lower().replace("×", "x").replace("µ", "u").replace("μ", "u").replace(" ", "")
+    )
 
 
 def convert(*, analyte: str, value: Decimal, unit: str, to_unit: str) -> Decimal:
@@ -54,7 +56,9 @@ def convert(*, analyte: str, value: Decimal, unit: str, to_unit: str) -> Decimal
     src, dst = normalise_unit(unit), normalise_unit(to_unit)
     if src not in table:
         accepted = ", ".join(sorted(table))
-        raise UnitError("unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})")
+        raise UnitError(
+            "unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})"
+        )
     if dst not in table:
         raise UnitError("unit", f"rule unit {to_unit!r} is not a unit for {analyte}")
     return Decimal(value) * table[src] / table[dst]
@@ -65,7 +69,9 @@ def check_unit(*, analyte: str, unit: str) -> None:
     table = UNITS.get(analyte)
     if table is not None and normalise_unit(unit) not in table:
         accepted = ", ".join(sorted(table))
-        raise UnitError("unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})")
+        raise UnitError(
+            "unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})"
+        )
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,9 @@ def evaluate(
     if phase not in PHASES:
         raise UnitError("phase", f"phase must be one of {', '.join(PHASES)}")
     if analyte not in ANALYTES:
-        raise UnitError("analyte", f"unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}")
+        raise UnitError(
+            "analyte", f"unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}"
+        )
     check_unit(analyte=analyte, unit=unit)
     rules: Iterable[Threshold] = [*drug.thresholds, *(protocol.thresholds if protocol else ())]
     findings: list[Finding] = []
@@ -121,14 +129,18 @@ def evaluate(
             continue
         if not rule.applies(jurisdiction=jurisdiction, indication=indication):
             continue
-        if not _speaks_in(rule.action, phase) or (rule.phases is not None and phase not in rule.phases):
+        if not _speaks_in(rule.action, phase) or (
+            rule.phases is not None and phase not in rule.phases
+        ):
             continue
         if _matches(rule, analyte=analyte, value=value, unit=unit, previous=previous):
             findings.append(
                 Finding(rule.id, rule.action, rule.text, rule.source, rule.verified, rule.confirm)
             )
     findings.sort(key=lambda f: (-SEVERITY.get(_outcome_action(f.action), 0), f.rule_id))
-    action = max((_outcome_action(f.action) for f in findings), key=SEVERITY.__getitem__, default="none")
+    action = max(
+        (_outcome_action(f.action) for f in findings), key=SEVERITY.__getitem__, default="none"
+    )
     return Outcome(action, tuple(findings))
 
 

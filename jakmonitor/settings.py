@@ -66,7 +66,9 @@ TEMPLATES = [
 ]
 
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'jakmonitor.sqlite3'}")}
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'jakmonitor.sqlite3'}")
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and the worker share the demo database.
@@ -141,7 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Periodic maintenance of the plans (clinic-local dates are computed per course).
 CELERY_BEAT_SCHEDULE = {
-    "activate-started-courses": {"task": "clinics.tasks.activate_started_courses", "schedule": 3600.0},
+    "activate-started-courses": {
+        "task": "clinics.tasks.activate_started_courses",
+        "schedule": 3600.0,
+    },
     "roll-plans-forward": {"task": "clinics.tasks.roll_plans_forward", "schedule": 6 * 3600.0},
 }
 

@@ -1,7 +1,6 @@
 """The management commands: plan and threshold previews, rule loading and the demo clinic."""
 
 import json
-from datetime import date
 from io import StringIO
 
 import pytest
@@ -18,10 +17,15 @@ def run(*args) -> str:
 
 
 def test_plan_preview_json_lists_checks_with_rule_and_source():
-    data = json.loads(run("plan_preview", "--drug", "tofacitinib", "--start", "2026-01-05", "--format", "json"))
+    data = json.loads(
+        run("plan_preview", "--drug", "tofacitinib", "--start", "2026-01-05", "--format", "json")
+    )
     lipids = [c for c in data["checks"] if c["kind"] == "lipids" and c["due"] == "2026-02-02"]
     assert lipids and lipids[0]["window_end"] == "2026-03-02"
-    assert lipids[0]["rules"][0]["rule"] == "tofacitinib.lipids.us" and "Xeljanz" in lipids[0]["rules"][0]["source"]
+    assert (
+        lipids[0]["rules"][0]["rule"] == "tofacitinib.lipids.us"
+        and "Xeljanz" in lipids[0]["rules"][0]["source"]
+    )
 
 
 def test_plan_preview_table_shows_advice():

@@ -19,12 +19,26 @@ LABEL_ROWS = [
     # 4-8 weeks, then every 3 months; lipids 4-8 weeks (US) / 8 weeks (UK/AU); annual skin exam.
     ("tofacitinib", "US", "cbc", "tofacitinib.cbc.alc", START, (date(2025, 12, 8), START)),
     ("tofacitinib", "US", "cbc", "tofacitinib.cbc.anc-hb", START, None),
-    ("tofacitinib", "US", "cbc", "tofacitinib.cbc.anc-hb", date(2026, 2, 2), (date(2026, 2, 2), date(2026, 3, 2))),
+    (
+        "tofacitinib",
+        "US",
+        "cbc",
+        "tofacitinib.cbc.anc-hb",
+        date(2026, 2, 2),
+        (date(2026, 2, 2), date(2026, 3, 2)),
+    ),
     ("tofacitinib", "US", "cbc", "tofacitinib.cbc.alc", date(2026, 4, 5), None),
     ("tofacitinib", "US", "cbc", "tofacitinib.cbc.anc-hb", date(2026, 7, 5), None),
     ("tofacitinib", "US", "cbc", "tofacitinib.cbc.alc", date(2026, 10, 5), None),
     ("tofacitinib", "US", "cbc", "tofacitinib.cbc.alc", date(2027, 1, 5), None),
-    ("tofacitinib", "US", "lipids", "tofacitinib.lipids.us", date(2026, 2, 2), (date(2026, 2, 2), date(2026, 3, 2))),
+    (
+        "tofacitinib",
+        "US",
+        "lipids",
+        "tofacitinib.lipids.us",
+        date(2026, 2, 2),
+        (date(2026, 2, 2), date(2026, 3, 2)),
+    ),
     ("tofacitinib", "EU", "lipids", "tofacitinib.lipids.eu", date(2026, 3, 2), None),
     ("tofacitinib", "US", "liver", "tofacitinib.liver", START, None),
     ("tofacitinib", "US", "renal", "tofacitinib.renal.baseline", START, None),
@@ -155,7 +169,9 @@ def test_label_check_is_planned(library, drug, jurisdiction, kind, rule, when, w
         assert (found[0].window_start, found[0].window_end) == window
 
 
-@pytest.mark.parametrize("drug", ["tofacitinib", "baricitinib", "upadacitinib", "abrocitinib", "ritlecitinib"])
+@pytest.mark.parametrize(
+    "drug", ["tofacitinib", "baricitinib", "upadacitinib", "abrocitinib", "ritlecitinib"]
+)
 @pytest.mark.parametrize("kind,rule,when", PROTOCOL_ROWS)
 def test_protocol_checks_for_every_drug(library, drug, kind, rule, when):
     assert len(_matching(_plan(library, drug, "US"), kind, rule, when)) == 1
@@ -180,11 +196,17 @@ def test_protocol_checks_for_filgotinib_in_the_eu(library, kind, rule, when):
 
 def test_default_protocol_plans_lipids_at_12_weeks(library):
     plan = _plan(library, "ritlecitinib", "US")
-    assert [c for c in plan.checks if c.kind == "lipids" and c.window_start <= date(2026, 3, 30) <= c.window_end]
+    assert [
+        c
+        for c in plan.checks
+        if c.kind == "lipids" and c.window_start <= date(2026, 3, 30) <= c.window_end
+    ]
 
 
 @pytest.mark.parametrize("jurisdiction,planned", [("US", False), ("EU", True), ("UK", True)])
-def test_ritlecitinib_pregnancy_check_only_where_the_smpc_contraindicates(library, jurisdiction, planned):
+def test_ritlecitinib_pregnancy_check_only_where_the_smpc_contraindicates(
+    library, jurisdiction, planned
+):
     # "pregnancy and breastfeeding contraindicated (EU)"; the US label has no pregnancy check.
     plan = _plan(library, "ritlecitinib", jurisdiction)
     assert bool([c for c in plan.checks if c.kind == "pregnancy"]) == planned
@@ -205,14 +227,22 @@ def test_abrocitinib_cbc_after_a_dose_increase_is_us_only_and_unverified(library
 ])  # fmt: skip
 def test_dose_increase_adds_nothing_where_no_label_asks(library, drug, jurisdiction):
     increased = _plan(library, drug, jurisdiction, dose_increases=(date(2026, 5, 4),))
-    assert {c.key for c in increased.checks} == {c.key for c in _plan(library, drug, jurisdiction).checks}
+    assert {c.key for c in increased.checks} == {
+        c.key for c in _plan(library, drug, jurisdiction).checks
+    }
 
 
 @pytest.mark.parametrize("jurisdiction,measure,not_measure", [("US", "egfr", "crcl"), ("EU", "crcl", "egfr"),
                                                              ("UK", "crcl", "egfr")])  # fmt: skip
-def test_baricitinib_baseline_renal_measure_by_jurisdiction(library, jurisdiction, measure, not_measure):
+def test_baricitinib_baseline_renal_measure_by_jurisdiction(
+    library, jurisdiction, measure, not_measure
+):
     # US: "eGFR at baseline"; EU: dose by creatinine clearance.
-    (renal,) = [c for c in _plan(library, "baricitinib", jurisdiction).checks if c.kind == "renal" and c.baseline]
+    (renal,) = [
+        c
+        for c in _plan(library, "baricitinib", jurisdiction).checks
+        if c.kind == "renal" and c.baseline
+    ]
     assert measure in renal.analytes and not_measure not in renal.analytes
 
 
@@ -235,9 +265,18 @@ BARICITINIB_RENAL_ADVICE = [
 
 @pytest.mark.parametrize("jurisdiction,indication,measure,value,expected", BARICITINIB_RENAL_ADVICE)
 def test_baricitinib_renal_dose_advice(library, jurisdiction, indication, measure, value, expected):
-    plan = _plan(library, "baricitinib", jurisdiction, indication=indication, renal_value=value, renal_measure=measure)
+    plan = _plan(
+        library,
+        "baricitinib",
+        jurisdiction,
+        indication=indication,
+        renal_value=value,
+        renal_measure=measure,
+    )
     assert {a.rule_id for a in plan.advice} == expected
-    assert all(a.not_recommended == a.rule_id.startswith("baricitinib.renal.severe") for a in plan.advice)
+    assert all(
+        a.not_recommended == a.rule_id.startswith("baricitinib.renal.severe") for a in plan.advice
+    )
 
 
 @pytest.mark.parametrize("jurisdiction,age,expected", [
@@ -268,7 +307,9 @@ def test_every_check_says_why_with_source(library):
         jurisdiction = library.drugs[code].rules.drug.jurisdictions[0]
         for check in _plan(library, code, jurisdiction).checks:
             assert check.reasons, check
-            assert all(r.source and r.rule_id in check.why and r.source in check.why for r in check.reasons)
+            assert all(
+                r.source and r.rule_id in check.why and r.source in check.why for r in check.reasons
+            )
             assert check.window_start <= check.due <= check.window_end
 
 
@@ -283,7 +324,7 @@ def test_no_two_checks_of_a_kind_overlap(library):
                 by_kind.setdefault((c.kind, c.baseline), []).append(c)
             for same in by_kind.values():
                 same.sort(key=lambda c: c.window_start)
-                for a, b in zip(same, same[1:]):
+                for a, b in zip(same, same[1:], strict=False):
                     assert a.window_end < b.window_start, (code, jurisdiction, a.key, b.key)
 
 
@@ -302,4 +343,6 @@ def test_horizon_is_24_months_by_default(library):
 
 
 def test_plan_is_deterministic(library):
-    assert _plan(library, "baricitinib", "EU", age_years=70) == _plan(library, "baricitinib", "EU", age_years=70)
+    assert _plan(library, "baricitinib", "EU", age_years=70) == _plan(
+        library, "baricitinib", "EU", age_years=70
+    )

@@ -1,7 +1,7 @@
 """Periodic plan maintenance: planned courses become active on their start date, and plans roll
 forward so there are always checks planned up to the horizon."""
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import time_machine
 
@@ -12,14 +12,14 @@ from clinics.tasks import activate_started_courses, roll_plans_forward
 
 
 def test_planned_course_becomes_active_in_clinic_time(patient):
-    with time_machine.travel(datetime(2026, 3, 1, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 1, 12, tzinfo=UTC), tick=False):
         course = course_start(patient=patient, drug=Drug.objects.get(code="upadacitinib"), dose_code="15mg-qd",
                               indication="ra", start_date=date(2026, 3, 2)).course  # fmt: skip
     assert course.status == CourseStatus.PLANNED
     # 03:00 UTC on 2 March is still 1 March in New York (the clinic's zone): not yet.
-    with time_machine.travel(datetime(2026, 3, 2, 3, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 2, 3, tzinfo=UTC), tick=False):
         assert activate_started_courses() == 0
-    with time_machine.travel(datetime(2026, 3, 2, 6, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 2, 6, tzinfo=UTC), tick=False):
         assert activate_started_courses() == 1
         assert activate_started_courses() == 0
     course.refresh_from_db()
@@ -27,14 +27,17 @@ def test_planned_course_becomes_active_in_clinic_time(patient):
 
 
 def test_plans_roll_forward_as_time_passes(patient):
-    with time_machine.travel(datetime(2026, 1, 5, 15, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 1, 5, 15, tzinfo=UTC), tick=False):
         course = course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
                               indication="ra", start_date=date(2026, 1, 5)).course  # fmt: skip
         assert roll_plans_forward() == 0  # just planned: nothing to add
     last = course.checks.latest("due_date").due_date
     assert last <= date(2028, 1, 5)
-    with time_machine.travel(datetime(2026, 7, 5, 15, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 1, 11, 15, tzinfo=UTC), tick=False):
+        assert roll_plans_forward() == 0  # less than a week behind
+    with time_machine.travel(datetime(2026, 7, 5, 15, tzinfo=UTC), tick=False):
         assert roll_plans_forward() == 1
+        assert roll_plans_forward() == 0
     assert course.checks.latest("due_date").due_date > date(2028, 5, 1)
     keys = list(course.checks.values_list("plan_key", flat=True))
     assert len(keys) == len(set(keys))

@@ -1,10 +1,11 @@
 """Re-planning: pauses shift later checks, resume brings them back, nothing is ever duplicated
 and a done check is never lost (property tests with hypothesis, pure and through the services)."""
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import time_machine
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from clinics.lifecycle import CheckStatus
@@ -26,8 +27,12 @@ def test_pause_shifts_later_checks_by_its_length():
     before = {c.key: c for c in plan().checks}
     after = {c.key: c for c in plan(pauses=(Pause(date(2026, 1, 20), date(2026, 2, 3)),)).checks}
     assert after["cbc/baseline"].due == before["cbc/baseline"].due
-    assert after["cbc/start+4w"].window_start == before["cbc/start+4w"].window_start + timedelta(days=14)
-    assert after["cbc/start+4w"].window_end == before["cbc/start+4w"].window_end + timedelta(days=14)
+    assert after["cbc/start+4w"].window_start == before["cbc/start+4w"].window_start + timedelta(
+        days=14
+    )
+    assert after["cbc/start+4w"].window_end == before["cbc/start+4w"].window_end + timedelta(
+        days=14
+    )
     assert after["skin_exam/start+1y"].due == before["skin_exam/start+1y"].due + timedelta(days=14)
 
 
@@ -36,18 +41,24 @@ def test_dose_increase_adds_checks_only_where_a_rule_asks():
     increased = plan("abrocitinib", dose_increases=(date(2026, 5, 4),))
     new_keys = {c.key for c in increased.checks} - {c.key for c in base.checks}
     assert new_keys and all("dose-2026-05-04" in k for k in new_keys)
-    assert {c.key for c in plan(dose_increases=(date(2026, 5, 4),)).checks} == {c.key for c in plan().checks}
+    assert {c.key for c in plan(dose_increases=(date(2026, 5, 4),)).checks} == {
+        c.key for c in plan().checks
+    }
 
 
 def _apply(state: dict, changes, planned, as_of):
     by_key = {p.key: p for p in planned}
     for p in (*changes.create, *changes.update):
         assert p.key not in state or state[p.key].status != "done"
-        state[p.key] = ExistingCheck(p.key, "scheduled", p.due, p.window_start, p.window_end, p.rule_ids)
+        state[p.key] = ExistingCheck(
+            p.key, "scheduled", p.due, p.window_start, p.window_end, p.rule_ids
+        )
     for key in changes.cancel:
         assert state[key].status != "done"
         old = state[key]
-        state[key] = ExistingCheck(key, "cancelled", old.due, old.window_start, old.window_end, old.rule_ids)
+        state[key] = ExistingCheck(
+            key, "cancelled", old.due, old.window_start, old.window_end, old.rule_ids
+        )
     assert set(by_key) >= {k for k, v in state.items() if v.status == "scheduled"}
 
 
@@ -116,7 +127,7 @@ class ServiceSequenceTest(TestCase):
         from clinics.services.infections import infection_report, infection_resolve
         from tests.factories import ClinicFactory, PatientFactory
 
-        now = datetime(2026, 1, 5, 15, tzinfo=dt_timezone.utc)
+        now = datetime(2026, 1, 5, 15, tzinfo=UTC)
         with time_machine.travel(now, tick=False):
             patient = PatientFactory(clinic=ClinicFactory())
             course = course_start(patient=patient, drug=Drug.objects.get(code="abrocitinib"),
@@ -136,7 +147,9 @@ class ServiceSequenceTest(TestCase):
                     dose = "200mg-qd" if course.dose_code == "100mg-qd" else "100mg-qd"
                     course_change_dose(course=course, dose_code=dose)
                 elif op == "complete":
-                    check = course.checks.filter(status__in=["scheduled", "overdue", "on_hold"]).first()
+                    check = course.checks.filter(
+                        status__in=["scheduled", "overdue", "on_hold"]
+                    ).first()
                     if check is not None:
                         check_complete(check=check, completed_on=now.date())
                 course.refresh_from_db()

@@ -12,7 +12,14 @@ from clinics.ruleset import RuleFileError, load_library
 from clinics.services.rules import rules_load
 from tests.conftest import SEEDS
 
-REQUIRED_DRUGS = {"tofacitinib", "baricitinib", "upadacitinib", "filgotinib", "abrocitinib", "ritlecitinib"}
+REQUIRED_DRUGS = {
+    "tofacitinib",
+    "baricitinib",
+    "upadacitinib",
+    "filgotinib",
+    "abrocitinib",
+    "ritlecitinib",
+}
 
 
 def test_every_required_drug_has_a_valid_file(library):
@@ -47,7 +54,14 @@ def _edit(path: Path, change) -> None:
 
 
 def _rule(data, rule_id):
-    for section in ("monitoring", "thresholds", "dose_advice", "infection", "routine", "additional"):
+    for section in (
+        "monitoring",
+        "thresholds",
+        "dose_advice",
+        "infection",
+        "routine",
+        "additional",
+    ):
         for item in data.get(section, []):
             if item.get("id") == rule_id:
                 return item
@@ -56,29 +70,90 @@ def _rule(data, rule_id):
 
 BAD_EDITS = [
     # (file, edit, rule named, field named, words in the message)
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.cbc.alc").update(every="3 months"),
-     "tofacitinib.cbc.alc", "every", "duration"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").pop("source"),
-     "tofacitinib.tb", "source", "Field required"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.hb.no-start").update(analyte="haemoglobin"),
-     "tofacitinib.hb.no-start", "analyte", "Input should be"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.anc.no-start").update(band={}),
-     "tofacitinib.anc.no-start", None, "exactly one of band"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.cbc.anc-hb")["follow_up"][0].update(window=["5w", "8w"]),
-     "tofacitinib.cbc.anc-hb", "follow_up.0", "must contain due"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.lipids.us").update(jurisdictions=["FR"]),
-     "tofacitinib.lipids.us", "jurisdictions.0", "Input should be"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(verified="maybe"),
-     "tofacitinib.tb", "verified", "boolean"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(colour="blue"),
-     "tofacitinib.tb", "colour", "Extra inputs"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(id="baricitinib.tb"),
-     "baricitinib.tb", "id", "must start with 'tofacitinib.'"),
-    ("drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.lipids.us").update(indications=["gout"]),
-     "tofacitinib.lipids.us", "indications", "'gout' is not in drug.indications"),
-    ("drugs/tofacitinib.yaml", lambda d: d["drug"].update(code="xeljanz"), None, "drug.code", "file name"),
-    ("protocols/default.yaml", lambda d: d["settings"].update(tolerance_after="two weeks"),
-     None, "settings.tolerance_after", "duration"),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.cbc.alc").update(every="3 months"),
+        "tofacitinib.cbc.alc",
+        "every",
+        "duration",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.tb").pop("source"),
+        "tofacitinib.tb",
+        "source",
+        "Field required",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.hb.no-start").update(analyte="haemoglobin"),
+        "tofacitinib.hb.no-start",
+        "analyte",
+        "Input should be",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.anc.no-start").update(band={}),
+        "tofacitinib.anc.no-start",
+        None,
+        "exactly one of band",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.cbc.anc-hb")["follow_up"][0].update(window=["5w", "8w"]),
+        "tofacitinib.cbc.anc-hb",
+        "follow_up.0",
+        "must contain due",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.lipids.us").update(jurisdictions=["FR"]),
+        "tofacitinib.lipids.us",
+        "jurisdictions.0",
+        "Input should be",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.tb").update(verified="maybe"),
+        "tofacitinib.tb",
+        "verified",
+        "boolean",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.tb").update(colour="blue"),
+        "tofacitinib.tb",
+        "colour",
+        "Extra inputs",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.tb").update(id="baricitinib.tb"),
+        "baricitinib.tb",
+        "id",
+        "must start with 'tofacitinib.'",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.lipids.us").update(indications=["gout"]),
+        "tofacitinib.lipids.us",
+        "indications",
+        "'gout' is not in drug.indications",
+    ),
+    (
+        "drugs/tofacitinib.yaml",
+        lambda d: d["drug"].update(code="xeljanz"),
+        None,
+        "drug.code",
+        "file name",
+    ),
+    (
+        "protocols/default.yaml",
+        lambda d: d["settings"].update(tolerance_after="two weeks"),
+        None,
+        "settings.tolerance_after",
+        "duration",
+    ),
 ]
 
 
@@ -117,7 +192,10 @@ def test_load_is_idempotent_and_versions_changes(db, tmp_path):
     again = rules_load(seed_dir=seeds)
     assert again.new_versions == [] and RuleSetVersion.objects.count() == len(first.new_versions)
     original = (seeds / "drugs/tofacitinib.yaml").read_text()
-    _edit(seeds / "drugs/tofacitinib.yaml", lambda d: _rule(d, "tofacitinib.tb").update(note="re-checked"))
+    _edit(
+        seeds / "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.tb").update(note="re-checked"),
+    )
     changed = rules_load(seed_dir=seeds)
     assert changed.new_versions == ["drug tofacitinib v2"]
     (seeds / "drugs/tofacitinib.yaml").write_text(original)

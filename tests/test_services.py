@@ -2,7 +2,7 @@
 dose change, stop. Each is one transaction; bad input names the field and changes nothing."""
 
 import uuid
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,7 @@ from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
 from tests.factories import PatientFactory
 
-NOW = datetime(2026, 3, 2, 15, 0, tzinfo=dt_timezone.utc)  # 10:00 in New York
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
 
 @pytest.fixture
@@ -49,7 +49,12 @@ def test_start_plans_checks_with_why(travel, patient):
 
 
 def test_future_start_is_planned_and_dose_advice_returned(travel, patient):
-    started = start(patient, on=date(2026, 4, 1), renal_value=Decimal("40"), renal_measure="clcr_cockcroft_gault")
+    started = start(
+        patient,
+        on=date(2026, 4, 1),
+        renal_value=Decimal("40"),
+        renal_measure="clcr_cockcroft_gault",
+    )
     assert started.course.status == CourseStatus.PLANNED
     assert [a.rule_id for a in started.advice] == ["tofacitinib.renal.moderate.us"]
 
@@ -93,8 +98,13 @@ def test_complete_check_records_and_evaluates_results(travel, patient):
     assert check.status == CheckStatus.DONE and check.completed_on == date(2026, 3, 1)
     assert done.action == "do_not_start"  # collected before the first dose: baseline rules speak
     alc = LabResult.objects.get(analyte="alc")
-    assert alc.outcome_action == "do_not_start" and alc.outcome[0]["rule_id"] == "tofacitinib.alc.no-start.us"
-    on_drug = lab_result_record(course=course, analyte="alc", value="0.4", unit="10^9/L", collected_on=date(2026, 3, 2))
+    assert (
+        alc.outcome_action == "do_not_start"
+        and alc.outcome[0]["rule_id"] == "tofacitinib.alc.no-start.us"
+    )
+    on_drug = lab_result_record(
+        course=course, analyte="alc", value="0.4", unit="10^9/L", collected_on=date(2026, 3, 2)
+    )
     assert on_drug.outcome.action == "discontinue"
     assert on_drug.outcome.findings[0].rule_id == "tofacitinib.alc.discontinue"
 
@@ -112,8 +122,12 @@ def test_bad_result_leaves_check_open_and_stores_nothing(travel, patient):
 
 def test_hb_drop_uses_previous_result(travel, patient):
     course = start(patient).course
-    lab_result_record(course=course, analyte="hb", value="13.5", unit="g/dL", collected_on=date(2026, 3, 1))
-    second = lab_result_record(course=course, analyte="hb", value="112", unit="g/L", collected_on=date(2026, 3, 2))
+    lab_result_record(
+        course=course, analyte="hb", value="13.5", unit="g/dL", collected_on=date(2026, 3, 1)
+    )
+    second = lab_result_record(
+        course=course, analyte="hb", value="112", unit="g/L", collected_on=date(2026, 3, 2)
+    )
     assert second.outcome.action == "interrupt"
     assert [f.rule_id for f in second.outcome.findings] == ["tofacitinib.hb.drop"]
 
@@ -121,14 +135,18 @@ def test_hb_drop_uses_previous_result(travel, patient):
 def test_infection_pauses_and_holds_then_resume_replans(travel, patient):
     course = start(patient, on=date(2026, 2, 2)).course
     four_weeks = course.checks.get(plan_key="cbc/start+4w")
-    reported = infection_report(course=course, serious=True, reporter="patient", description="fever")
+    reported = infection_report(
+        course=course, serious=True, reporter="patient", description="fever"
+    )
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED
-    assert not course.checks.filter(status__in=[CheckStatus.SCHEDULED, CheckStatus.OVERDUE]).exists()
+    assert not course.checks.filter(
+        status__in=[CheckStatus.SCHEDULED, CheckStatus.OVERDUE]
+    ).exists()
     assert [r.action for r in reported.rules] == ["interrupt"]
     with pytest.raises(LifecycleConflict):
         course_resume(course=course)
-    travel.move_to(datetime(2026, 3, 16, 15, tzinfo=dt_timezone.utc))
+    travel.move_to(datetime(2026, 3, 16, 15, tzinfo=UTC))
     infection_resolve(report=reported.report)
     course_resume(course=course)
     course.refresh_from_db()
@@ -156,7 +174,9 @@ def test_dose_increase_adds_abrocitinib_dose_checks(travel, patient):
     before = set(course.checks.values_list("plan_key", flat=True))
     course_change_dose(course=course, dose_code="200mg-qd")
     added = set(course.checks.values_list("plan_key", flat=True)) - before
-    assert added and all(key.startswith("cbc/dose-2026-03-02") or "dose-2026-03-02" in key for key in added)
+    assert added and all(
+        key.startswith("cbc/dose-2026-03-02") or "dose-2026-03-02" in key for key in added
+    )
 
 
 def test_database_refuses_duplicate_plan_keys(travel, patient):

@@ -24,7 +24,9 @@ class CheckCompleted:
     @property
     def action(self) -> str:
         """The most severe threshold action among the results."""
-        return max((r.outcome.action for r in self.results), key=SEVERITY.__getitem__, default="none")
+        return max(
+            (r.outcome.action for r in self.results), key=SEVERITY.__getitem__, default="none"
+        )
 
 
 def check_complete(
@@ -40,9 +42,11 @@ def check_complete(
     Side effects: the check is DONE (reminders for it stop); LabResult rows are stored.
     """
     with transaction.atomic():
-        check = MonitoringCheck.objects.select_for_update(of=("self",)).select_related(
-            "course__patient__clinic", "course__drug"
-        ).get(pk=check.pk)
+        check = (
+            MonitoringCheck.objects.select_for_update(of=("self",))
+            .select_related("course__patient__clinic", "course__drug")
+            .get(pk=check.pk)
+        )
         ensure_check_transition(check.status, CheckStatus.DONE)
         if completed_on > check.course.patient.clinic.today():
             raise ValidationError({"completed_on": "The date is in the future."})
@@ -66,11 +70,22 @@ def check_complete(
                     )
                 )
             except ValidationError as exc:
-                raise ValidationError({f"results[{index}].{k}": v for k, v in exc.message_dict.items()}) from None
+                raise ValidationError(
+                    {f"results[{index}].{k}": v for k, v in exc.message_dict.items()}
+                ) from None
         check.status = CheckStatus.DONE
         check.sequence += 1
         check.completed_on = completed_on
         check.completed_at = timezone.now()
         check.completed_by = completed_by
-        check.save(update_fields=["status", "sequence", "completed_on", "completed_at", "completed_by", "updated_at"])
+        check.save(
+            update_fields=[
+                "status",
+                "sequence",
+                "completed_on",
+                "completed_at",
+                "completed_by",
+                "updated_at",
+            ]
+        )
     return CheckCompleted(check=check, results=tuple(recorded))

@@ -24,11 +24,15 @@ class CourseStarted:
     advice: tuple[Advice, ...]
 
 
-def _validate_dose_and_indication(*, drug: Drug, jurisdiction: str, dose_code: str, indication: str) -> None:
+def _validate_dose_and_indication(
+    *, drug: Drug, jurisdiction: str, dose_code: str, indication: str
+) -> None:
     rules = drug_rules(drug=drug)
     errors = {}
     if jurisdiction not in rules.drug.jurisdictions:
-        errors["drug"] = f"{rules.drug.name} has no label for the clinic's jurisdiction ({jurisdiction})."
+        errors["drug"] = (
+            f"{rules.drug.name} has no label for the clinic's jurisdiction ({jurisdiction})."
+        )
     indications = {i.code: i.name for i in rules.drug.indications}
     if indication not in indications:
         errors["indication"] = f"Choose one of: {', '.join(sorted(indications))}."
@@ -36,7 +40,9 @@ def _validate_dose_and_indication(*, drug: Drug, jurisdiction: str, dose_code: s
     if dose is None:
         errors["dose_code"] = f"Choose one of: {', '.join(d.code for d in rules.doses)}."
     elif not dose.applies(jurisdiction=jurisdiction, indication=indication):
-        errors["dose_code"] = f"{dose.label} is not a labelled dose for {indications.get(indication, indication)}."
+        errors["dose_code"] = (
+            f"{dose.label} is not a labelled dose for {indications.get(indication, indication)}."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -67,13 +73,19 @@ def course_start(
     if renal_value is not None and renal_value < 0:
         raise ValidationError({"renal_value": "Renal function cannot be negative."})
     if start_date < patient.date_of_birth:
-        raise ValidationError({"start_date": "The start date is before the patient's date of birth."})
+        raise ValidationError(
+            {"start_date": "The start date is before the patient's date of birth."}
+        )
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
-        open_course = patient.courses.exclude(status=CourseStatus.STOPPED).select_related("drug").first()
+        open_course = (
+            patient.courses.exclude(status=CourseStatus.STOPPED).select_related("drug").first()
+        )
         if open_course is not None:
             raise LifecycleConflict(
-                {"drug": f"The patient already has an open {open_course.drug} course; stop it first."},
+                {
+                    "drug": f"The patient already has an open {open_course.drug} course; stop it first."
+                },
                 code="conflict",
             )
         today = clinic.today()
@@ -98,9 +110,11 @@ def course_start(
 
 
 def _locked(course: TherapyCourse) -> TherapyCourse:
-    return TherapyCourse.objects.select_for_update(of=("self",)).select_related(
-        "patient__clinic", "drug"
-    ).get(pk=course.pk)
+    return (
+        TherapyCourse.objects.select_for_update(of=("self",))
+        .select_related("patient__clinic", "drug")
+        .get(pk=course.pk)
+    )
 
 
 def _set_status(course: TherapyCourse, status: str) -> None:
@@ -114,7 +128,9 @@ def course_activate(*, course: TherapyCourse) -> TherapyCourse:
     with transaction.atomic():
         course = _locked(course)
         if course.start_date > course.patient.clinic.today():
-            raise ValidationError({"start_date": "The course starts later; it cannot be active yet."})
+            raise ValidationError(
+                {"start_date": "The course starts later; it cannot be active yet."}
+            )
         _set_status(course, CourseStatus.ACTIVE)
         course.save(update_fields=["status", "status_changed_at"])
     return course
@@ -123,7 +139,9 @@ def course_activate(*, course: TherapyCourse) -> TherapyCourse:
 def courses_activate_due(*, as_of: date | None = None) -> int:
     """Planned courses whose start date has come (in their clinic's time zone) become active."""
     count = 0
-    for course in TherapyCourse.objects.filter(status=CourseStatus.PLANNED).select_related("patient__clinic"):
+    for course in TherapyCourse.objects.filter(status=CourseStatus.PLANNED).select_related(
+        "patient__clinic"
+    ):
         if course.start_date <= (as_of or course.patient.clinic.today()):
             try:
                 course_activate(course=course)
@@ -166,21 +184,28 @@ def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> T
     with transaction.atomic():
         course = _locked(course)
         if course.status != CourseStatus.PAUSED:
-            raise LifecycleConflict({"status": "Only a paused course can be resumed."}, code="conflict")
+            raise LifecycleConflict(
+                {"status": "Only a paused course can be resumed."}, code="conflict"
+            )
         if course.infections.filter(resolved_at__isnull=True).exists():
             raise LifecycleConflict(
-                {"status": "Resolve the reported infection before resuming the course."}, code="conflict"
+                {"status": "Resolve the reported infection before resuming the course."},
+                code="conflict",
             )
         pause = course.pauses.get(resumed_on__isnull=True)
         today = course.patient.clinic.today()
         resumed_on = resumed_on or today
         if resumed_on < pause.paused_on:
-            raise ValidationError({"resumed_on": f"The course was paused on {pause.paused_on}; resume after that."})
+            raise ValidationError(
+                {"resumed_on": f"The course was paused on {pause.paused_on}; resume after that."}
+            )
         if resumed_on > today:
             raise ValidationError({"resumed_on": "A course cannot be resumed in the future."})
         pause.resumed_on = resumed_on
         pause.save(update_fields=["resumed_on"])
-        _set_status(course, CourseStatus.ACTIVE if course.start_date <= today else CourseStatus.PLANNED)
+        _set_status(
+            course, CourseStatus.ACTIVE if course.start_date <= today else CourseStatus.PLANNED
+        )
         course.save(update_fields=["status", "status_changed_at"])
         course_replan(course=course, as_of=today)
     return course
@@ -196,7 +221,10 @@ def course_change_dose(
             raise LifecycleConflict({"status": "The course is stopped."}, code="conflict")
         clinic = course.patient.clinic
         _validate_dose_and_indication(
-            drug=course.drug, jurisdiction=clinic.jurisdiction, dose_code=dose_code, indication=course.indication
+            drug=course.drug,
+            jurisdiction=clinic.jurisdiction,
+            dose_code=dose_code,
+            indication=course.indication,
         )
         if dose_code == course.dose_code:
             raise ValidationError({"dose_code": "That is the current dose."})
@@ -227,13 +255,17 @@ def course_stop(
     Side effects: every open check is cancelled.
     """
     if reason not in TherapyCourse.StopReason.values:
-        raise ValidationError({"stop_reason": f"Choose one of: {', '.join(TherapyCourse.StopReason.values)}."})
+        raise ValidationError(
+            {"stop_reason": f"Choose one of: {', '.join(TherapyCourse.StopReason.values)}."}
+        )
     with transaction.atomic():
         course = _locked(course)
         _set_status(course, CourseStatus.STOPPED)
         course.stop_reason = reason
         course.stop_note = note
         course.stopped_on = stopped_on or course.patient.clinic.today()
-        course.save(update_fields=["status", "status_changed_at", "stop_reason", "stop_note", "stopped_on"])
+        course.save(
+            update_fields=["status", "status_changed_at", "stop_reason", "stop_note", "stopped_on"]
+        )
         course_replan(course=course)
     return course

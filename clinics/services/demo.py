@@ -22,7 +22,17 @@ DEMO_USER = "demo-nurse"
 
 # (MRN, given, family, birth date, sex, drug, dose, indication, days since start)
 _PATIENTS = [
-    ("DEMO-0001", "Alex", "Example", date(1961, 4, 2), "female", "tofacitinib", "5mg-bid", "ra", 200),
+    (
+        "DEMO-0001",
+        "Alex",
+        "Example",
+        date(1961, 4, 2),
+        "female",
+        "tofacitinib",
+        "5mg-bid",
+        "ra",
+        200,
+    ),
     ("DEMO-0002", "Sam", "Sample", date(1975, 9, 14), "male", "baricitinib", None, "ra", 40),
     ("DEMO-0003", "Jo", "Placeholder", date(1988, 1, 30), "female", "upadacitinib", None, "ra", 90),
     ("DEMO-0004", "Robin", "Testperson", date(1993, 6, 5), "female", "abrocitinib", None, "ad", 10),
@@ -62,9 +72,22 @@ def demo_setup(*, today: date) -> DemoLogin:
                      password=password)  # fmt: skip
     if created:
         for mrn, given, family, dob, sex, drug_code, dose, indication, days in _PATIENTS:
-            _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, today - timedelta(days=days))
+            _enrol(
+                clinic,
+                mrn,
+                given,
+                family,
+                dob,
+                sex,
+                drug_code,
+                dose,
+                indication,
+                today - timedelta(days=days),
+            )
         infected = Patient.objects.get(clinic=clinic, mrn="DEMO-0003").courses.get()
-        infection_report(course=infected, serious=True, reporter="staff", description="Demo: chest infection")
+        infection_report(
+            course=infected, serious=True, reporter="staff", description="Demo: chest infection"
+        )
     return DemoLogin(clinic, DEMO_USER, password, clinic.patients.count())
 
 
@@ -75,10 +98,18 @@ def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, st
     )  # fmt: skip
     drug = Drug.objects.get(code=drug_code)
     dose = dose or drug_rules(drug=drug).doses[0].code
-    started = course_start(patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start)
-    baseline = started.course.checks.filter(window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED])
+    started = course_start(
+        patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start
+    )
+    baseline = started.course.checks.filter(
+        window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED]
+    )
     for check in baseline:
-        check_complete(check=check, completed_on=start - timedelta(days=7), results=_normal_results(check.analytes))
+        check_complete(
+            check=check,
+            completed_on=start - timedelta(days=7),
+            results=_normal_results(check.analytes),
+        )
 
 
 def _normal_results(analytes: list[str]) -> list[ResultInput]:

@@ -39,15 +39,19 @@ def infection_report(
     Side effects: InfectionReport row; the course PAUSED and its open checks ON_HOLD.
     """
     if reporter not in InfectionReport.Reporter.values:
-        raise ValidationError({"reporter": f"Choose one of: {', '.join(InfectionReport.Reporter.values)}."})
+        raise ValidationError(
+            {"reporter": f"Choose one of: {', '.join(InfectionReport.Reporter.values)}."}
+        )
     now = timezone.now()
     reported_at = reported_at or now
     if reported_at > now:
         raise ValidationError({"reported_at": "The report time is in the future."})
     with transaction.atomic():
-        course = TherapyCourse.objects.select_for_update(of=("self",)).select_related(
-            "patient__clinic", "drug"
-        ).get(pk=course.pk)
+        course = (
+            TherapyCourse.objects.select_for_update(of=("self",))
+            .select_related("patient__clinic", "drug")
+            .get(pk=course.pk)
+        )
         if course.status == CourseStatus.STOPPED:
             raise LifecycleConflict({"course": "The course is stopped."}, code="conflict")
         if course.status == CourseStatus.PAUSED:
@@ -79,7 +83,9 @@ def infection_resolve(
     with transaction.atomic():
         report = InfectionReport.objects.select_for_update().get(pk=report.pk)
         if report.resolved_at is not None:
-            raise LifecycleConflict({"resolved_at": "This infection is already resolved."}, code="conflict")
+            raise LifecycleConflict(
+                {"resolved_at": "This infection is already resolved."}, code="conflict"
+            )
         resolved_at = resolved_at or timezone.now()
         if resolved_at < report.reported_at or resolved_at > timezone.now():
             raise ValidationError({"resolved_at": "Give a time between the report and now."})

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Q
 from django.utils import timezone
 
 from ..lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus, ensure_check_transition
@@ -41,7 +41,9 @@ def course_facts(*, course: TherapyCourse) -> CourseFacts:
         indication=course.indication,
         dose_code=course.dose_code,
         age_years=patient.age_on(course.start_date),
-        sex_at_birth=None if patient.sex_at_birth == patient.SexAtBirth.UNKNOWN else patient.sex_at_birth,
+        sex_at_birth=None
+        if patient.sex_at_birth == patient.SexAtBirth.UNKNOWN
+        else patient.sex_at_birth,
         renal_value=course.renal_value,
         renal_measure=course.renal_measure or None,
         pauses=tuple(Pause(p.paused_on, p.resumed_on) for p in course.pauses.all()),
@@ -84,7 +86,9 @@ def _plan_fields(planned: PlannedCheck) -> dict:
     return dict(zip(PLAN_FIELDS, values, strict=True))
 
 
-def course_replan(*, course: TherapyCourse, as_of: date | None = None, first: bool = False) -> Changes:
+def course_replan(
+    *, course: TherapyCourse, as_of: date | None = None, first: bool = False
+) -> Changes:
     """Make the course's checks follow its current plan, by stable key.
 
     Done checks are kept as they are; open checks are moved, put on hold (paused course) or
@@ -104,11 +108,20 @@ def course_replan(*, course: TherapyCourse, as_of: date | None = None, first: bo
         rows = {c.plan_key: c for c in course.checks.all()}
         if course.status == CourseStatus.STOPPED:
             _cancel(rows.values())
-            return Changes((), (), tuple(k for k, c in rows.items() if c.status in OPEN_CHECK_STATUSES), ())
+            return Changes(
+                (), (), tuple(k for k, c in rows.items() if c.status in OPEN_CHECK_STATUSES), ()
+            )
         plan = course_plan(course=course, as_of=as_of)
         changes = reconcile(
             existing=[
-                ExistingCheck(c.plan_key, c.status, c.due_date, c.window_start, c.window_end, tuple(c.rule_ids))
+                ExistingCheck(
+                    c.plan_key,
+                    c.status,
+                    c.due_date,
+                    c.window_start,
+                    c.window_end,
+                    tuple(c.rule_ids),
+                )
                 for c in rows.values()
             ],
             planned=plan.checks,
@@ -135,9 +148,9 @@ def course_replan(*, course: TherapyCourse, as_of: date | None = None, first: bo
                 changed.append(row)
         _save(changed)
         _cancel(rows[key] for key in changes.cancel)
-        if course.rules_version_id != course.drug.current_version_id:
-            course.rules_version_id = course.drug.current_version_id
-            course.save(update_fields=["rules_version"])
+        course.rules_version_id = course.drug.current_version_id
+        course.planned_until = _horizon().after(as_of)
+        course.save(update_fields=["rules_version", "planned_until"])
         return changes
 
 
@@ -166,7 +179,9 @@ def _cancel(rows) -> None:
 
 def checks_hold(*, course: TherapyCourse) -> int:
     """Put every open check of a course on hold (its course was paused)."""
-    rows = [c for c in course.checks.all() if c.status in (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)]
+    rows = [
+        c for c in course.checks.all() if c.status in (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)
+    ]
     for row in rows:
         _move(row, CheckStatus.ON_HOLD)
     _save(rows)
@@ -184,27 +199,30 @@ def courses_plan_new(*, courses: Sequence[TherapyCourse], as_of: date) -> int:
         plan = course_plan(course=course, as_of=as_of)
         changes = reconcile(existing=(), planned=plan.checks, as_of=as_of, backfill_baseline=True)
         rows.extend(_new_check(course, p, _target_status(course, p, as_of)) for p in changes.create)
+    ids = [course.pk for course in courses]
     with transaction.atomic():
         MonitoringCheck.objects.bulk_create(rows, batch_size=2000)
+        for start in range(0, len(ids), 2000):
+            TherapyCourse.objects.filter(pk__in=ids[start : start + 2000]).update(
+                planned_until=_horizon().after(as_of)
+            )
     return len(rows)
 
 
 def plans_roll_forward(*, as_of: date | None = None) -> int:
     """Keep every open course planned `horizon` ahead as days pass (the rolling horizon).
 
-    Only courses whose furthest check is more than a month inside the horizon are re-planned,
-    so a daily run touches the few courses that have a new occurrence to add; each course is
-    its own transaction. Returns the number of courses re-planned.
+    A course is re-planned once its horizon is a week or more behind (so at most weekly per
+    course, and checks always appear at least 23 months ahead); each in its own transaction.
+    Returns the number of courses re-planned.
     """
-    count = 0
-    open_courses = TherapyCourse.objects.exclude(status=CourseStatus.STOPPED).annotate(
-        last_due=Max("checks__due_date")
+    today = as_of or timezone.localdate()
+    behind = _horizon().after(today) - timedelta(days=7)
+    due = TherapyCourse.objects.exclude(status=CourseStatus.STOPPED).filter(
+        Q(planned_until__isnull=True) | Q(planned_until__lte=behind)
     )
-    for course in open_courses.select_related("patient__clinic").iterator(chunk_size=500):
-        today = as_of or course.patient.clinic.today()
-        if course.last_due is not None and course.last_due >= _horizon().after(today) - timedelta(days=31):
-            continue
-        course_replan(course=course, as_of=today)
+    count = 0
+    for course in due.select_related("patient__clinic").iterator(chunk_size=500):
+        course_replan(course=course, as_of=as_of)
         count += 1
     return count
-

@@ -61,14 +61,18 @@ def lab_result_record(
     same analyte in this course. The course itself is not changed: clinicians decide.
     """
     if analyte not in ANALYTES:
-        raise ValidationError({"analyte": f"Unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}."})
+        raise ValidationError(
+            {"analyte": f"Unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}."}
+        )
     number = _clean_value(value)
     try:
         check_unit(analyte=analyte, unit=unit)
     except UnitError as exc:
         raise ValidationError({exc.field: str(exc)}) from None
     if course.status == CourseStatus.STOPPED:
-        raise LifecycleConflict({"course": "The course is stopped; results are not evaluated."}, code="conflict")
+        raise LifecycleConflict(
+            {"course": "The course is stopped; results are not evaluated."}, code="conflict"
+        )
     clinic = course.patient.clinic
     if collected_on > clinic.today():
         raise ValidationError({"collected_on": "The collection date is in the future."})
@@ -106,8 +110,14 @@ def lab_result_record(
             recorded_by=recorded_by,
             outcome_action=outcome.action,
             outcome=[
-                {"rule_id": f.rule_id, "action": f.action, "text": f.text, "source": f.source,
-                 "verified": f.verified, "confirm": f.confirm}
+                {
+                    "rule_id": f.rule_id,
+                    "action": f.action,
+                    "text": f.text,
+                    "source": f.source,
+                    "verified": f.verified,
+                    "confirm": f.confirm,
+                }
                 for f in outcome.findings
             ],  # fmt: skip
         )

@@ -50,7 +50,9 @@ def rules_load(*, seed_dir: Path | None = None, as_of: date | None = None) -> Lo
             protocol, _ = Protocol.objects.update_or_create(
                 code=code, defaults={"name": name, "current_version": version}
             )
-            (report.new_versions if created else report.unchanged).append(f"protocol {code} v{version.version}")
+            (report.new_versions if created else report.unchanged).append(
+                f"protocol {code} v{version.version}"
+            )
             if created:
                 changed_protocols.append(protocol)
         changed_drugs = []
@@ -66,7 +68,9 @@ def rules_load(*, seed_dir: Path | None = None, as_of: date | None = None) -> Lo
                     "current_version": version,
                 },
             )
-            (report.new_versions if created else report.unchanged).append(f"drug {code} v{version.version}")
+            (report.new_versions if created else report.unchanged).append(
+                f"drug {code} v{version.version}"
+            )
             if created:
                 changed_drugs.append(drug)
         affected = TherapyCourse.objects.filter(

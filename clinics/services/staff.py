@@ -23,7 +23,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def _role_group(role: str) -> Group:
     group, _ = Group.objects.get_or_create(name=f"jakmonitor {role}")
     group.permissions.set(
-        Permission.objects.filter(content_type__app_label="clinics", codename__in=ROLE_PERMISSIONS[role])
+        Permission.objects.filter(
+            content_type__app_label="clinics", codename__in=ROLE_PERMISSIONS[role]
+        )
     )
     return group
 

@@ -30,14 +30,20 @@ def library(options) -> RuleLibrary:
 def drug_from(lib: RuleLibrary, options):
     code = options["drug"]
     if code not in lib.drugs:
-        raise CommandError(f"--drug: unknown drug {code!r}; choose one of {', '.join(sorted(lib.drugs))}")
+        raise CommandError(
+            f"--drug: unknown drug {code!r}; choose one of {', '.join(sorted(lib.drugs))}"
+        )
     rules = lib.drugs[code].rules
     if options["jurisdiction"] not in rules.drug.jurisdictions:
-        raise CommandError(f"--jurisdiction: {rules.drug.name} has no {options['jurisdiction']} label")
+        raise CommandError(
+            f"--jurisdiction: {rules.drug.name} has no {options['jurisdiction']} label"
+        )
     indication = options.get("indication") or rules.drug.indications[0].code
     if indication not in {i.code for i in rules.drug.indications}:
         codes = ", ".join(i.code for i in rules.drug.indications)
-        raise CommandError(f"--indication: {indication!r} is not an indication of {code}; use one of {codes}")
+        raise CommandError(
+            f"--indication: {indication!r} is not an indication of {code}; use one of {codes}"
+        )
     options["indication"] = indication
     return rules
 
@@ -50,8 +56,11 @@ def parse_date(value: str, name: str) -> date:
 
 
 def render_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)] if rows else [len(h) for h in headers]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
+
+    def line(cells) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 

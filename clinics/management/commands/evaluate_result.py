@@ -22,14 +22,18 @@ def _number(value: str | None, name: str) -> Decimal | None:
 
 
 class Command(BaseCommand):
-    help = "Print the threshold outcome (none/advise/do_not_start/interrupt/discontinue) for a result."
+    help = (
+        "Print the threshold outcome (none/advise/do_not_start/interrupt/discontinue) for a result."
+    )
 
     def add_arguments(self, parser):
         add_rule_options(parser)
         parser.add_argument("--analyte", required=True, help="e.g. anc, alc, hb, platelets, alt")
         parser.add_argument("--value", required=True)
         parser.add_argument("--unit", required=True, help="e.g. cells/mm3, 10^9/L, g/dL, g/L, xULN")
-        parser.add_argument("--previous", help="Previous value in the same unit, for rules that compare")
+        parser.add_argument(
+            "--previous", help="Previous value in the same unit, for rules that compare"
+        )
         parser.add_argument("--phase", default="treatment", choices=PHASES)
         parser.add_argument("--protocol", default="default")
 

@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = "Validate and load seeds/ as versioned rules; re-plan open checks of affected courses."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seeds", help="Rule directory (default: settings JAKMONITOR SEED_DIR)")
+        parser.add_argument(
+            "--seeds", help="Rule directory (default: settings JAKMONITOR SEED_DIR)"
+        )
 
     def handle(self, *args, **options):
         try:

@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--start", required=True, help="Course start date, YYYY-MM-DD")
         parser.add_argument("--dose", help="Dose code (default: the drug's first)")
         parser.add_argument("--age", type=int, help="Patient age in years")
-        parser.add_argument("--sex", choices=("female", "male"), help="Sex at birth, where a rule needs it")
+        parser.add_argument(
+            "--sex", choices=("female", "male"), help="Sex at birth, where a rule needs it"
+        )
         parser.add_argument("--renal", help="Renal function value, e.g. 45")
         parser.add_argument("--renal-measure", choices=("clcr_cockcroft_gault", "crcl", "egfr"))
         parser.add_argument("--protocol", default="default")
