@@ -1,9 +1,10 @@
 """Benchmark: plan and store 10,000 courses (24-month horizon) with bulk writes, against the
 bare bulk insert of the same rows.
 
-Runs on a throw-away SQLite database unless DATABASE_URL is set (then on that database, which is
-emptied of checks first). Last line of output: one JSON object with the planning throughput
-(courses/s), the baseline (bare bulk-insert rows/s) and the ratio planning time / insert time.
+Runs on a throw-away SQLite database, or on BENCH_DATABASE_URL (an empty database of its own:
+it refuses one that holds patients; DATABASE_URL is never used). Last line of output: one JSON
+object with the planning throughput (courses/s), the baseline (bare bulk-insert rows/s) and the
+ratio planning time / insert time.
 
     .venv/bin/python bench/plan_courses.py [--courses 10000]
 """
@@ -21,8 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jakmonitor.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only")
 _tmp = tempfile.TemporaryDirectory(prefix="jakmonitor-bench-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp.name}/bench.sqlite3")
-os.environ.setdefault("JAKMONITOR_VAR_DIR", _tmp.name)
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", f"sqlite:///{_tmp.name}/bench.sqlite3"
+)
+os.environ["JAKMONITOR_VAR_DIR"] = _tmp.name
 
 import django  # noqa: E402
 
@@ -87,8 +90,9 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=10_000)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
+    if Patient.objects.exists():
+        sys.exit("bench/plan_courses.py needs an empty database (BENCH_DATABASE_URL)")
     rules_load()
-    _empty_checks()
     courses = make_courses(args.courses)
 
     started = time.perf_counter()

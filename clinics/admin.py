@@ -17,17 +17,35 @@ from .models import (
     StaffMembership,
     TherapyCourse,
 )
-from .selectors import clinics_for_user
+from .selectors import clinics_for_user, role_in_clinic
+from .services.patients import patient_save
 
 
 class ClinicScopedAdmin(admin.ModelAdmin):
+    """Rows of the user's own clinics only; changes only where their role there allows."""
+
     clinic_path = "clinic"
+    editor_roles = frozenset({StaffMembership.Role.CLINICIAN, StaffMembership.Role.COORDINATOR})
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
         return qs.filter(**{f"{self.clinic_path}__in": clinics_for_user(request.user)})
+
+    def _clinic_id(self, obj) -> int:
+        for part in self.clinic_path.split("__")[:-1]:
+            obj = getattr(obj, part)
+        return getattr(obj, f"{self.clinic_path.split('__')[-1]}_id")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or request.user.is_superuser:
+            return allowed
+        return role_in_clinic(request.user, self._clinic_id(obj)) in self.editor_roles
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
 class ReadOnlyAdmin(ClinicScopedAdmin):
@@ -46,9 +64,12 @@ class ClinicAdmin(ClinicScopedAdmin):
     clinic_path = "pk"
     list_display = ("name", "jurisdiction", "time_zone", "protocol")
 
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(ClinicScopedAdmin):
+class StaffMembershipAdmin(ReadOnlyAdmin):
     list_display = ("user", "clinic", "role")
     list_select_related = ("user", "clinic")
 
@@ -65,12 +86,22 @@ class PatientAdmin(ClinicScopedAdmin):
     )
     list_select_related = ("clinic",)
     search_fields = ("mrn", "family_name", "given_name")
-    list_filter = ("clinic",)
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
+    readonly_fields = ("reminder_consent_at",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "clinic" and not request.user.is_superuser:
-            kwargs["queryset"] = clinics_for_user(request.user)
+            kwargs["queryset"] = clinics_for_user(request.user).filter(
+                memberships__user=request.user, memberships__role__in=self.editor_roles
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A patient with a plan stays in their clinic (their courses and checks belong there).
+        return (*self.readonly_fields, "clinic") if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        patient_save(patient=obj, changed=form.changed_data)
 
 
 class CheckInline(admin.TabularInline):

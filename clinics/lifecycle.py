@@ -24,7 +24,10 @@ COURSE_TRANSITIONS: dict[str, frozenset[str]] = {
         {CourseStatus.ACTIVE, CourseStatus.PAUSED, CourseStatus.STOPPED}
     ),
     CourseStatus.ACTIVE: frozenset({CourseStatus.PAUSED, CourseStatus.STOPPED}),
-    CourseStatus.PAUSED: frozenset({CourseStatus.ACTIVE, CourseStatus.STOPPED}),
+    # A course paused before its first dose goes back to planned when resumed.
+    CourseStatus.PAUSED: frozenset(
+        {CourseStatus.ACTIVE, CourseStatus.PLANNED, CourseStatus.STOPPED}
+    ),
     CourseStatus.STOPPED: frozenset(),
 }
 

@@ -83,6 +83,13 @@ class PlannedCheck:
         return tuple(r.rule_id for r in self.reasons)
 
     @property
+    def content(self) -> tuple:
+        """Everything a stored check copies from its plan: a change to any of it is an update
+        (new dates, or a rule whose text, source, analytes or verified flag changed)."""
+        return (self.kind, self.due, self.window_start, self.window_end, self.rule_ids, self.why,
+                self.verified, self.analytes, self.instructions)  # fmt: skip
+
+    @property
     def why(self) -> str:
         return "\n".join(r.describe() for r in self.reasons)
 
@@ -271,9 +278,19 @@ def _rule_candidates(
 
 
 def _merge(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Fold candidates of one kind whose windows overlap into one check, keeping every reason."""
+    """Fold candidates of one kind whose windows overlap into one check, keeping every reason.
+
+    Candidates with the same key (one occurrence asked for by several rules) are folded first,
+    so every key ends up on exactly one check; the folded check takes the key of its most
+    authoritative member (course-start anchors before dose-increase anchors, so recording a
+    dose change does not rename existing checks; then baseline, label, protocol).
+    """
     merged: list[_Candidate] = []
-    ordered = sorted(candidates, key=lambda c: (c.kind, c.lo, c.hi, c.priority, c.key))
+    by_key: dict[str, _Candidate] = {}
+    for cand in candidates:
+        same = by_key.get(cand.key)
+        by_key[cand.key] = cand if same is None else _fold(same, cand, same.key)
+    ordered = sorted(by_key.values(), key=lambda c: (c.kind, c.lo, c.hi, c.priority, c.key))
     for cand in ordered:
         last = merged[-1] if merged else None
         if (
@@ -283,22 +300,33 @@ def _merge(candidates: list[_Candidate]) -> list[_Candidate]:
             and cand.lo <= last.hi
             and cand.hi >= last.lo
         ):
-            lo, hi = max(last.lo, cand.lo), min(last.hi, cand.hi)
-            winner = last if (last.priority, last.key) <= (cand.priority, cand.key) else cand
-            merged[-1] = replace(
-                last,
-                key=winner.key,
-                priority=winner.priority,
-                lo=lo,
-                hi=hi,
-                due=min(max(min(last.due, cand.due), lo), hi),
-                analytes=tuple(sorted(set(last.analytes) | set(cand.analytes))),
-                instructions=last.instructions or cand.instructions,
-                reasons=[*last.reasons, *cand.reasons],
-            )
+            winner = min(last, cand, key=_authority)
+            merged[-1] = _fold(last, cand, winner.key, winner.priority)
         else:
             merged.append(replace(cand, reasons=list(cand.reasons)))
     return merged
+
+
+def _authority(c: _Candidate) -> tuple[bool, int, str]:
+    return ("/dose-" in c.key, c.priority, c.key)
+
+
+def _fold(a: _Candidate, b: _Candidate, key: str, priority: int | None = None) -> _Candidate:
+    """One check for two candidates: the narrower window both allow, every reason kept."""
+    lo, hi = max(a.lo, b.lo), min(a.hi, b.hi)
+    if lo > hi:  # same occurrence, windows that do not meet (protocol tolerance vs label window)
+        lo, hi = min(a.lo, b.lo), max(a.hi, b.hi)
+    return replace(
+        a,
+        key=key,
+        priority=min(a.priority, b.priority) if priority is None else priority,
+        lo=lo,
+        hi=hi,
+        due=min(max(min(a.due, b.due), lo), hi),
+        analytes=tuple(sorted(set(a.analytes) | set(b.analytes))),
+        instructions=a.instructions or b.instructions,
+        reasons=[*a.reasons, *b.reasons],
+    )
 
 
 def _align_blood_draws(checks: list[_Candidate]) -> list[_Candidate]:
@@ -323,31 +351,43 @@ def _align_blood_draws(checks: list[_Candidate]) -> list[_Candidate]:
     return checks
 
 
-def _sorted_pauses(facts: CourseFacts) -> list[Pause]:
-    return sorted(facts.pauses, key=lambda p: p.start)
+def _pauses(facts: CourseFacts) -> list[tuple[date, date | None]]:
+    """Pauses in order, clipped to the course start: time off the drug before the first dose
+    does not delay any check. Raises ValueError if pauses overlap (a course is off the drug
+    once at a time)."""
+    clipped = []
+    for pause in sorted(facts.pauses, key=lambda p: p.start):
+        begin = max(pause.start, facts.start)
+        if pause.end is not None and pause.end <= begin:
+            continue
+        if clipped and (clipped[-1][1] is None or clipped[-1][1] > begin):
+            raise ValueError(f"pauses overlap: {clipped[-1]} and {pause}")
+        clipped.append((begin, pause.end))
+    return clipped
 
 
 def _total_paused_days(facts: CourseFacts) -> int:
-    return sum(((p.end - p.start).days for p in facts.pauses if p.end is not None), 0)
+    return sum(((end - begin).days for begin, end in _pauses(facts) if end is not None), 0)
 
 
 def _calendar(day: int, facts: CourseFacts) -> date:
-    """The calendar date on which the course reaches `day` days on the drug."""
+    """The calendar date on which the course reaches `day` days on the drug (closed pauses
+    push it back; an open pause does not, as its checks are on hold until the resume)."""
     when = facts.start + timedelta(days=day)
     if day <= 0:
         return when
-    for pause in _sorted_pauses(facts):
-        if pause.end is not None and when >= pause.start:
-            when += pause.end - pause.start
+    for begin, end in _pauses(facts):
+        if end is not None and when >= begin:
+            when += end - begin
     return when
 
 
 def _on_drug_days(when: date, facts: CourseFacts) -> int:
-    """Inverse of `_calendar` for an event date such as a dose increase."""
+    """Days on the drug from the start to `when` (an event such as a dose increase)."""
     days = (when - facts.start).days
-    for pause in _sorted_pauses(facts):
-        if pause.end is not None and pause.end <= when:
-            days -= (pause.end - pause.start).days
+    for begin, end in _pauses(facts):
+        if begin <= when:
+            days -= (min(when, end or when) - begin).days
     return days
 
 
@@ -398,10 +438,7 @@ def _advice_for(rule: DoseAdvice, facts: CourseFacts) -> Advice | None:
 class ExistingCheck:
     key: str
     status: str
-    due: date
-    window_start: date
-    window_end: date
-    rule_ids: tuple[str, ...]
+    content: tuple  # PlannedCheck.content of the plan that last wrote it
 
 
 @dataclass(frozen=True)
@@ -451,9 +488,4 @@ def reconcile(
 
 
 def _differs(current: ExistingCheck, p: PlannedCheck) -> bool:
-    return (current.due, current.window_start, current.window_end, current.rule_ids) != (
-        p.due,
-        p.window_start,
-        p.window_end,
-        p.rule_ids,
-    )
+    return current.content != p.content

@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from .units import Analyte, UnitError, check_unit
+
 Jurisdiction = Literal["US", "EU", "UK"]
 JURISDICTIONS: tuple[Jurisdiction, ...] = ("US", "EU", "UK")
 
@@ -44,28 +46,6 @@ CheckKind = Literal[
 ]
 CHECK_KINDS: tuple[str, ...] = CheckKind.__args__  # type: ignore[attr-defined]
 
-Analyte = Literal[
-    "anc",
-    "alc",
-    "hb",
-    "platelets",
-    "wbc",
-    "alt",
-    "ast",
-    "total_cholesterol",
-    "ldl",
-    "hdl",
-    "triglycerides",
-    "creatinine",
-    "egfr",
-    "crcl",
-    "clcr",
-    "hbsag",
-    "anti_hbc",
-    "hcv_ab",
-    "igra",
-    "hcg",
-]
 
 RenalMeasure = Literal["clcr_cockcroft_gault", "crcl", "egfr"]
 ThresholdAction = Literal["do_not_start", "interrupt", "discontinue", "resume", "advise"]
@@ -199,14 +179,24 @@ class Point(_Strict):
 
     @model_validator(mode="after")
     def _window_holds_due(self) -> Point:
+        if self.due.amount < 1:
+            raise ValueError("a follow-up is due at least 1 day after its anchor (use baseline)")
         if self.window is not None:
-            ref = date(2001, 1, 1)
-            lo, hi = (w.days_after(ref) for w in self.window)
-            if not lo <= self.due.days_after(ref) <= hi:
-                raise ValueError(
-                    f"window {self.window[0]}-{self.window[1]} must contain due {self.due}"
-                )
+            if self.window[0].amount < 1:
+                raise ValueError("a follow-up window opens at least 1 day after its anchor")
+            # Month lengths differ: the window must hold the due date from every kind of anchor.
+            for anchor in _ANCHORS:
+                lo, hi = (w.days_after(anchor) for w in self.window)
+                if not lo <= self.due.days_after(anchor) <= hi:
+                    raise ValueError(
+                        f"window {self.window[0]}-{self.window[1]} must contain due {self.due}"
+                    )
         return self
+
+
+# Start dates that exercise month ends and leap years when validating windows.
+_ANCHORS = tuple(date(year, month, day) for year in (2023, 2024) for month in range(1, 13)
+                 for day in (1, 28, 31) if day <= monthrange(year, month)[1])  # fmt: skip
 
 
 class MonitoringRule(Scope, Cited):
@@ -256,6 +246,10 @@ class Threshold(Scope, Cited):
 
     @model_validator(mode="after")
     def _has_comparison(self) -> Threshold:
+        try:
+            check_unit(analyte=self.analyte, unit=self.unit, strict=True)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
         has_band = self.band is not None and self.band.has_bound()
         if has_band == (self.drop_gt is not None):
             raise ValueError("a threshold needs exactly one of band (lt/le/gt/ge) or drop_gt")

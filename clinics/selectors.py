@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Clinic
+from .models import Clinic, StaffMembership
 
 
 def clinics_for_user(user) -> QuerySet[Clinic]:
@@ -10,3 +10,12 @@ def clinics_for_user(user) -> QuerySet[Clinic]:
     if user.is_superuser:
         return Clinic.objects.all()
     return Clinic.objects.filter(memberships__user=user)
+
+
+def role_in_clinic(user, clinic_id: int) -> str | None:
+    """The user's role in one clinic (None: not a member)."""
+    return (
+        StaffMembership.objects.filter(user=user, clinic_id=clinic_id)
+        .values_list("role", flat=True)
+        .first()
+    )

@@ -11,67 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .ruleset import Analyte, DrugRules, ProtocolRules, Threshold
-
-ANALYTES: tuple[str, ...] = Analyte.__args__  # type: ignore[attr-defined]
-
-# Each analyte's accepted units, as a factor to the first (canonical) unit of its group.
-_ONE, _THOUSAND = Decimal(1), Decimal(1000)
-_COUNT = {"cells/mm3": _ONE, "/mm3": _ONE, "cells/ul": _ONE, "/ul": _ONE,
-          "10^9/l": _THOUSAND, "x10^9/l": _THOUSAND, "g/l": _THOUSAND, "10^3/ul": _THOUSAND,
-          "x10^3/ul": _THOUSAND, "10^3/mm3": _THOUSAND, "x10^3/mm3": _THOUSAND}  # fmt: skip
-_HB = {"g/dl": _ONE, "g/l": Decimal("0.1")}
-_ULN = {"xuln": _ONE}
-UNITS: dict[str, dict[str, Decimal]] = {
-    "anc": _COUNT,
-    "alc": _COUNT,
-    "platelets": _COUNT,
-    "wbc": _COUNT,
-    "hb": _HB,
-    "alt": _ULN,
-    "ast": _ULN,
-}
+from .ruleset import DrugRules, ProtocolRules, Threshold
+from .units import ANALYTES, UnitError, check_unit, convert
 
 SEVERITY = {"none": 0, "advise": 1, "do_not_start": 2, "interrupt": 3, "discontinue": 4}
 PHASES = ("baseline", "treatment", "paused")
-
-
-class UnitError(ValueError):
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
-
-
-def normalise_unit(unit: str) -> str:
-    return (
-        unit.strip().lower().replace("×", "x").replace("µ", "u").replace("μ", "u").replace(" ", "")
-    )
-
-
-def convert(*, analyte: str, value: Decimal, unit: str, to_unit: str) -> Decimal:
-    """`value` in `unit`, expressed in `to_unit`; raises UnitError naming the bad field."""
-    table = UNITS.get(analyte)
-    if table is None:
-        raise UnitError("analyte", f"no unit conversions are known for {analyte!r}")
-    src, dst = normalise_unit(unit), normalise_unit(to_unit)
-    if src not in table:
-        accepted = ", ".join(sorted(table))
-        raise UnitError(
-            "unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})"
-        )
-    if dst not in table:
-        raise UnitError("unit", f"rule unit {to_unit!r} is not a unit for {analyte}")
-    return Decimal(value) * table[src] / table[dst]
-
-
-def check_unit(*, analyte: str, unit: str) -> None:
-    """Raise UnitError unless `unit` is a known unit for `analyte` (unknown analytes: any unit)."""
-    table = UNITS.get(analyte)
-    if table is not None and normalise_unit(unit) not in table:
-        accepted = ", ".join(sorted(table))
-        raise UnitError(
-            "unit", f"unit {unit!r} is not accepted for {analyte} (use one of: {accepted})"
-        )
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,13 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rules_cache():
+    """Each test's database is rolled back, so version ids repeat: never share parsed rules."""
+    from clinics.services.rules import rules_cache_clear
+
+    rules_cache_clear()
+    yield
+    rules_cache_clear()

@@ -12,7 +12,7 @@ from clinics.lifecycle import (
 
 ALLOWED_COURSE = {
     ("planned", "active"), ("planned", "paused"), ("planned", "stopped"),
-    ("active", "paused"), ("active", "stopped"), ("paused", "active"), ("paused", "stopped"),
+    ("active", "paused"), ("active", "stopped"), ("paused", "active"), ("paused", "planned"), ("paused", "stopped"),
 }  # fmt: skip
 
 

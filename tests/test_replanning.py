@@ -1,8 +1,10 @@
 """Re-planning: pauses shift later checks, resume brings them back, nothing is ever duplicated
 and a done check is never lost (property tests with hypothesis, pure and through the services)."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,6 +38,31 @@ def test_pause_shifts_later_checks_by_its_length():
     assert after["skin_exam/start+1y"].due == before["skin_exam/start+1y"].due + timedelta(days=14)
 
 
+def test_dose_increase_during_a_pause_counts_from_the_resume():
+    """Time on the drug stops at the pause: an increase recorded while paused and one on the
+    resume day anchor the same follow-up."""
+    pause = (Pause(date(2026, 2, 20), date(2026, 3, 12)),)
+    during = plan("abrocitinib", pauses=pause, dose_increases=(date(2026, 3, 11),))
+    on_resume = plan("abrocitinib", pauses=pause, dose_increases=(date(2026, 3, 12),))
+    assert [(c.due, c.window_start, c.window_end) for c in during.checks] == [
+        (c.due, c.window_start, c.window_end) for c in on_resume.checks
+    ]
+
+
+def test_overlapping_pauses_are_refused():
+    with pytest.raises(ValueError, match="overlap"):
+        plan(
+            pauses=(
+                Pause(date(2026, 2, 1), date(2026, 2, 15)),
+                Pause(date(2026, 2, 5), date(2026, 2, 20)),
+            )
+        )
+
+
+def test_pause_before_the_first_dose_delays_nothing_after_it_ended():
+    assert plan(pauses=(Pause(date(2025, 12, 1), date(2026, 1, 5)),)) == plan()
+
+
 def test_dose_increase_adds_checks_only_where_a_rule_asks():
     base = plan("abrocitinib")
     increased = plan("abrocitinib", dose_increases=(date(2026, 5, 4),))
@@ -50,15 +77,11 @@ def _apply(state: dict, changes, planned, as_of):
     by_key = {p.key: p for p in planned}
     for p in (*changes.create, *changes.update):
         assert p.key not in state or state[p.key].status != "done"
-        state[p.key] = ExistingCheck(
-            p.key, "scheduled", p.due, p.window_start, p.window_end, p.rule_ids
-        )
+        state[p.key] = ExistingCheck(p.key, "scheduled", p.content)
     for key in changes.cancel:
         assert state[key].status != "done"
         old = state[key]
-        state[key] = ExistingCheck(
-            key, "cancelled", old.due, old.window_start, old.window_end, old.rule_ids
-        )
+        state[key] = replace(old, status="cancelled")
     assert set(by_key) >= {k for k, v in state.items() if v.status == "scheduled"}
 
 
@@ -93,12 +116,13 @@ def test_any_sequence_never_duplicates_or_loses_done_checks(ops, drug):
             open_keys = sorted(k for k, v in state.items() if v.status == "scheduled")
             if open_keys:
                 key = open_keys[days % len(open_keys)]
-                state[key] = ExistingCheck(key, "done", *list(vars(state[key]).values())[2:])
+                state[key] = replace(state[key], status="done")
                 done[key] = state[key]
         facts = CourseFacts(start=START, jurisdiction=jurisdiction, pauses=tuple(pauses),
                             dose_increases=tuple(increases), sex_at_birth="female")  # fmt: skip
         planned = plan_course(drug=rules, protocol=protocol, facts=facts, as_of=today).checks
         assert len({p.key for p in planned}) == len(planned)
+        assert all(p.window_start <= p.due <= p.window_end for p in planned)
         changes = reconcile(existing=list(state.values()), planned=planned, as_of=today,
                             backfill_baseline=not state)  # fmt: skip
         touched = [p.key for p in (*changes.create, *changes.update)] + list(changes.cancel)
@@ -106,6 +130,10 @@ def test_any_sequence_never_duplicates_or_loses_done_checks(ops, drug):
         assert not set(touched) & set(done), "a done check was touched"
         _apply(state, changes, planned, today)
         assert all(state[k] == v for k, v in done.items())
+        by_key = {p.key: p for p in planned}
+        for key, check in state.items():  # every open check now follows the plan exactly
+            if check.status == "scheduled":
+                assert check.content == by_key[key].content
 
 
 class ServiceSequenceTest(TestCase):

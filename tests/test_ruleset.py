@@ -201,3 +201,28 @@ def test_load_is_idempotent_and_versions_changes(db, tmp_path):
     (seeds / "drugs/tofacitinib.yaml").write_text(original)
     assert rules_load(seed_dir=seeds).new_versions == ["drug tofacitinib v3"]
     assert Drug.objects.get(code="tofacitinib").current_version.version == 3
+
+
+def test_threshold_unit_must_be_convertible(tmp_path):
+    seeds = _copy_seeds(tmp_path)
+    _edit(
+        seeds / "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.hb.no-start").update(unit="g/dl (venous)"),
+    )
+    with pytest.raises(RuleFileError) as err:
+        load_library(seeds)
+    assert err.value.rule == "tofacitinib.hb.no-start" and "not accepted for hb" in str(err.value)
+
+
+@pytest.mark.parametrize("point,words", [
+    ({"due": "0d"}, "at least 1 day"),
+    ({"due": "1m", "window": ["30d", "1m"]}, "must contain due"),
+])  # fmt: skip
+def test_follow_up_windows_hold_for_every_start_date(tmp_path, point, words):
+    seeds = _copy_seeds(tmp_path)
+    _edit(
+        seeds / "drugs/tofacitinib.yaml",
+        lambda d: _rule(d, "tofacitinib.cbc.anc-hb").update(follow_up=[point]),
+    )
+    with pytest.raises(RuleFileError, match=words):
+        load_library(seeds)

@@ -169,14 +169,23 @@ def test_stop_cancels_open_checks_and_keeps_done(travel, patient):
     assert "stop_reason" in err.value.message_dict
 
 
-def test_dose_increase_adds_abrocitinib_dose_checks(travel, patient):
+def test_dose_increase_adds_abrocitinib_dose_checks_without_renaming_others(travel, patient):
     course = start(patient, drug="abrocitinib", dose="100mg-qd", indication="ad").course
     before = set(course.checks.values_list("plan_key", flat=True))
+    travel.move_to(datetime(2026, 6, 15, 15, tzinfo=UTC))
     course_change_dose(course=course, dose_code="200mg-qd")
-    added = set(course.checks.values_list("plan_key", flat=True)) - before
-    assert added and all(
-        key.startswith("cbc/dose-2026-03-02") or "dose-2026-03-02" in key for key in added
+    after = set(
+        course.checks.exclude(status=CheckStatus.CANCELLED).values_list("plan_key", flat=True)
     )
+    assert before <= after, "a dose change must not cancel or rename planned checks"
+    assert {k for k in after - before if "/dose-" in k} == {"cbc/dose-2026-06-15+4w"}
+    assert course.checks.get(plan_key="cbc/dose-2026-06-15+4w").due_date == date(2026, 7, 13)
+    # Same day as a planned blood test: the dose check folds into it instead of renaming it.
+    course_change_dose(course=course, dose_code="100mg-qd")
+    travel.move_to(datetime(2026, 7, 28, 15, tzinfo=UTC))  # +4w = 25 Aug, the 12w+3m blood test
+    course_change_dose(course=course, dose_code="200mg-qd")
+    assert not course.checks.filter(plan_key="cbc/dose-2026-07-28+4w").exists()
+    assert course.checks.filter(status=CheckStatus.CANCELLED).count() == 0
 
 
 def test_database_refuses_duplicate_plan_keys(travel, patient):
@@ -221,3 +230,114 @@ def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient,
     assert tb.status == CheckStatus.DONE and tb.completed_on == date(2026, 2, 20)
     course.refresh_from_db()
     assert course.rules_version.version == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"value": "99999999.99999"}, "value"),
+        ({"value": "-1"}, "value"),
+        ({"value": "NaN"}, "value"),
+        ({"unit": "x" * 21}, "unit"),
+        ({"unit": "  "}, "unit"),
+        ({"analyte": "sodium"}, "analyte"),
+    ],
+)
+def test_result_bad_input_names_the_field(travel, patient, kwargs, field):
+    course = start(patient).course
+    args = {"analyte": "ldl", "value": "3.1", "unit": "mmol/L", **kwargs}
+    with pytest.raises(ValidationError) as err:
+        lab_result_record(course=course, collected_on=date(2026, 3, 2), **args)
+    assert field in err.value.message_dict and not LabResult.objects.exists()
+
+
+def test_results_in_other_units_are_kept_and_compared_only_when_convertible(travel, patient):
+    course = start(patient).course
+    lab_result_record(
+        course=course, analyte="ldl", value="3.1", unit="mmol/L", collected_on=date(2026, 3, 1)
+    )
+    second = lab_result_record(
+        course=course, analyte="ldl", value="120", unit="mg/dL", collected_on=date(2026, 3, 2)
+    )
+    assert second.outcome.action == "none"
+    lab_result_record(
+        course=course, analyte="hb", value="13.4", unit="g/dL", collected_on=date(2026, 3, 1)
+    )
+    stored = lab_result_record(
+        course=course, analyte="hb", value="11.12345", unit="g/dL", collected_on=date(2026, 3, 2)
+    )
+    assert stored.result.value == Decimal("11.1235") and stored.outcome.action == "interrupt"
+
+
+def test_result_for_another_courses_check_is_refused(travel, patient):
+    course = start(patient).course
+    other = start(PatientFactory(clinic=patient.clinic)).course
+    with pytest.raises(ValidationError) as err:
+        lab_result_record(course=course, analyte="hb", value="13", unit="g/dL", collected_on=date(2026, 3, 2),
+                          monitoring_check=other.checks.first())  # fmt: skip
+    assert "monitoring_check" in err.value.message_dict
+
+
+def test_result_taken_before_a_pause_is_judged_as_on_treatment(travel, patient):
+    course = start(patient, on=date(2026, 2, 2)).course
+    infection_report(course=course, serious=True, reporter="staff")
+    course.refresh_from_db()
+    before_pause = lab_result_record(course=course, analyte="anc", value="1200", unit="cells/mm3",
+                                     collected_on=date(2026, 2, 20))  # fmt: skip
+    during = lab_result_record(course=course, analyte="anc", value="1200", unit="cells/mm3",
+                               collected_on=date(2026, 3, 2))  # fmt: skip
+    assert before_pause.outcome.action == "none"
+    assert during.outcome.action == "advise"  # resume criterion met while paused
+
+
+def test_pauses_cannot_overlap_and_a_planned_course_can_pause_and_resume(travel, patient):
+    from clinics.services.courses import course_pause
+
+    course = start(patient, on=date(2026, 4, 1)).course  # planned
+    reported = infection_report(course=course, serious=False, reporter="patient")
+    course.refresh_from_db()
+    assert course.status == CourseStatus.PAUSED and course.pauses.get().paused_on == date(
+        2026, 3, 2
+    )
+    infection_resolve(report=reported.report)
+    course_resume(course=course)
+    course.refresh_from_db()
+    assert course.status == CourseStatus.PLANNED
+    with pytest.raises(ValidationError) as err:
+        course_pause(course=course, reason="clinician", paused_on=date(2026, 3, 1))
+    assert "paused_on" in err.value.message_dict
+
+
+def test_stop_date_and_report_time_are_checked(travel, patient):
+    course = start(patient).course
+    with pytest.raises(ValidationError) as err:
+        course_stop(course=course, reason="failure", stopped_on=date(2026, 3, 3))
+    assert "stopped_on" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        infection_report(
+            course=course, serious=True, reporter="staff", reported_at=datetime(2026, 3, 2, 9)
+        )
+    assert "reported_at" in err.value.message_dict
+    course.refresh_from_db()
+    assert course.status == CourseStatus.ACTIVE
+
+
+def test_rule_text_changes_reach_open_checks(travel, patient, tmp_path):
+    import shutil
+
+    import yaml
+
+    from clinics.services.rules import rules_load
+    from tests.conftest import SEEDS
+
+    course = start(patient).course
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    drug = yaml.safe_load((seeds / "drugs/tofacitinib.yaml").read_text())
+    tb = next(r for r in drug["monitoring"] if r["id"] == "tofacitinib.tb")
+    tb.update(verified=False, source="Re-checked against the 2026 label: pending confirmation")
+    (seeds / "drugs/tofacitinib.yaml").write_text(yaml.safe_dump(drug, sort_keys=False))
+    rules_load(seed_dir=seeds)
+    check = course.checks.get(plan_key="tb/baseline")
+    assert check.verified is False and "pending confirmation" in check.why
+    assert check.rules_version.version == 2

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..lifecycle import CheckStatus, ensure_check_transition
-from ..models import MonitoringCheck
+from ..models import MonitoringCheck, TherapyCourse
 from ..thresholds import SEVERITY
 from .results import RecordedResult, ResultInput, lab_result_record
 
@@ -42,6 +42,9 @@ def check_complete(
     Side effects: the check is DONE (reminders for it stop); LabResult rows are stored.
     """
     with transaction.atomic():
+        # Lock the course first, as re-planning does, so a completion and a re-plan (pause,
+        # resume, rule change) never interleave and a done check is never overwritten.
+        TherapyCourse.objects.select_for_update().filter(pk=check.course_id).first()
         check = (
             MonitoringCheck.objects.select_for_update(of=("self",))
             .select_related("course__patient__clinic", "course__drug")

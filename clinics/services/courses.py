@@ -136,13 +136,14 @@ def course_activate(*, course: TherapyCourse) -> TherapyCourse:
     return course
 
 
-def courses_activate_due(*, as_of: date | None = None) -> int:
+def courses_activate_due() -> int:
     """Planned courses whose start date has come (in their clinic's time zone) become active."""
     count = 0
-    for course in TherapyCourse.objects.filter(status=CourseStatus.PLANNED).select_related(
+    planned = TherapyCourse.objects.filter(status=CourseStatus.PLANNED).select_related(
         "patient__clinic"
-    ):
-        if course.start_date <= (as_of or course.patient.clinic.today()):
+    )
+    for course in planned:
+        if course.start_date <= course.patient.clinic.today():
             try:
                 course_activate(course=course)
             except LifecycleConflict:  # changed meanwhile (paused or stopped): nothing to do
@@ -167,10 +168,19 @@ def course_pause(
         paused_on = paused_on or today
         if paused_on > today:
             raise ValidationError({"paused_on": "A pause cannot start in the future."})
+        last = course.pauses.exclude(resumed_on__isnull=True).order_by("-resumed_on").first()
+        if last is not None and paused_on < last.resumed_on:
+            raise ValidationError(
+                {
+                    "paused_on": f"The course was off the drug until {last.resumed_on}; pause after that."
+                }
+            )
         _set_status(course, CourseStatus.PAUSED)
         course.save(update_fields=["status", "status_changed_at"])
-        pause = CoursePause.objects.create(course=course, paused_on=max(paused_on, course.start_date),
-                                           reason=reason, note=note)  # fmt: skip
+        pause = CoursePause.objects.create(
+            course=course, paused_on=paused_on, reason=reason, note=note
+        )
+        checks_hold(course=course)
         checks_hold(course=course)
     return pause
 
@@ -260,10 +270,16 @@ def course_stop(
         )
     with transaction.atomic():
         course = _locked(course)
+        today = course.patient.clinic.today()
+        stopped_on = stopped_on or today
+        if stopped_on > today:
+            raise ValidationError({"stopped_on": "A course cannot be stopped in the future."})
+        if stopped_on < min(course.start_date, today):
+            raise ValidationError({"stopped_on": f"The course started on {course.start_date}."})
         _set_status(course, CourseStatus.STOPPED)
         course.stop_reason = reason
         course.stop_note = note
-        course.stopped_on = stopped_on or course.patient.clinic.today()
+        course.stopped_on = stopped_on
         course.save(
             update_fields=["status", "status_changed_at", "stop_reason", "stop_note", "stopped_on"]
         )

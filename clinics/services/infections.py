@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -44,6 +45,8 @@ def infection_report(
         )
     now = timezone.now()
     reported_at = reported_at or now
+    if timezone.is_naive(reported_at):
+        raise ValidationError({"reported_at": "Give the time with its time zone."})
     if reported_at > now:
         raise ValidationError({"reported_at": "The report time is in the future."})
     with transaction.atomic():
@@ -57,8 +60,15 @@ def infection_report(
         if course.status == CourseStatus.PAUSED:
             pause = course.pauses.get(resumed_on__isnull=True)
         else:
-            pause = course_pause(course=course, reason=CoursePause.Reason.INFECTION,
-                                 note="Infection reported")  # fmt: skip
+            reported_on = timezone.localtime(
+                reported_at, ZoneInfo(course.patient.clinic.time_zone)
+            ).date()
+            pause = course_pause(
+                course=course,
+                reason=CoursePause.Reason.INFECTION,
+                paused_on=reported_on,
+                note="Infection reported",
+            )  # fmt: skip
         report = InfectionReport.objects.create(
             course=course,
             serious=serious,

@@ -80,10 +80,17 @@ def _new_check(course: TherapyCourse, planned: PlannedCheck, status: str) -> Mon
 
 
 def _plan_fields(planned: PlannedCheck) -> dict:
-    values = (planned.kind, planned.due, planned.window_start, planned.window_end,
-              list(planned.rule_ids), planned.why, planned.verified, list(planned.analytes),
-              planned.instructions)  # fmt: skip
-    return dict(zip(PLAN_FIELDS, values, strict=True))
+    return {
+        name: list(v) if isinstance(v, tuple) else v
+        for name, v in zip(PLAN_FIELDS, planned.content, strict=True)
+    }
+
+
+def _content(row: MonitoringCheck) -> tuple:
+    """The stored counterpart of `PlannedCheck.content`."""
+    return tuple(
+        tuple(v) if isinstance(v, list) else v for v in (getattr(row, f) for f in PLAN_FIELDS)
+    )
 
 
 def course_replan(
@@ -113,17 +120,7 @@ def course_replan(
             )
         plan = course_plan(course=course, as_of=as_of)
         changes = reconcile(
-            existing=[
-                ExistingCheck(
-                    c.plan_key,
-                    c.status,
-                    c.due_date,
-                    c.window_start,
-                    c.window_end,
-                    tuple(c.rule_ids),
-                )
-                for c in rows.values()
-            ],
+            existing=[ExistingCheck(c.plan_key, c.status, _content(c)) for c in rows.values()],
             planned=plan.checks,
             as_of=as_of,
             backfill_baseline=first,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..lifecycle import CourseStatus, LifecycleConflict
 from ..models import LabResult, MonitoringCheck, TherapyCourse
-from ..thresholds import ANALYTES, Outcome, UnitError, check_unit, convert, evaluate
+from ..thresholds import Outcome, evaluate
+from ..units import ANALYTES, UnitError, check_unit, convert, normalise_unit
 from .rules import drug_rules, protocol_rules
 
 
@@ -28,20 +29,59 @@ class RecordedResult:
     outcome: Outcome
 
 
+_PLACES = Decimal("0.0001")  # LabResult.value keeps 4 decimal places
+_LIMIT = Decimal("1e8")  # and 8 digits before the point
+
+
 def _clean_value(value) -> Decimal:
+    """The value as stored, so that what is evaluated is exactly what is kept."""
     try:
-        number = Decimal(str(value))
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise InvalidOperation
+        number = number.quantize(_PLACES, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         raise ValidationError({"value": f"{value!r} is not a number."}) from None
-    if not number.is_finite() or number < 0 or number >= Decimal("1e8"):
+    if number < 0 or number >= _LIMIT:
         raise ValidationError({"value": f"{value!r} is not a plausible result."})
     return number
 
 
+def _clean_unit(analyte: str, unit: str) -> str:
+    unit = (unit or "").strip()
+    if not unit or len(unit) > LabResult._meta.get_field("unit").max_length:
+        raise ValidationError(
+            {"unit": "Give the unit as the lab reports it (at most 20 characters)."}
+        )
+    try:
+        check_unit(analyte=analyte, unit=unit)
+    except UnitError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    return unit
+
+
 def _phase(course: TherapyCourse, collected_on: date) -> str:
+    """Which rules speak for a sample: by the day it was taken, not the day it is recorded."""
     if course.status == CourseStatus.PLANNED or collected_on < course.start_date:
         return "baseline"
-    return "paused" if course.status == CourseStatus.PAUSED else "treatment"
+    for pause in course.pauses.all():
+        if pause.paused_on <= collected_on and (
+            pause.resumed_on is None or collected_on < pause.resumed_on
+        ):
+            return "paused"
+    return "treatment"
+
+
+def _previous_in_unit(previous: LabResult | None, analyte: str, unit: str) -> Decimal | None:
+    """The earlier value in this result's unit, or None when the two cannot be compared."""
+    if previous is None:
+        return None
+    if normalise_unit(previous.unit) == normalise_unit(unit):
+        return previous.value
+    try:
+        return convert(analyte=analyte, value=previous.value, unit=previous.unit, to_unit=unit)
+    except UnitError:
+        return None
 
 
 def lab_result_record(
@@ -65,10 +105,9 @@ def lab_result_record(
             {"analyte": f"Unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}."}
         )
     number = _clean_value(value)
-    try:
-        check_unit(analyte=analyte, unit=unit)
-    except UnitError as exc:
-        raise ValidationError({exc.field: str(exc)}) from None
+    unit = _clean_unit(analyte, unit)
+    if monitoring_check is not None and monitoring_check.course_id != course.pk:
+        raise ValidationError({"monitoring_check": "That check belongs to another course."})
     if course.status == CourseStatus.STOPPED:
         raise LifecycleConflict(
             {"course": "The course is stopped; results are not evaluated."}, code="conflict"
@@ -82,13 +121,7 @@ def lab_result_record(
             .order_by("-collected_on", "-id")
             .first()
         )
-        previous_value = None
-        if previous is not None:
-            previous_value = (
-                convert(analyte=analyte, value=previous.value, unit=previous.unit, to_unit=unit)
-                if previous.unit != unit
-                else previous.value
-            )
+        previous_value = _previous_in_unit(previous, analyte, unit)
         outcome = evaluate(
             drug=drug_rules(drug=course.drug),
             protocol=protocol_rules(protocol=clinic.protocol),

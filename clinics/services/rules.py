@@ -38,9 +38,18 @@ def rules_load(*, seed_dir: Path | None = None, as_of: date | None = None) -> Lo
     paused courses are re-planned; done checks are never touched.
     Raises `RuleFileError` (naming file, rule and field) before any write if a file is bad.
     """
+    library = load_library(Path(seed_dir or settings.JAKMONITOR["SEED_DIR"]))
+    try:
+        return _store_library(library, as_of)
+    except BaseException:
+        # Versions read while re-planning were rolled back; their ids may be used again.
+        rules_cache_clear()
+        raise
+
+
+def _store_library(library, as_of: date | None) -> LoadReport:
     from .plans import course_replan  # plans imports this module
 
-    library = load_library(Path(seed_dir or settings.JAKMONITOR["SEED_DIR"]))
     report = LoadReport()
     with transaction.atomic():
         changed_protocols = []
@@ -130,3 +139,8 @@ def drug_rules(*, drug: Drug) -> DrugRules:
 
 def protocol_rules(*, protocol: Protocol) -> ProtocolRules:
     return _protocol_rules(protocol.current_version_id)
+
+
+def rules_cache_clear() -> None:
+    _drug_rules.cache_clear()
+    _protocol_rules.cache_clear()

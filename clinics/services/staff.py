@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import Clinic, StaffMembership
@@ -20,8 +21,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def _group_name(role: str) -> str:
+    return f"jakmonitor {role}"
+
+
 def _role_group(role: str) -> Group:
-    group, _ = Group.objects.get_or_create(name=f"jakmonitor {role}")
+    group, _ = Group.objects.get_or_create(name=_group_name(role))
     group.permissions.set(
         Permission.objects.filter(
             content_type__app_label="clinics", codename__in=ROLE_PERMISSIONS[role]
@@ -31,13 +36,33 @@ def _role_group(role: str) -> Group:
 
 
 @transaction.atomic
-def staff_member_add(*, clinic: Clinic, username: str, email: str, role: str, password: str):
-    """Create or update a staff login for a clinic; returns the user."""
-    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
-    user.email = email
+def staff_member_add(
+    *, clinic: Clinic, username: str, email: str, role: str, password: str | None = None
+):
+    """Give a login a role in a clinic, creating the login if needed; returns the user.
+
+    `password` sets (or, for an existing login, resets) the password. The role's Django
+    permissions come from its group; which clinic they apply to is decided per object
+    (`clinics.selectors.role_in_clinic`), so a viewer in one clinic cannot edit there even if
+    they are a clinician elsewhere.
+    """
+    if role not in ROLE_PERMISSIONS:
+        raise ValidationError({"role": f"Choose one of: {', '.join(ROLE_PERMISSIONS)}."})
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": email}
+    )
+    if created and password is None:
+        raise ValidationError({"password": "A new login needs a password."})
+    if created:
+        user.email = email
     user.is_staff = True
-    user.set_password(password)
+    if password is not None:
+        user.set_password(password)
     user.save()
     StaffMembership.objects.update_or_create(user=user, clinic=clinic, defaults={"role": role})
-    user.groups.add(_role_group(role))
+    roles = set(user.memberships.values_list("role", flat=True))
+    user.groups.remove(
+        *Group.objects.filter(name__in=[_group_name(r) for r in ROLE_PERMISSIONS if r not in roles])
+    )
+    user.groups.add(*(_role_group(r) for r in roles))
     return user

@@ -1,0 +1,39 @@
+"""Patients: saving one keeps consent timestamps and the plans that depend on its facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..lifecycle import CourseStatus
+from ..models import Patient
+from .plans import course_replan
+
+# Facts the drug rules read (pregnancy checks by sex at birth, age conditions and advice).
+PLANNING_FACTS = frozenset({"sex_at_birth", "date_of_birth"})
+
+
+def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
+    """Create or update a patient.
+
+    Records when reminder consent was given or withdrawn; re-plans the open courses when a fact
+    the rules use changed; refuses to move a patient with courses to another clinic.
+    """
+    changed = set(changed)
+    with transaction.atomic():
+        creating = patient.pk is None
+        if not creating and "clinic" in changed and patient.courses.exists():
+            raise ValidationError(
+                {"clinic": "A patient with courses cannot move to another clinic."}
+            )
+        if creating or "reminder_consent" in changed:
+            patient.reminder_consent_at = timezone.now() if patient.reminder_consent else None
+        patient.full_clean()
+        patient.save()
+        if not creating and changed & PLANNING_FACTS:
+            for course in patient.courses.exclude(status=CourseStatus.STOPPED):
+                course_replan(course=course)
+    return patient
