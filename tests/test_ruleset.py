@@ -1,16 +1,13 @@
 """The seed files: every shipped file is valid and cited; a bad file is rejected with an error that
 names the file, the rule and the field; loading is all-or-nothing, idempotent and versioned."""
 
-import shutil
-from pathlib import Path
 
 import pytest
-import yaml
 
 from clinics.models import Drug, RuleSetVersion
 from clinics.ruleset import RuleFileError, load_library
 from clinics.services.rules import rules_load
-from tests.conftest import SEEDS
+from tests.seed_edits import copy_seeds, edit_yaml, rule_in
 
 REQUIRED_DRUGS = {
     "tofacitinib",
@@ -41,101 +38,74 @@ def test_each_drug_covers_baseline_screening(library):
         assert rules.infection, code
 
 
-def _copy_seeds(tmp_path: Path) -> Path:
-    target = tmp_path / "seeds"
-    shutil.copytree(SEEDS, target)
-    return target
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-
-
-def _rule(data, rule_id):
-    for section in (
-        "monitoring",
-        "thresholds",
-        "dose_advice",
-        "infection",
-        "routine",
-        "additional",
-    ):
-        for item in data.get(section, []):
-            if item.get("id") == rule_id:
-                return item
-    raise KeyError(rule_id)
-
-
 BAD_EDITS = [
     # (file, edit, rule named, field named, words in the message)
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.cbc.alc").update(every="3 months"),
+        lambda d: rule_in(d, "tofacitinib.cbc.alc").update(every="3 months"),
         "tofacitinib.cbc.alc",
         "every",
         "duration",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.tb").pop("source"),
+        lambda d: rule_in(d, "tofacitinib.tb").pop("source"),
         "tofacitinib.tb",
         "source",
         "Field required",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.hb.no-start").update(analyte="haemoglobin"),
+        lambda d: rule_in(d, "tofacitinib.hb.no-start").update(analyte="haemoglobin"),
         "tofacitinib.hb.no-start",
         "analyte",
         "Input should be",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.anc.no-start").update(band={}),
+        lambda d: rule_in(d, "tofacitinib.anc.no-start").update(band={}),
         "tofacitinib.anc.no-start",
         None,
         "exactly one of band",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.cbc.anc-hb")["follow_up"][0].update(window=["5w", "8w"]),
+        lambda d: rule_in(d, "tofacitinib.cbc.anc-hb")["follow_up"][0].update(window=["5w", "8w"]),
         "tofacitinib.cbc.anc-hb",
         "follow_up.0",
         "must contain due",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.lipids.us").update(jurisdictions=["FR"]),
+        lambda d: rule_in(d, "tofacitinib.lipids.us").update(jurisdictions=["FR"]),
         "tofacitinib.lipids.us",
         "jurisdictions.0",
         "Input should be",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.tb").update(verified="maybe"),
+        lambda d: rule_in(d, "tofacitinib.tb").update(verified="maybe"),
         "tofacitinib.tb",
         "verified",
         "boolean",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.tb").update(colour="blue"),
+        lambda d: rule_in(d, "tofacitinib.tb").update(colour="blue"),
         "tofacitinib.tb",
         "colour",
         "Extra inputs",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.tb").update(id="baricitinib.tb"),
+        lambda d: rule_in(d, "tofacitinib.tb").update(id="baricitinib.tb"),
         "baricitinib.tb",
         "id",
         "must start with 'tofacitinib.'",
     ),
     (
         "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.lipids.us").update(indications=["gout"]),
+        lambda d: rule_in(d, "tofacitinib.lipids.us").update(indications=["gout"]),
         "tofacitinib.lipids.us",
         "indications",
         "'gout' is not in drug.indications",
@@ -159,8 +129,8 @@ BAD_EDITS = [
 
 @pytest.mark.parametrize("relative,edit,rule,field,words", BAD_EDITS)
 def test_bad_file_names_file_rule_and_field(tmp_path, relative, edit, rule, field, words):
-    seeds = _copy_seeds(tmp_path)
-    _edit(seeds / relative, edit)
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(seeds / relative, edit)
     with pytest.raises(RuleFileError) as err:
         load_library(seeds)
     assert err.value.path.endswith(relative)
@@ -171,30 +141,30 @@ def test_bad_file_names_file_rule_and_field(tmp_path, relative, edit, rule, fiel
 
 
 def test_yaml_syntax_error_names_the_file(tmp_path):
-    seeds = _copy_seeds(tmp_path)
+    seeds = copy_seeds(tmp_path)
     (seeds / "drugs" / "baricitinib.yaml").write_text("drug: [unclosed\n")
     with pytest.raises(RuleFileError, match="baricitinib.yaml: not valid YAML"):
         load_library(seeds)
 
 
 def test_bad_file_loads_nothing(db, tmp_path):
-    seeds = _copy_seeds(tmp_path)
-    _edit(seeds / "drugs/upadacitinib.yaml", lambda d: d["doses"][0].update(daily_mg=-1))
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(seeds / "drugs/upadacitinib.yaml", lambda d: d["doses"][0].update(daily_mg=-1))
     with pytest.raises(RuleFileError, match="upadacitinib.yaml"):
         rules_load(seed_dir=seeds)
     assert not RuleSetVersion.objects.exists() and not Drug.objects.exists()
 
 
 def test_load_is_idempotent_and_versions_changes(db, tmp_path):
-    seeds = _copy_seeds(tmp_path)
+    seeds = copy_seeds(tmp_path)
     first = rules_load(seed_dir=seeds)
     assert len(first.new_versions) == len(list(seeds.glob("*/*.yaml")))
     again = rules_load(seed_dir=seeds)
     assert again.new_versions == [] and RuleSetVersion.objects.count() == len(first.new_versions)
     original = (seeds / "drugs/tofacitinib.yaml").read_text()
-    _edit(
+    edit_yaml(
         seeds / "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.tb").update(note="re-checked"),
+        lambda d: rule_in(d, "tofacitinib.tb").update(note="re-checked"),
     )
     changed = rules_load(seed_dir=seeds)
     assert changed.new_versions == ["drug tofacitinib v2"]
@@ -204,10 +174,10 @@ def test_load_is_idempotent_and_versions_changes(db, tmp_path):
 
 
 def test_threshold_unit_must_be_convertible(tmp_path):
-    seeds = _copy_seeds(tmp_path)
-    _edit(
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(
         seeds / "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.hb.no-start").update(unit="g/dl (venous)"),
+        lambda d: rule_in(d, "tofacitinib.hb.no-start").update(unit="g/dl (venous)"),
     )
     with pytest.raises(RuleFileError) as err:
         load_library(seeds)
@@ -219,10 +189,10 @@ def test_threshold_unit_must_be_convertible(tmp_path):
     ({"due": "1m", "window": ["30d", "1m"]}, "must contain due"),
 ])  # fmt: skip
 def test_follow_up_windows_hold_for_every_start_date(tmp_path, point, words):
-    seeds = _copy_seeds(tmp_path)
-    _edit(
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(
         seeds / "drugs/tofacitinib.yaml",
-        lambda d: _rule(d, "tofacitinib.cbc.anc-hb").update(follow_up=[point]),
+        lambda d: rule_in(d, "tofacitinib.cbc.anc-hb").update(follow_up=[point]),
     )
     with pytest.raises(RuleFileError, match=words):
         load_library(seeds)

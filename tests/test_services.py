@@ -21,7 +21,9 @@ from clinics.services.courses import (
 )
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
+from clinics.services.rules import rules_load
 from tests.factories import PatientFactory
+from tests.seed_edits import copy_seeds, edit_yaml, rule_in
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
@@ -202,25 +204,17 @@ def test_other_patient_cannot_share_mrn_in_clinic(travel, patient):
 
 
 def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient, tmp_path):
-    import shutil
-
-    import yaml
-
-    from clinics.services.rules import rules_load
-    from tests.conftest import SEEDS
-
     course = start(patient).course
     tb = course.checks.get(plan_key="tb/baseline")
     check_complete(check=tb, completed_on=date(2026, 2, 20))
     skin = course.checks.get(plan_key="skin_exam/start+1y")
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    protocol = yaml.safe_load((seeds / "protocols/default.yaml").read_text())
-    protocol["additional"] = [r for r in protocol["additional"] if r["kind"] != "skin_exam"]
-    (seeds / "protocols/default.yaml").write_text(yaml.safe_dump(protocol, sort_keys=False))
-    drug = yaml.safe_load((seeds / "drugs/tofacitinib.yaml").read_text())
-    drug["monitoring"] = [r for r in drug["monitoring"] if r["id"] != "tofacitinib.tb"]
-    (seeds / "drugs/tofacitinib.yaml").write_text(yaml.safe_dump(drug, sort_keys=False))
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(
+        seeds / "protocols/default.yaml",
+        lambda d: d.update(additional=[r for r in d["additional"] if r["kind"] != "skin_exam"]),
+    )
+    edit_yaml(seeds / "drugs/tofacitinib.yaml",
+              lambda d: d.update(monitoring=[r for r in d["monitoring"] if r["id"] != "tofacitinib.tb"]))  # fmt: skip
 
     report = rules_load(seed_dir=seeds)
     assert report.courses_replanned == 1
@@ -323,20 +317,10 @@ def test_stop_date_and_report_time_are_checked(travel, patient):
 
 
 def test_rule_text_changes_reach_open_checks(travel, patient, tmp_path):
-    import shutil
-
-    import yaml
-
-    from clinics.services.rules import rules_load
-    from tests.conftest import SEEDS
-
     course = start(patient).course
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    drug = yaml.safe_load((seeds / "drugs/tofacitinib.yaml").read_text())
-    tb = next(r for r in drug["monitoring"] if r["id"] == "tofacitinib.tb")
-    tb.update(verified=False, source="Re-checked against the 2026 label: pending confirmation")
-    (seeds / "drugs/tofacitinib.yaml").write_text(yaml.safe_dump(drug, sort_keys=False))
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(seeds / "drugs/tofacitinib.yaml", lambda d: rule_in(d, "tofacitinib.tb").update(
+        verified=False, source="Re-checked against the 2026 label: pending confirmation"))  # fmt: skip
     rules_load(seed_dir=seeds)
     check = course.checks.get(plan_key="tb/baseline")
     assert check.verified is False and "pending confirmation" in check.why
