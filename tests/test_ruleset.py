@@ -1,7 +1,6 @@
 """The seed files: every shipped file is valid and cited; a bad file is rejected with an error that
 names the file, the rule and the field; loading is all-or-nothing, idempotent and versioned."""
 
-
 import pytest
 
 from clinics.models import Drug, RuleSetVersion
