@@ -11,6 +11,7 @@ from .models import (
     Drug,
     InfectionReport,
     LabResult,
+    Message,
     MonitoringCheck,
     Patient,
     RuleSetVersion,
@@ -146,6 +147,26 @@ class InfectionReportAdmin(ReadOnlyAdmin):
     clinic_path = "course__patient__clinic"
     list_display = ("course", "serious", "reporter", "reported_at", "resolved_at")
     list_select_related = ("course__patient", "course__drug")
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    """The outbox: what was sent to whom, and what failed (status Failed) with its last error."""
+
+    clinic_path = "clinic"
+    list_display = (
+        "created_at",
+        "kind",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("recipient", "patient__mrn")
+    exclude = ("context",)
+    date_hierarchy = "created_at"
 
 
 @admin.register(Drug)

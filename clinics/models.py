@@ -38,6 +38,13 @@ def default_lead_days() -> list[int]:
     return [7, 1]
 
 
+def default_hold_text() -> str:
+    return (
+        "Please do not take your next dose until you have spoken to your clinic. "
+        "Contact the clinic today, before your next dose."
+    )
+
+
 class Jurisdiction(models.TextChoices):
     US = "US", "United States (FDA label)"
     EU = "EU", "European Union (EMA SmPC)"
@@ -126,6 +133,10 @@ class Clinic(models.Model):
         default=default_lead_days,
         validators=[validate_lead_days],
         help_text="Days before a check's due date on which patients are reminded",
+    )
+    hold_text = models.TextField(
+        default=default_hold_text,
+        help_text="Approved text sent to a patient whose course is paused",
     )
     reminder_hour = models.PositiveSmallIntegerField(
         default=8,
@@ -444,3 +455,77 @@ class LabResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analyte} {self.value} {self.unit} on {self.collected_on}"
+
+
+class Message(models.Model):
+    """One outgoing email (the outbox). Written in the transaction that causes it, sent by a
+    worker; the unique dedupe key makes every send effectively once."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Check reminder (patient)"
+        PAUSE_ALERT_STAFF = "pause_alert_staff", "Pause alert (staff)"
+        PAUSE_ALERT_PATIENT = "pause_alert_patient", "Pause alert (patient)"
+        RESULT_ALERT_STAFF = "result_alert_staff", "Result alert (staff)"
+        NEW_DATES = "new_dates", "New check dates after resume (patient)"
+        OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="messages")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    course = models.ForeignKey(
+        TherapyCourse, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    checks = models.ManyToManyField(MonitoringCheck, blank=True, related_name="messages")
+    recipient = models.EmailField()
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    context = models.JSONField(
+        default=dict, blank=True, help_text="What the message is about (ids, dates)"
+    )
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    send_after = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=200, help_text="Email Message-ID, generated once")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "send_after"]),
+            models.Index(fields=["status", "lease_until"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
+
+
+class LinkToken(models.Model):
+    """A secret link in an email (unsubscribe, report an infection). Only its SHA-256 is stored,
+    so a copy of the database gives no usable links; deleting the row revokes the link."""
+
+    class Purpose(models.TextChoices):
+        UNSUBSCRIBE = "unsubscribe", "Stop reminders"
+        REPORT_INFECTION = "report_infection", "Report an infection"
+
+    digest = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="link_tokens")
+    course = models.ForeignKey(
+        TherapyCourse, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,18 +1,51 @@
-"""Celery tasks: thin callers of the services, idempotent, safe to run twice."""
+"""Celery tasks: thin callers of the services, idempotent, safe to run twice (acks_late with
+reject_on_worker_lost: a task whose worker died is delivered again)."""
 
 from celery import shared_task
 
 from .services.courses import courses_activate_due
+from .services.notifications import checks_mark_overdue, overdue_digests_queue, reminders_queue_due
+from .services.outbox import message_send, messages_dispatch
 from .services.plans import plans_roll_forward
 
+TASK = {"acks_late": True, "reject_on_worker_lost": True}
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+
+@shared_task(**TASK)
 def activate_started_courses() -> int:
     """Planned courses whose start date has come become active."""
     return courses_activate_due()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(**TASK)
 def roll_plans_forward() -> int:
     """Extend every open course's plan as the rolling horizon moves on."""
     return plans_roll_forward()
+
+
+@shared_task(**TASK)
+def queue_reminders() -> int:
+    """Queue the patient reminders whose moment has come, then dispatch."""
+    queued = reminders_queue_due()
+    messages_dispatch()
+    return queued
+
+
+@shared_task(**TASK)
+def mark_overdue_and_digest() -> int:
+    """Mark checks overdue and queue each clinic's daily staff digest."""
+    checks_mark_overdue()
+    queued = overdue_digests_queue()
+    messages_dispatch()
+    return queued
+
+
+@shared_task(**TASK)
+def dispatch_messages() -> int:
+    """Claim due outbox rows and enqueue one send task each."""
+    return len(messages_dispatch())
+
+
+@shared_task(**TASK)
+def send_message(message_id: int) -> str:
+    return message_send(message_id=message_id)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_celery_beat",
     "clinics",
 ]
 
@@ -141,19 +142,25 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# Periodic maintenance of the plans (clinic-local dates are computed per course).
-CELERY_BEAT_SCHEDULE = {
-    "activate-started-courses": {
-        "task": "clinics.tasks.activate_started_courses",
-        "schedule": 3600.0,
-    },
-    "roll-plans-forward": {"task": "clinics.tasks.roll_plans_forward", "schedule": 6 * 3600.0},
-}
+# Periodic work lives in the database (django-celery-beat) so staff can see and change it in
+# the admin; `manage.py setup_periodic_tasks` installs the defaults once. Run exactly one beat.
+# https://django-celery-beat.readthedocs.io/en/latest/
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 JAKMONITOR = {
     "SEED_DIR": env.str("JAKMONITOR_SEED_DIR", default=str(BASE_DIR / "seeds")),
     # Rolling planning horizon; the clinical intervals themselves come from seeds/.
     "PLAN_HORIZON_MONTHS": env.int("JAKMONITOR_PLAN_HORIZON_MONTHS", default=24),
+    # Links in emails (unsubscribe, report an infection) point here.
+    "BASE_URL": env.str("JAKMONITOR_BASE_URL", default="http://127.0.0.1:8000"),
+    # Reminders are subscription-like; alerts are transactional and come from another address.
+    "REMINDER_FROM": env.str(
+        "REMINDER_FROM_EMAIL", default="jakmonitor reminders <reminders@localhost>"
+    ),
+    "ALERT_FROM": env.str("ALERT_FROM_EMAIL", default="jakmonitor alerts <alerts@localhost>"),
+    # Outbox delivery: a worker that dies keeps a message for LEASE seconds before it is retried.
+    "SEND_LEASE_SECONDS": env.int("JAKMONITOR_SEND_LEASE_SECONDS", default=300),
+    "SEND_MAX_ATTEMPTS": env.int("JAKMONITOR_SEND_MAX_ATTEMPTS", default=8),
 }
 
 REST_FRAMEWORK = {

@@ -59,3 +59,17 @@ def _fresh_rules_cache():
     rules_cache_clear()
     yield
     rules_cache_clear()
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server receiving the mail, with Django's SMTP backend pointed at it."""
+    from tests.smtp_sink import SmtpServer
+
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()

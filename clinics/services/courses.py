@@ -13,6 +13,7 @@ from django.utils import timezone
 from ..lifecycle import CourseStatus, LifecycleConflict, ensure_course_transition
 from ..models import CoursePause, DoseChange, Drug, Patient, TherapyCourse
 from ..planning import Advice
+from .notifications import new_dates_queue
 from .plans import checks_hold, course_plan, course_replan
 from .rules import drug_rules
 
@@ -189,7 +190,7 @@ def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> T
     """Back on the drug: checks after the pause move by its length and leave hold.
 
     Refused while an infection reported for this course is unresolved.
-    Side effects: the open pause is closed; checks re-planned (new dates for the patient).
+    Side effects: the open pause is closed; checks re-planned; the patient is sent the new dates.
     """
     with transaction.atomic():
         course = _locked(course)
@@ -218,6 +219,7 @@ def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> T
         )
         course.save(update_fields=["status", "status_changed_at"])
         course_replan(course=course, as_of=today)
+        new_dates_queue(course=course, pause=pause)
     return course
 
 

@@ -14,6 +14,7 @@ from ..lifecycle import CourseStatus, LifecycleConflict
 from ..models import CoursePause, InfectionReport, TherapyCourse
 from ..ruleset import InfectionRule
 from .courses import course_pause
+from .notifications import pause_alerts_queue
 from .rules import drug_rules
 
 
@@ -37,7 +38,8 @@ def infection_report(
     Every report pauses, serious or not: the labels interrupt for serious infections, and until a
     clinician has looked, the service holds the course (clinicians resume). A course already
     paused keeps its pause and the report joins it.
-    Side effects: InfectionReport row; the course PAUSED and its open checks ON_HOLD.
+    Side effects: InfectionReport row; the course PAUSED and its open checks ON_HOLD; pause
+    alerts to the clinic's staff and the patient, sent as soon as the transaction commits.
     """
     if reporter not in InfectionReport.Reporter.values:
         raise ValidationError(
@@ -78,11 +80,12 @@ def infection_report(
             reported_at=reported_at,
             pause=pause,
         )
-    jurisdiction = course.patient.clinic.jurisdiction
-    rules = tuple(
-        r for r in drug_rules(drug=course.drug).infection
-        if r.applies(jurisdiction=jurisdiction, indication=course.indication)
-    )  # fmt: skip
+        jurisdiction = course.patient.clinic.jurisdiction
+        rules = tuple(
+            r for r in drug_rules(drug=course.drug).infection
+            if r.applies(jurisdiction=jurisdiction, indication=course.indication)
+        )  # fmt: skip
+        pause_alerts_queue(report=report, rules=rules)
     return InfectionReported(report=report, rules=rules)
 
 

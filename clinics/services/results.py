@@ -13,6 +13,7 @@ from ..lifecycle import CourseStatus, LifecycleConflict
 from ..models import LabResult, MonitoringCheck, TherapyCourse
 from ..thresholds import Outcome, evaluate
 from ..units import ANALYTES, UnitError, check_unit, convert, normalise_unit
+from .notifications import result_alert_queue
 from .rules import drug_rules, protocol_rules
 
 
@@ -99,6 +100,7 @@ def lab_result_record(
     The outcome (none / advise / do_not_start / interrupt / discontinue, with each rule's text
     and source) is stored with the result; rules that compare use the previous result of the
     same analyte in this course. The course itself is not changed: clinicians decide.
+    Side effects: an interrupt or discontinue outcome alerts the clinic's staff after commit.
     """
     if analyte not in ANALYTES:
         raise ValidationError(
@@ -154,4 +156,5 @@ def lab_result_record(
                 for f in outcome.findings
             ],  # fmt: skip
         )
+        result_alert_queue(result=result)
     return RecordedResult(result=result, outcome=outcome)

@@ -1,0 +1,85 @@
+"""Rendering an outbox row into an email (multipart text + HTML from templates), or saying why it
+should no longer go out (the check was done, the course is paused, consent withdrawn)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from ..lifecycle import CheckStatus, CourseStatus
+from ..models import LinkToken, Message
+from .links import link_issue
+
+Kind = Message.Kind
+OPEN = (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)
+# Subscription-like mail: one-click unsubscribe (RFC 8058); alerts are transactional.
+SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES}
+STAFF_KINDS = {Kind.PAUSE_ALERT_STAFF, Kind.RESULT_ALERT_STAFF, Kind.OVERDUE_DIGEST}
+
+
+def _suppressed(message: Message) -> str:
+    """Why this message should not go out any more ('' if it should)."""
+    patient, course = message.patient, message.course
+    if message.kind in SUBSCRIPTION_KINDS:
+        if not (patient and patient.reminder_consent and patient.email):
+            return "patient has not consented to email reminders"
+        if course is None or course.status != CourseStatus.ACTIVE:
+            return "course is not active (paused or stopped)"
+    if message.kind == Kind.REMINDER:
+        due = message.context.get("due_date")
+        if not message.checks.filter(status__in=OPEN, due_date=due).exists():
+            return "no open check is due on that date any more"
+    if message.kind == Kind.PAUSE_ALERT_PATIENT and not (patient and patient.email):
+        return "patient has no email address"
+    return ""
+
+
+def _url(name: str, token: str) -> str:
+    return settings.JAKMONITOR["BASE_URL"].rstrip("/") + reverse(name, args=[token])
+
+
+def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str]:
+    reason = _suppressed(message)
+    if reason:
+        return None, reason
+    clinic, patient, course = message.clinic, message.patient, message.course
+    context = {
+        "message": message,
+        "clinic": clinic,
+        "patient": patient,
+        "course": course,
+        "checks": list(message.checks.order_by("due_date", "kind")),
+        "data": message.context,
+    }
+    headers = {"Message-ID": message.message_id}
+    if patient is not None and message.kind not in STAFF_KINDS and course is not None:
+        context["report_url"] = _url(
+            "link-report-infection",
+            link_issue(purpose=LinkToken.Purpose.REPORT_INFECTION, patient=patient, course=course),
+        )
+    if message.kind in SUBSCRIPTION_KINDS:
+        unsubscribe = _url(
+            "link-unsubscribe", link_issue(purpose=LinkToken.Purpose.UNSUBSCRIBE, patient=patient)
+        )
+        context["unsubscribe_url"] = unsubscribe
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if message.kind == Kind.NEW_DATES and course is not None:
+        upcoming = course.checks.filter(status=CheckStatus.SCHEDULED, due_date__gte=clinic.today())
+        context["checks"] = list(upcoming.order_by("due_date", "kind")[:10])
+    template = f"clinics/email/{message.kind}"
+    sender = settings.JAKMONITOR[
+        "REMINDER_FROM" if message.kind in SUBSCRIPTION_KINDS else "ALERT_FROM"
+    ]
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=render_to_string(f"{template}.txt", context),
+        from_email=sender,
+        to=[message.recipient],
+        reply_to=[clinic.contact_email] if clinic.contact_email else None,
+        headers=headers,
+    )
+    email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return email, ""

@@ -1,0 +1,152 @@
+"""The outbox: queue a message once, claim due messages, send one, classify failures.
+
+Exactly-once effect on top of at-least-once task delivery: a message is a row with a unique
+dedupe key; a worker claims it (status SENDING with a lease), sends it with the Message-ID stored
+on the row, then marks it SENT with a conditional update. A worker that dies mid-send leaves the
+row SENDING; when the lease runs out the dispatcher queues it again, and the resend carries the
+same Message-ID, so the one possible duplicate (the SMTP server accepted the message in the
+instant before the kill) is recognisable.
+"""
+
+from __future__ import annotations
+
+import random
+import smtplib
+import socket
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Clinic, Message, MonitoringCheck, Patient, TherapyCourse
+from .emails import render_message
+
+Status = Message.Status
+
+
+def message_queue(
+    *,
+    clinic: Clinic,
+    recipient: str,
+    kind: str,
+    subject: str,
+    dedupe_key: str,
+    context: dict | None = None,
+    patient: Patient | None = None,
+    course: TherapyCourse | None = None,
+    checks: Iterable[MonitoringCheck] = (),
+    send_after: datetime | None = None,
+) -> Message | None:
+    """Queue a message unless one with this dedupe key exists; returns the new row or None."""
+    with transaction.atomic():
+        message, created = Message.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "clinic": clinic,
+                "recipient": recipient,
+                "kind": kind,
+                "subject": subject[:200],
+                "context": context or {},
+                "patient": patient,
+                "course": course,
+                "send_after": send_after or timezone.now(),
+                "message_id": make_msgid(domain=_domain()),
+            },
+        )
+        if created and checks:
+            message.checks.set(checks)
+    return message if created else None
+
+
+def _domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "localhost"
+
+
+def dispatch_after_commit() -> None:
+    """Ask a worker to dispatch as soon as the current transaction commits (alerts go at once)."""
+    transaction.on_commit(lambda: current_app.send_task("clinics.tasks.dispatch_messages"))
+
+
+def messages_dispatch(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Claim due messages and enqueue one send task each, after commit.
+
+    Rows are claimed with SKIP LOCKED, so several dispatchers never claim the same row. Rows left
+    SENDING past their lease (a worker died) are queued again first.
+    """
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"])
+    with transaction.atomic():
+        Message.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
+            status=Status.QUEUED, lease_until=None
+        )
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.QUEUED, send_after__lte=now)
+            .order_by("send_after", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Message.objects.filter(id__in=ids).update(status=Status.SENDING, lease_until=now + lease)
+        transaction.on_commit(
+            lambda: [current_app.send_task("clinics.tasks.send_message", args=[i]) for i in ids]
+        )
+    return ids
+
+
+TRANSIENT = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    socket.timeout,
+)
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, TRANSIENT + (OSError,))
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Capped exponential backoff with jitter: 30 s, 1 min, 2 min … at most 1 hour."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600) * random.uniform(0.8, 1.2))
+
+
+def message_send(*, message_id: int) -> str:
+    """Send one claimed message; returns its status afterwards. Safe to run twice."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != Status.SENDING:
+            return message.status if message else "missing"
+        email, reason = render_message(message)
+        if email is None:
+            message.status, message.last_error, message.lease_until = Status.CANCELLED, reason, None
+            message.save(update_fields=["status", "last_error", "lease_until"])
+            return message.status
+        message.attempts += 1
+        message.save(update_fields=["attempts"])
+    try:
+        email.send(fail_silently=False)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        return _record_failure(message, exc)
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    return Status.SENT
+
+
+def _record_failure(message: Message, exc: Exception) -> str:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    retry = _is_transient(exc) and message.attempts < settings.JAKMONITOR["SEND_MAX_ATTEMPTS"]
+    fields = {"last_error": error, "lease_until": None}
+    if retry:
+        fields.update(status=Status.QUEUED, send_after=timezone.now() + _backoff(message.attempts))
+    else:
+        fields.update(status=Status.FAILED)
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(**fields)
+    return fields["status"]

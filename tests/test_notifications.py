@@ -1,0 +1,263 @@
+"""Reminders, alerts and the outbox, through the services and a real SMTP server (aiosmtpd).
+
+Time is moved with time-machine; the clinic is in New York, where summer time starts on
+8 March 2026 (the reminder hour stays 08:00 local on both sides of the change).
+"""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.models import Drug, LinkToken, Message, MonitoringCheck
+from clinics.services.checks import check_complete
+from clinics.services.courses import course_resume, course_start
+from clinics.services.infections import infection_report, infection_resolve
+from clinics.services.notifications import (
+    checks_mark_overdue,
+    overdue_digests_queue,
+    reminders_queue_due,
+)
+from clinics.services.outbox import message_send, messages_dispatch
+from clinics.services.results import lab_result_record
+from clinics.services.staff import staff_member_add
+
+Kind, Status = Message.Kind, Message.Status
+START = date(2026, 3, 2)
+
+
+def at(*args):
+    return time_machine.travel(datetime(*args, tzinfo=UTC), tick=False)
+
+
+@pytest.fixture
+def course(patient):
+    staff_member_add(clinic=patient.clinic, username="nurse", email="nurse@example.org", role="clinician",
+                     password="a-long-test-password")  # fmt: skip
+    with at(2026, 3, 2, 15):
+        return course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
+                            indication="ra", start_date=START).course  # fmt: skip
+
+
+def send_all(now):
+    """What the dispatcher and the send tasks do, run in this process."""
+    with time_machine.travel(now, tick=False):
+        return [message_send(message_id=i) for i in messages_dispatch()]
+
+
+def test_reminder_at_the_local_hour_across_the_dst_change(course):
+    # cbc/start+4w is due 30 March; 7 days before is 23 March (EDT, UTC-4): 08:00 local = 12:00 UTC.
+    four_weeks = course.checks.get(plan_key="cbc/start+4w")
+    assert four_weeks.due_date == date(2026, 3, 30)
+    with at(2026, 3, 23, 11, 59):
+        assert reminders_queue_due() == 0
+    with at(2026, 3, 23, 12, 0):
+        assert reminders_queue_due() == 1
+        assert reminders_queue_due() == 0  # never twice
+    message = Message.objects.get(kind=Kind.REMINDER)
+    assert set(message.checks.values_list("kind", flat=True)) == {"cbc", "lipids", "liver", "renal"}
+    assert (
+        message.dedupe_key.endswith("/2026-03-30/7d")
+        and "tofacitinib" not in message.subject.lower()
+    )
+
+
+def test_reminder_before_the_change_uses_standard_time(patient, course):
+    # A check due 9 March with a 1-day lead: 8 March 08:00 EDT (the first day of summer time) is
+    # 12:00 UTC; on 7 March (EST) the same local hour was 13:00 UTC.
+    check = course.checks.get(plan_key="tb/baseline")
+    MonitoringCheck.objects.filter(pk=check.pk).update(
+        due_date=date(2026, 3, 9), window_end=date(2026, 3, 9)
+    )
+    with at(2026, 3, 8, 11, 59):
+        assert reminders_queue_due() == 0
+    with at(2026, 3, 8, 12, 0):
+        assert reminders_queue_due() == 1
+
+
+def test_no_reminder_without_consent_or_address(patient, course):
+    patient.reminder_consent = False
+    patient.save()
+    with at(2026, 3, 23, 13):
+        assert reminders_queue_due() == 0
+
+
+def test_reminder_is_sent_multipart_with_one_click_unsubscribe(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.SENT]
+    (mail,) = smtp.messages
+    message = Message.objects.get()
+    assert mail["Message-ID"] == message.message_id
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        mail["List-Unsubscribe"].strip().startswith("<http")
+        and "/links/" in mail["List-Unsubscribe"]
+    )
+    assert mail.get_content_type() == "multipart/alternative"
+    text, html = (part.get_payload(decode=True).decode() for part in mail.get_payload())
+    assert "Full blood count" in text and "contact your clinic" in text and "<ul>" in html
+    assert LinkToken.objects.filter(purpose="unsubscribe").count() == 1
+    assert not LinkToken.objects.filter(
+        digest__in=[t for t in text.split() if len(t) > 40]
+    ).exists()
+
+
+def test_reminder_for_a_done_check_is_cancelled_not_sent(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    for check in course.checks.filter(due_date=date(2026, 3, 30)):
+        check_complete(check=check, completed_on=date(2026, 3, 23))
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.CANCELLED]
+    assert smtp.messages == []
+
+
+def test_infection_pauses_alerts_staff_and_patient_and_stops_reminders(
+    course, smtp, django_capture_on_commit_callbacks
+):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    with at(2026, 3, 24, 9), django_capture_on_commit_callbacks() as callbacks:
+        infection_report(course=course, serious=True, reporter="patient", description="fever")
+    assert callbacks, "alerts are dispatched as soon as the report commits"
+    assert Message.objects.get(kind=Kind.REMINDER).status == Status.CANCELLED
+    sent = send_all(datetime(2026, 3, 24, 9, 0, 5, tzinfo=UTC))
+    assert sorted(sent) == [Status.SENT, Status.SENT]
+    by_to = {m["To"]: m for m in smtp.messages}
+    patient_mail = by_to[course.patient.email].get_payload()[0].get_payload(decode=True).decode()
+    assert (
+        "before your next dose" in patient_mail
+        and "List-Unsubscribe" not in by_to[course.patient.email]
+    )
+    staff_mail = by_to["nurse@example.org"].get_payload()[0].get_payload(decode=True).decode()
+    assert course.patient.mrn in staff_mail and course.patient.family_name not in staff_mail
+    assert "interrupt" in staff_mail.lower() and "Xeljanz" in staff_mail
+    with at(2026, 3, 30, 13):
+        assert reminders_queue_due() == 0  # paused: no routine reminders
+
+
+def test_resume_sends_new_dates(course, smtp):
+    with at(2026, 3, 24, 9):
+        reported = infection_report(course=course, serious=True, reporter="staff")
+    with at(2026, 4, 7, 14):
+        infection_resolve(report=reported.report)
+        course_resume(course=course)
+    message = Message.objects.get(kind=Kind.NEW_DATES)
+    send_all(datetime(2026, 4, 7, 14, 1, tzinfo=UTC))
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    body = smtp.messages[-1].get_payload()[0].get_payload(decode=True).decode()
+    assert "Monday 13 April 2026" in body  # cbc/start+4w moved by the 14-day pause (30 March + 14)
+
+
+def test_interrupt_result_alerts_staff(course, smtp):
+    with at(2026, 3, 20, 15):
+        lab_result_record(
+            course=course, analyte="anc", value="0.8", unit="10^9/L", collected_on=date(2026, 3, 20)
+        )
+    alert = Message.objects.get(kind=Kind.RESULT_ALERT_STAFF)
+    assert alert.recipient == "nurse@example.org" and alert.context["action"] == "Interrupt"
+    send_all(datetime(2026, 3, 20, 15, 1, tzinfo=UTC))
+    assert (
+        "tofacitinib.anc.interrupt"
+        in smtp.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    )
+
+
+def test_smtp_down_then_up_retries_with_backoff(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    port = smtp.port
+    smtp.stop()
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.QUEUED]
+    message = Message.objects.get()
+    assert message.attempts == 1 and "Connection" in message.last_error
+    assert message.send_after > datetime(2026, 3, 23, 13, 1, 20, tzinfo=UTC)
+    assert send_all(datetime(2026, 3, 23, 13, 1, 5, tzinfo=UTC)) == []  # not before the backoff
+    smtp.__init__(port)
+    smtp.start()
+    assert send_all(datetime(2026, 3, 23, 13, 10, tzinfo=UTC)) == [Status.SENT]
+    assert len(smtp.messages) == 1 and smtp.messages[0]["Message-ID"] == message.message_id
+
+
+def test_permanent_refusal_fails_at_once(course, smtp):
+    smtp.sink.refuse = "550 5.1.1 No such user"
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.FAILED]
+    assert "550" in Message.objects.get().last_error
+
+
+def test_worker_lost_mid_send_is_retried_with_the_same_message_id(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        claimed = messages_dispatch()  # claimed, then the worker "dies" before sending
+    assert Message.objects.get().status == Status.SENDING
+    with at(2026, 3, 23, 13, 2):
+        assert messages_dispatch() == []  # still leased
+    assert send_all(datetime(2026, 3, 23, 13, 6, tzinfo=UTC)) == [Status.SENT]
+    assert claimed and smtp.messages[0]["Message-ID"] == Message.objects.get().message_id
+
+
+def test_overdue_marking_and_one_digest_per_day(course, smtp):
+    with at(2026, 4, 28, 15):  # the 4-8 week window closed on 27 April (New York)
+        assert checks_mark_overdue() > 0
+        assert course.checks.filter(plan_key="cbc/start+4w", status=CheckStatus.OVERDUE).exists()
+        assert overdue_digests_queue() == 1
+        assert overdue_digests_queue() == 0
+    send_all(datetime(2026, 4, 28, 15, 1, tzinfo=UTC))
+    body = smtp.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    assert course.patient.mrn in body and "Full blood count" in body
+
+
+def test_unsubscribe_link_one_click(client, course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC))
+    url = smtp.messages[0]["List-Unsubscribe"].strip().strip("<>").split("8000", 1)[1]
+    with at(2026, 3, 24, 10):
+        assert client.get(url).status_code == 200
+        assert client.post(url).status_code == 200  # no session, no CSRF token
+        assert client.post(url).status_code == 200  # idempotent
+        assert client.post(url.replace(url.split("/")[2], "x" * 43)).status_code == 404
+    course.patient.refresh_from_db()
+    assert course.patient.reminder_consent is False
+    with at(2026, 7, 1, 10):  # links expire
+        assert client.get(url).status_code == 404
+
+
+def test_report_infection_link_pauses_the_course(client, course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC))
+    text = smtp.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    url = next(w for w in text.split() if "/report-infection/" in w).split("8000", 1)[1]
+    with at(2026, 3, 24, 10):
+        page = client.post(url, {"serious": "on", "description": "fever and cough"})
+    assert page.status_code == 200 and b"do not take your next dose" in page.content
+    course.refresh_from_db()
+    assert course.status == CourseStatus.PAUSED
+    assert course.infections.get().reporter == "patient"
+    assert Message.objects.filter(kind=Kind.PAUSE_ALERT_STAFF).exists()
+
+
+def test_periodic_tasks_are_installed_once(db):
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_periodic_tasks", verbosity=0)
+    PeriodicTask.objects.filter(task="clinics.tasks.queue_reminders").update(enabled=False)
+    call_command("setup_periodic_tasks", verbosity=0)
+    assert PeriodicTask.objects.filter(task__startswith="clinics.tasks.").count() == 5
+    assert not PeriodicTask.objects.get(task="clinics.tasks.queue_reminders").enabled
+
+
+def test_send_after_is_respected(course):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    Message.objects.update(send_after=datetime(2026, 3, 23, 14, tzinfo=UTC))
+    with at(2026, 3, 23, 13, 30):
+        assert messages_dispatch() == []
+    with at(2026, 3, 23, 14):
+        assert len(messages_dispatch()) == 1
