@@ -495,6 +495,9 @@ class Message(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     send_after = models.DateTimeField()
     lease_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(
+        null=True, blank=True, help_text="The one send task allowed to send it now"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=200, help_text="Email Message-ID, generated once")

@@ -47,5 +47,5 @@ def dispatch_messages() -> int:
 
 
 @shared_task(**TASK)
-def send_message(message_id: int) -> str:
-    return message_send(message_id=message_id)
+def send_message(message_id: int, claim: str) -> str:
+    return message_send(message_id=message_id, claim=claim)

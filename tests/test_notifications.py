@@ -44,7 +44,9 @@ def course(patient):
 def send_all(now):
     """What the dispatcher and the send tasks do, run in this process."""
     with time_machine.travel(now, tick=False):
-        return [message_send(message_id=i) for i in messages_dispatch()]
+        ids = messages_dispatch()
+        claims = dict(Message.objects.filter(id__in=ids).values_list("id", "claim"))
+        return [message_send(message_id=i, claim=str(claims[i])) for i in ids]
 
 
 def test_reminder_at_the_local_hour_across_the_dst_change(course):
@@ -261,3 +263,13 @@ def test_send_after_is_respected(course):
         assert messages_dispatch() == []
     with at(2026, 3, 23, 14):
         assert len(messages_dispatch()) == 1
+
+
+def test_a_claim_sends_once_even_if_the_task_runs_twice(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        (message_id,) = messages_dispatch()
+        claim = str(Message.objects.get().claim)
+        assert message_send(message_id=message_id, claim=claim) == Status.SENT
+        assert message_send(message_id=message_id, claim=claim) == "stale"
+    assert len(smtp.messages) == 1

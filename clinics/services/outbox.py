@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import smtplib
 import socket
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -74,14 +75,17 @@ def dispatch_after_commit() -> None:
 def messages_dispatch(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
     """Claim due messages and enqueue one send task each, after commit.
 
-    Rows are claimed with SKIP LOCKED, so several dispatchers never claim the same row. Rows left
-    SENDING past their lease (a worker died) are queued again first.
+    Rows are claimed with SKIP LOCKED, so several dispatchers never claim the same row, and each
+    claim carries a fresh token that only its own send task can use (a redelivered or stale
+    task finds the token gone and does nothing). Rows left SENDING past their lease (a worker
+    died) are queued again first.
     """
     now = now or timezone.now()
     lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"])
+    claim = uuid.uuid4()
     with transaction.atomic():
         Message.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
-            status=Status.QUEUED, lease_until=None
+            status=Status.QUEUED, lease_until=None, claim=None
         )
         ids = list(
             Message.objects.select_for_update(skip_locked=True)
@@ -89,9 +93,14 @@ def messages_dispatch(*, now: datetime | None = None, limit: int = 1000) -> list
             .order_by("send_after", "id")
             .values_list("id", flat=True)[:limit]
         )
-        Message.objects.filter(id__in=ids).update(status=Status.SENDING, lease_until=now + lease)
+        Message.objects.filter(id__in=ids).update(
+            status=Status.SENDING, lease_until=now + lease, claim=claim
+        )
         transaction.on_commit(
-            lambda: [current_app.send_task("clinics.tasks.send_message", args=[i]) for i in ids]
+            lambda: [
+                current_app.send_task("clinics.tasks.send_message", args=[i, str(claim)])
+                for i in ids
+            ]
         )
     return ids
 
@@ -117,19 +126,24 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600) * random.uniform(0.8, 1.2))
 
 
-def message_send(*, message_id: int) -> str:
-    """Send one claimed message; returns its status afterwards. Safe to run twice."""
+def message_send(*, message_id: int, claim: str) -> str:
+    """Send one claimed message; returns its status afterwards. Safe to run twice: the claim is
+    used up before the SMTP conversation, so only one task ever sends per claim."""
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.status != Status.SENDING:
-            return message.status if message else "missing"
+        if message is None:
+            return "missing"
+        if message.status != Status.SENDING or str(message.claim) != claim:
+            return "stale"
         email, reason = render_message(message)
         if email is None:
-            message.status, message.last_error, message.lease_until = Status.CANCELLED, reason, None
-            message.save(update_fields=["status", "last_error", "lease_until"])
+            message.status, message.last_error = Status.CANCELLED, reason
+            message.lease_until = message.claim = None
+            message.save(update_fields=["status", "last_error", "lease_until", "claim"])
             return message.status
         message.attempts += 1
-        message.save(update_fields=["attempts"])
+        message.claim = None
+        message.save(update_fields=["attempts", "claim"])
     try:
         email.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
