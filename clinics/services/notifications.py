@@ -58,15 +58,14 @@ def _who(course: TherapyCourse) -> dict:
     }
 
 
-def reminders_queue_due(*, now: datetime | None = None) -> int:
-    """Queue the reminders whose moment has come: lead days before a check's due date, from the
-    clinic's reminder hour in the patient's own time zone (so DST changes move nothing), one
-    email per patient, due date and lead for all the checks due that day.
+def reminders_due(*, now: datetime) -> dict[tuple[int, str, int], list[MonitoringCheck]]:
+    """The reminders whose moment has come, grouped by (patient, due date, lead days).
 
-    The scan reads only checks due within a day of `today + lead` (an index on status and due
-    date), so its cost follows what is due, not how many checks exist.
+    A reminder is due lead days before its check's due date, from the clinic's reminder hour in
+    the patient's own time zone (so DST changes move nothing). The scan reads only checks due
+    within a day of `today + lead` (an index on status and due date), so its cost follows what
+    is due, not how many checks exist.
     """
-    now = now or timezone.now()
     leads = sorted(
         {d for days in Clinic.objects.values_list("reminder_lead_days", flat=True) for d in days}
     )
@@ -92,8 +91,13 @@ def reminders_queue_due(*, now: datetime | None = None) -> int:
             if local.date() + timedelta(days=lead) != check.due_date:
                 continue
             groups[(patient.pk, check.due_date.isoformat(), lead)].append(check)
+    return groups
+
+
+def reminders_queue_due(*, now: datetime | None = None) -> int:
+    """Queue one email per patient, due date and lead for all the checks due that day."""
     queued = 0
-    for (_, due_date, lead), checks in groups.items():
+    for (_, due_date, lead), checks in reminders_due(now=now or timezone.now()).items():
         course, patient = checks[0].course, checks[0].course.patient
         when = "today" if lead == 0 else "tomorrow" if lead == 1 else f"on {due_date}"
         queued += bool(

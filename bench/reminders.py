@@ -1,0 +1,131 @@
+"""Benchmark: 10,000 due reminders through 2 worker processes on Redis into an SMTP sink.
+
+Needs Redis and PostgreSQL (this machine's: 127.0.0.1). Uses a database of its own
+(BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/jakmonitor_bench, created and
+emptied by the benchmark) and Redis database 14 (BENCH_BROKER_URL). Measures from queueing the
+due reminders to the last one accepted by the SMTP server. Last line:
+{"metric": "reminders", "value": <messages/s>, "unit": "msg/s", "sent": N, "duplicates": D, "lost": L}
+
+    .venv/bin/python bench/reminders.py [--reminders 10000]
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jakmonitor_bench"
+)
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+_tmp = tempfile.TemporaryDirectory(prefix="jakmonitor-bench-")
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="jakmonitor.settings",
+    SECRET_KEY="bench-only",
+    DATABASE_URL=DATABASE_URL,
+    CELERY_BROKER_URL=BROKER_URL,
+    JAKMONITOR_VAR_DIR=_tmp.name,
+)
+
+import django  # noqa: E402
+import psycopg  # noqa: E402
+
+# The benchmark's own database, recreated empty.
+_name = DATABASE_URL.rsplit("/", 1)[1]
+with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as _conn:
+    _conn.execute(f'DROP DATABASE IF EXISTS "{_name}" WITH (FORCE)')
+    _conn.execute(f'CREATE DATABASE "{_name}"')
+
+django.setup()
+
+from celery import current_app  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from clinics.lifecycle import CheckStatus, CourseStatus  # noqa: E402
+from clinics.models import Clinic, Drug, Message, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
+from clinics.services.notifications import reminders_queue_due  # noqa: E402
+from clinics.services.outbox import messages_dispatch  # noqa: E402
+from clinics.services.rules import rules_load  # noqa: E402
+from tests.smtp_sink import SmtpServer  # noqa: E402
+
+NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
+DUE = date(2026, 11, 9)  # 7 days later: the default first lead time
+
+
+def setup(n: int) -> None:
+    """n consenting patients, each with one active course and one check due in 7 days."""
+    call_command("migrate", verbosity=0)
+    rules_load()
+    clinic = Clinic.objects.create(name="Bench", jurisdiction="US", time_zone="America/New_York",
+                                   protocol=Protocol.objects.get(code="default"))  # fmt: skip
+    drug = Drug.objects.get(code="tofacitinib")
+    patients = Patient.objects.bulk_create(
+        Patient(clinic=clinic, mrn=f"R{i:06d}", given_name="Bench", family_name=f"P{i}",
+                date_of_birth=date(1970, 1, 1), email=f"p{i}@example.org", reminder_consent=True)
+        for i in range(n)
+    )  # fmt: skip
+    courses = TherapyCourse.objects.bulk_create(
+        TherapyCourse(patient=p, drug=drug, rules_version_id=drug.current_version_id, dose_code="5mg-bid",
+                      indication="ra", start_date=date(2026, 10, 12), status=CourseStatus.ACTIVE,
+                      status_changed_at=NOW)
+        for p in patients
+    )  # fmt: skip
+    MonitoringCheck.objects.bulk_create(
+        MonitoringCheck(course=c, kind="cbc", plan_key="cbc/start+4w", due_date=DUE, window_start=DUE,
+                        window_end=DUE + timedelta(days=14), status=CheckStatus.SCHEDULED, rule_ids=["bench"],
+                        why="bench", verified=True, analytes=["anc"], rules_version_id=drug.current_version_id)
+        for c in courses
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reminders", type=int, default=10_000)
+    args = parser.parse_args()
+    setup(args.reminders)
+    current_app.control.purge()
+    smtp = SmtpServer().start()
+    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "jakmonitor", "worker", "--concurrency=2", "--pool=prefork",
+         "--without-mingle", "--without-gossip", "--loglevel=ERROR", "-n", "bench@%h"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        time.sleep(3)  # let the worker connect before the clock starts
+        started = time.perf_counter()
+        queued = reminders_queue_due(now=NOW)  # the scan "at" 09:00 New York on the reminder day
+        messages_dispatch()
+        deadline = time.monotonic() + 1800
+        while len(smtp.messages) < queued and time.monotonic() < deadline:
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        time.sleep(1)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(60)
+        smtp.stop()
+    counts = Counter(m["Message-ID"] for m in smtp.messages)
+    stored = set(Message.objects.values_list("message_id", flat=True))
+    print(f"{queued} reminders queued, {len(smtp.messages)} received in {elapsed:.1f}s")
+    print(json.dumps({
+        "metric": "reminders",
+        "value": round(len(counts) / elapsed, 1),
+        "unit": "msg/s",
+        "sent": Message.objects.filter(status=Message.Status.SENT).count(),
+        "duplicates": sum(c - 1 for c in counts.values()),
+        "lost": len(stored - set(counts)),
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
