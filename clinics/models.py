@@ -129,6 +129,9 @@ class Clinic(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="clinics")
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=50, blank=True)
+    test_location = models.TextField(
+        blank=True, help_text="Where patients go for their blood tests (shown in reminders)"
+    )
     reminder_lead_days = models.JSONField(
         default=default_lead_days,
         validators=[validate_lead_days],

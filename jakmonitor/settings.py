@@ -111,7 +111,10 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=
 # Email: https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
 # The demo writes every message as a file under var/mail/.
 _email = env.email_url("EMAIL_URL", default="filemail://")
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+# An email service provider instead of SMTP: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend
+# and ANYMAIL as JSON, e.g. {"POSTMARK_SERVER_TOKEN": "..."} (https://anymail.dev/).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+ANYMAIL = env.json("ANYMAIL", default={})
 EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")

@@ -4,10 +4,12 @@ Time is moved with time-machine; the clinic is in New York, where summer time st
 8 March 2026 (the reminder hour stays 08:00 local on both sides of the change).
 """
 
+import smtplib
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.management import call_command
 
 from clinics.lifecycle import CheckStatus, CourseStatus
@@ -20,7 +22,7 @@ from clinics.services.notifications import (
     overdue_digests_queue,
     reminders_queue_due,
 )
-from clinics.services.outbox import message_send, messages_dispatch
+from clinics.services.outbox import _is_transient, message_send, messages_dispatch
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
 
@@ -273,3 +275,39 @@ def test_a_claim_sends_once_even_if_the_task_runs_twice(course, smtp):
         assert message_send(message_id=message_id, claim=claim) == Status.SENT
         assert message_send(message_id=message_id, claim=claim) == "stale"
     assert len(smtp.messages) == 1
+
+
+def test_no_reminder_in_quiet_hours(course):
+    # 23 March 21:30 in New York is 01:30 UTC on the 24th: too late; the next day is too late
+    # for a 7-day reminder, so it is not sent at all rather than a day late.
+    with at(2026, 3, 24, 1, 30):
+        assert reminders_queue_due() == 0
+
+
+def test_reminder_says_where_to_go(course, smtp):
+    course.patient.clinic.test_location = "Phlebotomy, Level 2, Main Hospital"
+    course.patient.clinic.save()
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC))
+    assert (
+        "Where to go: Phlebotomy, Level 2"
+        in smtp.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    )
+
+
+@pytest.mark.parametrize(
+    "error,transient",
+    [
+        (smtplib.SMTPServerDisconnected("gone"), True),
+        (smtplib.SMTPResponseException(451, b"try later"), True),
+        (smtplib.SMTPResponseException(554, b"rejected"), False),
+        (smtplib.SMTPRecipientsRefused({"a@b": (550, b"no such user")}), False),
+        (ConnectionRefusedError(), True),
+        (AnymailAPIError("rate limited", status_code=429), True),
+        (AnymailAPIError("bad request", status_code=400), False),
+        (AnymailRecipientsRefused("refused"), False),
+    ],
+)
+def test_failures_are_classified(error, transient):
+    assert _is_transient(error) is transient

@@ -29,6 +29,7 @@ from .outbox import dispatch_after_commit, message_queue
 
 Kind = Message.Kind
 DIGEST_ROWS = 200  # a digest lists at most this many rows per section (the admin has them all)
+QUIET_FROM_HOUR = 21  # no reminder is queued from 21:00 local time; a missed one is not sent late
 
 
 def _zone(patient: Patient) -> ZoneInfo:
@@ -86,7 +87,13 @@ def reminders_due(*, now: datetime) -> dict[tuple[int, str, int], list[Monitorin
             patient = check.course.patient
             clinic = patient.clinic
             local = now.astimezone(_zone(patient))
-            if lead not in clinic.reminder_lead_days or local.hour < clinic.reminder_hour:
+            if lead not in clinic.reminder_lead_days:
+                continue
+            if (
+                not clinic.reminder_hour
+                <= local.hour
+                < max(QUIET_FROM_HOUR, clinic.reminder_hour + 1)
+            ):
                 continue
             if local.date() + timedelta(days=lead) != check.due_date:
                 continue

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
@@ -114,6 +115,12 @@ TRANSIENT = (
 
 
 def _is_transient(exc: Exception) -> bool:
+    """Worth another try later (connection trouble, SMTP 4xx, provider 429/5xx)?"""
+    if isinstance(exc, AnymailRecipientsRefused):
+        return False
+    if isinstance(exc, AnymailAPIError):
+        status = getattr(exc, "status_code", None)
+        return status is None or status == 429 or status >= 500
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
