@@ -11,6 +11,7 @@ due reminders to the last one accepted by the SMTP server. Last line:
 
 import argparse
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,11 +51,10 @@ django.setup()
 from celery import current_app  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from clinics.lifecycle import CheckStatus, CourseStatus  # noqa: E402
-from clinics.models import Clinic, Drug, Message, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
+from clinics.models import Clinic, Message, Protocol  # noqa: E402
 from clinics.services.notifications import reminders_queue_due  # noqa: E402
-from clinics.services.outbox import messages_dispatch  # noqa: E402
 from clinics.services.rules import rules_load  # noqa: E402
+from tests.factories import patients_with_a_check_due  # noqa: E402
 from tests.smtp_sink import SmtpServer  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
@@ -67,27 +67,11 @@ def setup(n: int) -> None:
     rules_load()
     clinic = Clinic.objects.create(name="Bench", jurisdiction="US", time_zone="America/New_York",
                                    protocol=Protocol.objects.get(code="default"))  # fmt: skip
-    drug = Drug.objects.get(code="tofacitinib")
-    patients = Patient.objects.bulk_create(
-        Patient(clinic=clinic, mrn=f"R{i:06d}", given_name="Bench", family_name=f"P{i}",
-                date_of_birth=date(1970, 1, 1), email=f"p{i}@example.org", reminder_consent=True)
-        for i in range(n)
-    )  # fmt: skip
-    courses = TherapyCourse.objects.bulk_create(
-        TherapyCourse(patient=p, drug=drug, rules_version_id=drug.current_version_id, dose_code="5mg-bid",
-                      indication="ra", start_date=date(2026, 10, 12), status=CourseStatus.ACTIVE,
-                      status_changed_at=NOW)
-        for p in patients
-    )  # fmt: skip
-    MonitoringCheck.objects.bulk_create(
-        MonitoringCheck(course=c, kind="cbc", plan_key="cbc/start+4w", due_date=DUE, window_start=DUE,
-                        window_end=DUE + timedelta(days=14), status=CheckStatus.SCHEDULED, rule_ids=["bench"],
-                        why="bench", verified=True, analytes=["anc"], rules_version_id=drug.current_version_id)
-        for c in courses
-    )  # fmt: skip
+    patients_with_a_check_due(clinic=clinic, count=n, due=DUE, started=date(2026, 10, 12))
 
 
 def main() -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
     parser = argparse.ArgumentParser()
     parser.add_argument("--reminders", type=int, default=10_000)
     args = parser.parse_args()
@@ -104,7 +88,7 @@ def main() -> None:
         time.sleep(3)  # let the worker connect before the clock starts
         started = time.perf_counter()
         queued = reminders_queue_due(now=NOW)  # the scan "at" 09:00 New York on the reminder day
-        messages_dispatch()
+        current_app.send_task("clinics.tasks.dispatch_messages")  # as beat does, every minute
         deadline = time.monotonic() + 1800
         while len(smtp.messages) < queued and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -1,10 +1,13 @@
-"""factory_boy factories for the domain models (courses come from the `course_start` service)."""
+"""factory_boy factories, and bulk fixtures for worker tests and benchmarks (courses otherwise come
+from the `course_start` service)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
+from django.utils import timezone
 
-from clinics.models import Clinic, Patient, Protocol
+from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -30,3 +33,29 @@ class PatientFactory(factory.django.DjangoModelFactory):
     sex_at_birth = "female"
     email = factory.LazyAttribute(lambda p: f"{p.mrn.lower()}@example.org")
     reminder_consent = True
+
+
+def patients_with_a_check_due(
+    *, clinic: Clinic, count: int, due: date, started: date
+) -> list[MonitoringCheck]:
+    """`count` consenting patients, each with an active tofacitinib course and one scheduled
+    check due on `due`, written with bulk inserts (fixtures for worker tests and benchmarks)."""
+    drug = Drug.objects.get(code="tofacitinib")
+    version = drug.current_version_id
+    patients = Patient.objects.bulk_create(
+        Patient(clinic=clinic, mrn=f"D{n:06d}", given_name="Pat", family_name=f"Due{n}",
+                date_of_birth=date(1970, 1, 1), email=f"due{n}@example.org", reminder_consent=True)
+        for n in range(count)
+    )  # fmt: skip
+    courses = TherapyCourse.objects.bulk_create(
+        TherapyCourse(patient=p, drug=drug, rules_version_id=version, dose_code="5mg-bid", indication="ra",
+                      start_date=started, status=CourseStatus.ACTIVE, status_changed_at=timezone.now())
+        for p in patients
+    )  # fmt: skip
+    return MonitoringCheck.objects.bulk_create(
+        MonitoringCheck(course=c, kind="cbc", plan_key="cbc/start+4w", due_date=due, window_start=due,
+                        window_end=due + timedelta(days=14), status=CheckStatus.SCHEDULED,
+                        rule_ids=["tofacitinib.cbc.anc-hb"], why="fixture", verified=True, analytes=["anc"],
+                        rules_version_id=version)
+        for c in courses
+    )  # fmt: skip

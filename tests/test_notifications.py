@@ -311,3 +311,11 @@ def test_reminder_says_where_to_go(course, smtp):
 )
 def test_failures_are_classified(error, transient):
     assert _is_transient(error) is transient
+
+
+def test_a_full_dispatch_batch_asks_for_another(course, django_capture_on_commit_callbacks):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert len(messages_dispatch(limit=1)) == 1
+    assert len(callbacks) == 2  # the send task, and another dispatch because the batch was full

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,12 @@ from django.utils import timezone
 from clinics.models import Drug, Message
 from clinics.services.courses import course_start
 from clinics.services.infections import infection_report
-from clinics.services.outbox import message_queue, messages_dispatch
+from clinics.services.notifications import reminders_queue_due
+from clinics.services.outbox import messages_dispatch
 from clinics.services.rules import rules_load
 from clinics.services.staff import staff_member_add
 from tests.conftest import SEEDS
-from tests.factories import ClinicFactory, PatientFactory
+from tests.factories import ClinicFactory, PatientFactory, patients_with_a_check_due
 from tests.smtp_sink import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,14 +126,14 @@ def test_infection_report_reaches_staff_and_patient_through_the_worker(
         worker.stop()
 
 
-def test_sigkill_mid_batch_loses_nothing_and_duplicates_only_what_smtp_had_accepted(
+def test_sigkill_mid_batch_loses_no_reminder_and_duplicates_only_what_smtp_had_accepted(
     queue, smtp_server, clinic_with_staff
 ):
     total = 150
-    for n in range(total):
-        message_queue(clinic=clinic_with_staff, recipient=f"staff{n}@example.org",
-                      kind=Message.Kind.OVERDUE_DIGEST, subject=f"Digest {n}", dedupe_key=f"kill-test/{n}",
-                      context={"date": "2026-01-01", "overdue": [], "no_next": [], "admin_url": "http://x"})  # fmt: skip
+    patients_with_a_check_due(clinic=clinic_with_staff, count=total, due=date(2026, 11, 9),
+                              started=date(2026, 10, 12))  # fmt: skip
+    # 09:00 in New York, 7 days before the checks are due: every patient's reminder is due.
+    assert reminders_queue_due(now=datetime(2026, 11, 2, 14, tzinfo=UTC)) == total
     worker = Worker(queue, smtp_server.port).start()
     try:
         messages_dispatch()
@@ -156,7 +157,7 @@ def test_sigkill_mid_batch_loses_nothing_and_duplicates_only_what_smtp_had_accep
     counts = Counter(m["Message-ID"] for m in smtp_server.messages)
     stored = set(Message.objects.values_list("message_id", flat=True))
     duplicates = sum(c - 1 for c in counts.values())
-    print(f"\nSIGKILL test: {total} messages, {received_at_kill} received before the kill, "
+    print(f"\nSIGKILL test: {total} reminders, {received_at_kill} received before the kill, "
           f"{duplicates} recognisable duplicate(s)")  # fmt: skip
     assert set(counts) == stored, "every message arrived (none lost), with its stored Message-ID"
     assert duplicates <= 2, "only sends in flight at the kill (one per worker process) may repeat"

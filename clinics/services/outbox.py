@@ -103,6 +103,8 @@ def messages_dispatch(*, now: datetime | None = None, limit: int = 1000) -> list
                 for i in ids
             ]
         )
+        if len(ids) == limit:  # a full batch: more are due, dispatch again without waiting for beat
+            dispatch_after_commit()
     return ids
 
 
