@@ -4,8 +4,10 @@ Changes to courses and checks go through the services (the worklists and actions
 staff UI issue); here staff can manage patients and read plans with the "why" of each check.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from .feeds.tokens import feed_urls
 from .models import (
     Clinic,
     Drug,
@@ -19,6 +21,7 @@ from .models import (
     TherapyCourse,
 )
 from .selectors import clinics_for_user, role_in_clinic
+from .services.feeds import calendar_feed_issue, calendar_feed_revoke
 from .services.patients import patient_save
 
 
@@ -88,7 +91,57 @@ class PatientAdmin(ClinicScopedAdmin):
     list_select_related = ("clinic",)
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
-    readonly_fields = ("reminder_consent_at",)
+    readonly_fields = ("reminder_consent_at", "calendar_link")
+    actions = ("send_calendar_link", "revoke_calendar_link")
+
+    @admin.display(description="Calendar link")
+    def calendar_link(self, obj):
+        feed = obj.calendar_feeds.filter(revoked_at__isnull=True).first() if obj.pk else None
+        if feed is None:
+            return "None: use the action “Send a new calendar link” on the patient list."
+        urls = feed_urls(feed)
+        return format_html(
+            "Live since {}. Subscribe: <code>{}</code><br>Google Calendar (From URL): <code>{}</code>",
+            feed.created_at.date(),
+            urls.webcal,
+            urls.web,
+        )
+
+    def _editable(self, request, queryset):
+        """The selected patients this user may change (their role in each patient's clinic)."""
+        allowed = [
+            p for p in queryset.select_related("clinic") if self.has_change_permission(request, p)
+        ]
+        if len(allowed) < len(queryset):
+            self.message_user(
+                request,
+                "Your role does not allow this for some selected patients; they were left as they are.",
+                messages.WARNING,
+            )
+        return allowed
+
+    @admin.action(
+        description="Send a new calendar link (the old link stops working)", permissions=["change"]
+    )
+    def send_calendar_link(self, request, queryset):
+        patients = self._editable(request, queryset)
+        for patient in patients:
+            calendar_feed_issue(patient=patient, issued_by=request.user)
+        no_email = sum(1 for p in patients if not p.email)
+        self.message_user(
+            request,
+            f"New calendar links for {len(patients)} patient(s); emailed to those with an address"
+            + (
+                f" ({no_email} without: give them the link from their patient page)."
+                if no_email
+                else "."
+            ),
+        )
+
+    @admin.action(description="Stop the calendar link", permissions=["change"])
+    def revoke_calendar_link(self, request, queryset):
+        stopped = sum(calendar_feed_revoke(patient=p) for p in self._editable(request, queryset))
+        self.message_user(request, f"Stopped {stopped} calendar link(s).")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "clinic" and not request.user.is_superuser:

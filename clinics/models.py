@@ -146,7 +146,20 @@ class Clinic(models.Model):
         validators=[MaxValueValidator(23)],
         help_text="Local hour (patient's time zone) at which reminders go out",
     )
+    calendar_details = models.BooleanField(
+        default=False,
+        help_text="Calendar feeds may name the medicine. Off: event titles and descriptions name "
+        "only the test, never the drug, since calendars are often shared or shown on lock screens.",
+    )
+    calendar_alert_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(14)],
+        help_text="Days before a check on which the patient's calendar shows an alert, at the "
+        "reminder hour (blank: no alert; many calendar apps ignore alerts in subscribed feeds)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -208,6 +221,7 @@ class Patient(models.Model):
     reminder_consent = models.BooleanField(default=False)
     reminder_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -471,6 +485,7 @@ class Message(models.Model):
         RESULT_ALERT_STAFF = "result_alert_staff", "Result alert (staff)"
         NEW_DATES = "new_dates", "New check dates after resume (patient)"
         OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
+        CALENDAR_LINK = "calendar_link", "Calendar link (patient)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -535,3 +550,51 @@ class LinkToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class CalendarFeed(models.Model):
+    """A secret calendar subscription: one patient's checks, or the checks of a staff member's
+    clinics. The URL carries `key` plus an HMAC of it under SECRET_KEY; only the key is stored, so
+    a copy of the database gives no usable URL. Rotating revokes the row and makes a new one."""
+
+    key = models.CharField(max_length=32, unique=True, help_text="128 random bits, hex")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feeds",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(patient__isnull=False, user__isnull=True)
+                | Q(patient__isnull=True, user__isnull=False),
+                name="calendar_feed_one_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(revoked_at__isnull=True, patient__isnull=False),
+                name="one_live_feed_per_patient",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True, user__isnull=False),
+                name="one_live_feed_per_user",
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        owner = self.patient or self.user
+        state = "revoked" if self.revoked_at else "live"
+        return f"Calendar feed of {owner} ({state})"

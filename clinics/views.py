@@ -1,18 +1,25 @@
-"""Plain HTTP views: health, and the pages behind the secret links in patient emails.
+"""Plain HTTP views: health, the pages behind the secret links in patient emails, and the
+calendar feeds.
 
-The link pages need no login: the token is the credential (only its hash is stored). Unknown,
-expired or revoked tokens answer 404. One-click unsubscribe (RFC 8058) is a POST with no
-session or CSRF token, acts on the token alone and is idempotent.
+The link pages and feeds need no login: the token is the credential. Unknown, expired or revoked
+tokens answer 404 (feeds: 429 once one address has sent too many). One-click unsubscribe
+(RFC 8058) is a POST with no session or CSRF token, acts on the token alone and is idempotent.
 """
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
 
+from .feeds.content import feed_body
+from .feeds.version import feed_open
 from .lifecycle import LifecycleConflict
 from .models import LinkToken
 from .services.infections import infection_report
@@ -25,6 +32,13 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Secret-URL pages: not cached by shared caches, not leaked by Referer, not indexed."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _link(token: str, purpose: str) -> LinkToken:
@@ -43,12 +57,9 @@ def unsubscribe(request, token: str):
     if done and patient.reminder_consent:
         patient.reminder_consent = False
         patient_save(patient=patient, changed=["reminder_consent"])
-    response = render(
-        request, "clinics/links/unsubscribe.html", {"clinic": patient.clinic, "done": done}
+    return _private(
+        render(request, "clinics/links/unsubscribe.html", {"clinic": patient.clinic, "done": done})
     )
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
-    return response
 
 
 class InfectionForm(forms.Form):
@@ -81,7 +92,38 @@ def report_infection(request, token: str):
             context["problem"] = "This treatment has already ended."
         except ValidationError as exc:
             context["problem"] = "; ".join(exc.messages)
-    response = render(request, "clinics/links/report_infection.html", context)
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return _private(render(request, "clinics/links/report_infection.html", context))
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, token: str):
+    """A patient's or staff member's iCalendar feed, with ETag/Last-Modified revalidation."""
+    state = feed_open(token)
+    if state is None:
+        return _feed_miss(request)
+    last_modified = int(state.last_modified.timestamp())
+    response = get_conditional_response(request, etag=state.etag, last_modified=last_modified)
+    if response is None:
+        response = HttpResponse(feed_body(state), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="checks.ics"'
+    response["ETag"] = state.etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = "private, no-cache"
+    return _private(response)
+
+
+def _feed_miss(request):
+    """404, or 429 once this address has sent too many wrong tokens in the window."""
+    config = settings.JAKMONITOR
+    window = config["FEED_MISS_WINDOW_SECONDS"]
+    if is_ratelimited(
+        request,
+        group="calendar-feed-miss",
+        key="ip",
+        rate=f"{config['FEED_MISSES_ALLOWED']}/{window}s",
+        increment=True,
+    ):
+        response = HttpResponse("Too many requests for unknown calendar links.", status=429)
+        response["Retry-After"] = str(window)
+        return _private(response)
+    raise Http404("No such calendar.")

@@ -54,7 +54,7 @@ ASGI_APPLICATION = "jakmonitor.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "jakmonitor" / "templates"],  # admin overrides (a calendar link)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -71,6 +71,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'jakmonitor.sqlite3'}")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep connections between requests (a new one per request costs more than a feed request), and
+# check them before reuse: https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL, a busy timeout and write transactions that take the lock when they begin let the
     # web process and the workers share the demo database without "database is locked".
@@ -80,6 +84,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the worker processes started by the tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Rendered calendar feeds and the wrong-token counters live here. Production: a Redis cache
+# shared by every web process (CACHE_URL=redis://host:6379/1); the demo's single web process
+# keeps them in memory. https://django-environ.readthedocs.io/en/latest/types.html#environ-env-cache-url
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Wrong calendar-feed tokens are counted per client address (django-ratelimit). Behind a proxy,
+# name the header that carries the client's address, e.g. HTTP_X_REAL_IP.
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,7 +171,8 @@ JAKMONITOR = {
     "SEED_DIR": env.str("JAKMONITOR_SEED_DIR", default=str(BASE_DIR / "seeds")),
     # Rolling planning horizon; the clinical intervals themselves come from seeds/.
     "PLAN_HORIZON_MONTHS": env.int("JAKMONITOR_PLAN_HORIZON_MONTHS", default=24),
-    # Links in emails (unsubscribe, report an infection) point here.
+    # Links in emails (unsubscribe, report an infection) and calendar feed URLs point here;
+    # https:// in production (feed URLs are offered as https:// and webcal://).
     "BASE_URL": env.str("JAKMONITOR_BASE_URL", default="http://127.0.0.1:8000"),
     # Reminders are subscription-like; alerts are transactional and come from another address.
     "REMINDER_FROM": env.str(
@@ -168,6 +182,9 @@ JAKMONITOR = {
     # Outbox delivery: a worker that dies keeps a message for LEASE seconds before it is retried.
     "SEND_LEASE_SECONDS": env.int("JAKMONITOR_SEND_LEASE_SECONDS", default=300),
     "SEND_MAX_ATTEMPTS": env.int("JAKMONITOR_SEND_MAX_ATTEMPTS", default=8),
+    # Calendar feeds: wrong tokens allowed per client address and window before 429 answers.
+    "FEED_MISSES_ALLOWED": env.int("JAKMONITOR_FEED_MISSES_ALLOWED", default=30),
+    "FEED_MISS_WINDOW_SECONDS": env.int("JAKMONITOR_FEED_MISS_WINDOW_SECONDS", default=600),
 }
 
 REST_FRAMEWORK = {

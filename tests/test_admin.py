@@ -1,6 +1,7 @@
 """Admin scoping: staff see only their clinics and edit only where their role allows; patient
 edits go through the service (consent time recorded, plans follow the patient's facts)."""
 
+import re
 from datetime import date
 
 import pytest
@@ -78,3 +79,42 @@ def test_unknown_role_is_refused(two_clinics):
             password="x" * 12,
         )
     assert "role" in err.value.message_dict
+
+
+def test_calendar_link_actions_follow_the_role(client, two_clinics):
+    from clinics.models import CalendarFeed, Message
+
+    mine, other = two_clinics
+    patient = PatientFactory(clinic=mine)
+    theirs = PatientFactory(clinic=other)
+    login(client, mine, "coordinator")
+    action = {"action": "send_calendar_link", "_selected_action": [patient.pk, theirs.pk]}
+    assert client.post("/admin/clinics/patient/", action).status_code == 302
+    live = CalendarFeed.objects.filter(revoked_at__isnull=True)
+    assert list(live.values_list("patient", flat=True)) == [patient.pk]  # not the other clinic's
+    assert Message.objects.get(kind="calendar_link").recipient == patient.email
+    page = client.get(f"/admin/clinics/patient/{patient.pk}/change/").content.decode()
+    assert "webcal://" in page and "/checks.ics" in page
+    revoke = {"action": "revoke_calendar_link", "_selected_action": [patient.pk]}
+    client.post("/admin/clinics/patient/", revoke)
+    assert not live.exists()
+    client.logout()
+    login(client, mine, "viewer", username="victor")
+    client.post("/admin/clinics/patient/", action)
+    assert not live.exists()  # a viewer cannot issue links
+
+
+def test_staff_calendar_page_issues_and_stops_the_link(client, two_clinics):
+    mine, _ = two_clinics
+    login(client, mine, "viewer")
+    assert b"You have no calendar link" in client.get("/admin/my-calendar/").content
+    assert b"My calendar" in client.get("/admin/").content  # linked from every admin page
+    client.post("/admin/my-calendar/", {"action": "issue"})
+    page = client.get("/admin/my-calendar/").content.decode()
+    path = re.search(r"<code>http://[^/]+(/feeds/[^<]+)</code>", page).group(1)
+    client.logout()
+    assert client.get(path).status_code == 200  # the feed needs no login
+    client.login(username="alice", password="a-long-test-password")
+    client.post("/admin/my-calendar/", {"action": "revoke"})
+    client.logout()
+    assert client.get(path).status_code == 404

@@ -25,6 +25,7 @@ from clinics.services.notifications import (
 from clinics.services.outbox import _is_transient, message_send, messages_dispatch
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
+from tests.outbox import send_all
 
 Kind, Status = Message.Kind, Message.Status
 START = date(2026, 3, 2)
@@ -41,14 +42,6 @@ def course(patient):
     with at(2026, 3, 2, 15):
         return course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
                             indication="ra", start_date=START).course  # fmt: skip
-
-
-def send_all(now):
-    """What the dispatcher and the send tasks do, run in this process."""
-    with time_machine.travel(now, tick=False):
-        ids = messages_dispatch()
-        claims = dict(Message.objects.filter(id__in=ids).values_list("id", "claim"))
-        return [message_send(message_id=i, claim=str(claims[i])) for i in ids]
 
 
 def test_reminder_at_the_local_hour_across_the_dst_change(course):

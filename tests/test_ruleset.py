@@ -1,6 +1,8 @@
 """The seed files: every shipped file is valid and cited; a bad file is rejected with an error that
 names the file, the rule and the field; loading is all-or-nothing, idempotent and versioned."""
 
+import re
+
 import pytest
 
 from clinics.models import Drug, RuleSetVersion
@@ -35,6 +37,22 @@ def test_each_drug_covers_baseline_screening(library):
         baseline = {r.kind for r in rules.monitoring if r.baseline}
         assert {"cbc", "tb", "hepatitis", "zoster_vaccination"} <= baseline, code
         assert rules.infection, code
+
+
+def test_patient_instructions_never_name_a_medicine(library):
+    """Instructions reach calendars, which by default must not tell what a patient takes."""
+    names = {"jak"} | {
+        word.lower()
+        for loaded in library.drugs.values()
+        for word in (loaded.rules.drug.code, loaded.rules.drug.name, *loaded.rules.drug.brands)
+    }
+    rules = [r for d in library.drugs.values() for r in d.rules.monitoring]
+    rules += [
+        r for p in library.protocols.values() for r in (*p.rules.routine, *p.rules.additional)
+    ]
+    for rule in rules:
+        words = set(re.findall(r"[a-z]+", (rule.instructions or "").lower()))
+        assert not words & names, (rule.id, words & names)
 
 
 BAD_EDITS = [

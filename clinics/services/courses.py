@@ -182,7 +182,6 @@ def course_pause(
             course=course, paused_on=paused_on, reason=reason, note=note
         )
         checks_hold(course=course)
-        checks_hold(course=course)
     return pause
 
 

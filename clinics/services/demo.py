@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from ..lifecycle import CheckStatus
-from ..models import Clinic, Drug, Patient, Protocol
+from ..models import CalendarFeed, Clinic, Drug, Patient, Protocol
 from .checks import check_complete
 from .courses import course_start
+from .feeds import calendar_feed_issue
 from .infections import infection_report
 from .results import ResultInput
 from .rules import drug_rules
@@ -47,6 +48,8 @@ class DemoLogin:
     username: str
     password: str
     patients: int
+    staff_feed: CalendarFeed
+    patient_feed: CalendarFeed
 
 
 @transaction.atomic
@@ -55,7 +58,8 @@ def demo_setup(*, today: date) -> DemoLogin:
 
     Names and MRNs are obviously fictional (DEMO-…). Baseline checks of established courses are
     marked done with normal results, and DEMO-0003 has a reported infection, so the plans show
-    done, due, overdue and on-hold checks.
+    done, due, overdue and on-hold checks. Every patient and the staff login get a calendar feed
+    (kept across runs, so subscribed demo calendars keep working).
     """
     clinic, created = Clinic.objects.get_or_create(
         name=DEMO_CLINIC,
@@ -68,8 +72,8 @@ def demo_setup(*, today: date) -> DemoLogin:
         },
     )
     password = secrets.token_urlsafe(12)
-    staff_member_add(clinic=clinic, username=DEMO_USER, email="nurse@example.org", role="clinician",
-                     password=password)  # fmt: skip
+    nurse = staff_member_add(clinic=clinic, username=DEMO_USER, email="nurse@example.org",
+                             role="clinician", password=password)  # fmt: skip
     if created:
         for mrn, given, family, dob, sex, drug_code, dose, indication, days in _PATIENTS:
             _enrol(
@@ -88,7 +92,20 @@ def demo_setup(*, today: date) -> DemoLogin:
         infection_report(
             course=infected, serious=True, reporter="staff", description="Demo: chest infection"
         )
-    return DemoLogin(clinic, DEMO_USER, password, clinic.patients.count())
+    first = clinic.patients.get(mrn=_PATIENTS[0][0])
+    return DemoLogin(
+        clinic,
+        DEMO_USER,
+        password,
+        clinic.patients.count(),
+        staff_feed=_live_feed(user=nurse),
+        patient_feed=_live_feed(patient=first),
+    )
+
+
+def _live_feed(**owner) -> CalendarFeed:
+    feed = CalendarFeed.objects.filter(**owner, revoked_at__isnull=True).first()
+    return feed or calendar_feed_issue(**owner)
 
 
 def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, start) -> None:
@@ -101,6 +118,7 @@ def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, st
     started = course_start(
         patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start
     )
+    calendar_feed_issue(patient=patient)
     baseline = started.course.checks.filter(
         window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED]
     )

@@ -8,8 +8,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from ..feeds.tokens import feed_urls
 from ..lifecycle import CheckStatus, CourseStatus
-from ..models import LinkToken, Message
+from ..models import CalendarFeed, LinkToken, Message
 from .links import link_issue
 
 Kind = Message.Kind
@@ -17,6 +18,8 @@ OPEN = (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)
 # Subscription-like mail: one-click unsubscribe (RFC 8058); alerts are transactional.
 SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES}
 STAFF_KINDS = {Kind.PAUSE_ALERT_STAFF, Kind.RESULT_ALERT_STAFF, Kind.OVERDUE_DIGEST}
+# Sent to a patient's address whatever their reminder consent: safety news, links they asked for.
+PATIENT_SERVICE_KINDS = {Kind.PAUSE_ALERT_PATIENT, Kind.CALENDAR_LINK}
 
 
 def _suppressed(message: Message) -> str:
@@ -31,9 +34,17 @@ def _suppressed(message: Message) -> str:
         due = message.context.get("due_date")
         if not message.checks.filter(status__in=OPEN, due_date=due).exists():
             return "no open check is due on that date any more"
-    if message.kind == Kind.PAUSE_ALERT_PATIENT and not (patient and patient.email):
+    if message.kind in PATIENT_SERVICE_KINDS and not (patient and patient.email):
         return "patient has no email address"
+    if message.kind == Kind.CALENDAR_LINK and _live_feed(message) is None:
+        return "the calendar link was replaced or revoked"
     return ""
+
+
+def _live_feed(message: Message) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(
+        pk=message.context.get("feed"), patient=message.patient, revoked_at__isnull=True
+    ).first()
 
 
 def _url(name: str, token: str) -> str:
@@ -66,12 +77,16 @@ def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str
         context["unsubscribe_url"] = unsubscribe
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if message.kind == Kind.CALENDAR_LINK:
+        context["feed"] = feed_urls(_live_feed(message))
     if message.kind == Kind.NEW_DATES and course is not None:
         upcoming = course.checks.filter(status=CheckStatus.SCHEDULED, due_date__gte=clinic.today())
         context["checks"] = list(upcoming.order_by("due_date", "kind")[:10])
     template = f"clinics/email/{message.kind}"
     sender = settings.JAKMONITOR[
-        "REMINDER_FROM" if message.kind in SUBSCRIPTION_KINDS else "ALERT_FROM"
+        "REMINDER_FROM"
+        if message.kind in {*SUBSCRIPTION_KINDS, Kind.CALENDAR_LINK}
+        else "ALERT_FROM"
     ]
     email = EmailMultiAlternatives(
         subject=message.subject,

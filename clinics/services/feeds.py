@@ -1,0 +1,76 @@
+"""Calendar feeds: issue (or rotate) and revoke a patient's or a staff member's secret feed."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..feeds.tokens import new_feed_key
+from ..models import CalendarFeed, Message, Patient
+from .outbox import dispatch_after_commit, message_queue
+
+
+def calendar_feed_issue(
+    *,
+    patient: Patient | None = None,
+    user: AbstractBaseUser | None = None,
+    issued_by: AbstractBaseUser | None = None,
+) -> CalendarFeed:
+    """A new secret feed for a patient or a staff user; the previous URL answers 404 at once.
+
+    Side effects: the owner's live feed is revoked; a patient with an email address is sent the
+    new link (queued in this transaction, sent after commit).
+    """
+    _check_owner(patient, user)
+    with transaction.atomic():
+        # Lock the owner so that two rotations at once cannot both leave a live feed.
+        if patient is not None:
+            patient = (
+                Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
+            )
+        else:
+            get_user_model().objects.select_for_update().get(pk=user.pk)
+        _revoke(patient=patient, user=user)
+        feed = CalendarFeed.objects.create(
+            key=new_feed_key(), patient=patient, user=user, created_by=issued_by
+        )
+        if patient is not None and patient.email:
+            message_queue(
+                clinic=patient.clinic,
+                patient=patient,
+                recipient=patient.email,
+                kind=Message.Kind.CALENDAR_LINK,
+                subject=f"Your check dates in your calendar ({patient.clinic.name})",
+                dedupe_key=f"calendar-link/{feed.key}",
+                context={"feed": feed.pk},
+            )
+            dispatch_after_commit()
+    return feed
+
+
+def calendar_feed_revoke(
+    *, patient: Patient | None = None, user: AbstractBaseUser | None = None
+) -> int:
+    """Stop the owner's feed URL working (404 from now on); returns how many were live."""
+    _check_owner(patient, user)
+    with transaction.atomic():
+        return _revoke(patient=patient, user=user)
+
+
+def _revoke(*, patient, user) -> int:
+    owner = {"patient": patient} if patient is not None else {"user": user}
+    return CalendarFeed.objects.filter(**owner, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _check_owner(patient, user) -> None:
+    if (patient is None) == (user is None):
+        raise ValidationError(
+            {"owner": "A calendar feed belongs to one patient or one staff user."}
+        )
+    if user is not None and not (user.is_active and user.is_staff):
+        raise ValidationError({"user": "Only an active staff user can have a staff feed."})
