@@ -50,8 +50,10 @@ def path_of(feed: CalendarFeed) -> str:
 
 
 def fetch(client, feed, **headers):
+    """GET a feed; every feed a test fetches must parse in both icalendar and ical.js."""
     response = client.get(path_of(feed), headers=headers)
     assert response.status_code == 200, response.status_code
+    parse_both(response.content)
     return response
 
 
