@@ -91,12 +91,16 @@ class PatientAdmin(ClinicScopedAdmin):
     list_select_related = ("clinic",)
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
-    readonly_fields = ("reminder_consent_at", "calendar_link")
+    readonly_fields = ("reminder_consent_at",)
     actions = ("send_calendar_link", "revoke_calendar_link")
+
+    @staticmethod
+    def _live_feed(obj):
+        return obj.calendar_feeds.filter(revoked_at__isnull=True).first() if obj.pk else None
 
     @admin.display(description="Calendar link")
     def calendar_link(self, obj):
-        feed = obj.calendar_feeds.filter(revoked_at__isnull=True).first() if obj.pk else None
+        feed = self._live_feed(obj)
         if feed is None:
             return "None: use the action “Send a new calendar link” on the patient list."
         urls = feed_urls(feed)
@@ -106,6 +110,11 @@ class PatientAdmin(ClinicScopedAdmin):
             urls.webcal,
             urls.web,
         )
+
+    @admin.display(description="Calendar link")
+    def calendar_link_state(self, obj):
+        feed = self._live_feed(obj)
+        return f"Live since {feed.created_at.date()}" if feed else "None"
 
     def _editable(self, request, queryset):
         """The selected patients this user may change (their role in each patient's clinic)."""
@@ -151,8 +160,14 @@ class PatientAdmin(ClinicScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        # A patient with a plan stays in their clinic (their courses and checks belong there).
-        return (*self.readonly_fields, "clinic") if obj is not None else self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        # The secret link only for roles that may rotate it (it outlives whoever has seen it);
+        # a patient with a plan stays in their clinic (their courses and checks belong there).
+        link = (
+            "calendar_link" if self.has_change_permission(request, obj) else "calendar_link_state"
+        )
+        return (*self.readonly_fields, link, "clinic")
 
     def save_model(self, request, obj, form, change):
         patient_save(patient=obj, changed=form.changed_data)

@@ -573,6 +573,9 @@ class CalendarFeed(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The feed's current ETag and when the server first served it (its Last-Modified).
+    seen_etag = models.CharField(max_length=40, blank=True, editable=False)
+    seen_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -6,15 +6,13 @@ A staff member's feed shows the open checks of their clinics due within STAFF_DA
 (and every overdue one), by MRN and initials. Cancelled events stay CANCELLED_KEPT_DAYS after the
 change, long enough for a phone that was off for weeks to learn of it.
 
-The version is one aggregate query over exactly the rows shown (last change, count) plus the
-other inputs' last change and today's date (what is shown moves with the date), so a 304 needs
-no rendering. The rendered bytes are cached under the ETag, which changes with any input, so the
-cache never serves stale bytes. Bump FORMAT when the wording or layout changes.
+The bytes are cached under the feed's ETag (`feeds.version`), which changes with every input
+of the bytes, so the cache never serves stale bytes. Bump FORMAT when the wording or layout
+changes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -52,31 +50,6 @@ class FeedState:
     tz: tzinfo
     etag: str
     last_modified: datetime
-
-
-def feed_state(
-    *,
-    feed_id: int,
-    patient_id: int | None,
-    user_id: int | None,
-    today: date,
-    tz: tzinfo,
-    stamps: list[object],
-    changes: list[datetime | None],
-) -> FeedState:
-    """The ETag hashes every input of the bytes; Last-Modified is the latest of them, and at
-    least the start of today (what is shown moves with the date)."""
-    fingerprint = "|".join(map(str, [FORMAT, feed_id, today.isoformat(), *stamps]))
-    day_start = datetime.combine(today, time(), tz)
-    return FeedState(
-        feed_id=feed_id,
-        patient_id=patient_id,
-        user_id=user_id,
-        today=today,
-        tz=tz,
-        etag='"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"',
-        last_modified=max([day_start, *(c for c in changes if c is not None)]),
-    )
 
 
 def staff_clinics(user_id: int) -> list[Clinic]:
@@ -190,7 +163,8 @@ def _patient_status(check: MonitoringCheck, clinic: Clinic) -> str:
 
 def _contact(clinic: Clinic) -> str:
     ways = ", ".join(way for way in (clinic.contact_phone, clinic.contact_email) if way)
-    return f"Contact {clinic.name}" + (f": {ways}." if ways else ".")
+    named = clinic.name if clinic.calendar_details else "your clinic"
+    return f"Contact {named}" + (f": {ways}." if ways else ".")
 
 
 def _patient_event(check: MonitoringCheck, clinic: Clinic) -> FeedEvent:
@@ -242,6 +216,7 @@ def _event(
         summary=summary,
         description="\n".join(line for line in lines if line),
         cancelled=check.status in (CheckStatus.CANCELLED, CheckStatus.ON_HOLD),
+        alert=check.status == CheckStatus.SCHEDULED,
         sequence=check.sequence,
         created=check.created_at,
         modified=max(stamps),

@@ -37,6 +37,7 @@ class FeedEvent:
     description: str
     cancelled: bool
     sequence: int
+    alert: bool  # only for checks still to do: no alarms for done, overdue or cancelled ones
     created: datetime
     modified: datetime
     url: str = ""
@@ -83,7 +84,7 @@ def _vevent(event: FeedEvent, alert: timedelta | None) -> Event:
     vevent.add("class", "PRIVATE")
     if event.url:
         vevent.add("url", event.url)
-    if alert is not None and not event.cancelled:
+    if alert is not None and event.alert:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", event.summary)

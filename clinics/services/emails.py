@@ -78,7 +78,10 @@ def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if message.kind == Kind.CALENDAR_LINK:
-        context["feed"] = feed_urls(_live_feed(message))
+        feed = _live_feed(message)
+        if feed is None:  # revoked since the check above
+            return None, "the calendar link was replaced or revoked"
+        context["feed"] = feed_urls(feed)
     if message.kind == Kind.NEW_DATES and course is not None:
         upcoming = course.checks.filter(status=CheckStatus.SCHEDULED, due_date__gte=clinic.today())
         context["checks"] = list(upcoming.order_by("due_date", "kind")[:10])

@@ -24,15 +24,8 @@ def calendar_feed_issue(
     Side effects: the owner's live feed is revoked; a patient with an email address is sent the
     new link (queued in this transaction, sent after commit).
     """
-    _check_owner(patient, user)
     with transaction.atomic():
-        # Lock the owner so that two rotations at once cannot both leave a live feed.
-        if patient is not None:
-            patient = (
-                Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
-            )
-        else:
-            get_user_model().objects.select_for_update().get(pk=user.pk)
+        patient, user = _locked_owner(patient, user)
         _revoke(patient=patient, user=user)
         feed = CalendarFeed.objects.create(
             key=new_feed_key(), patient=patient, user=user, created_by=issued_by
@@ -55,8 +48,8 @@ def calendar_feed_revoke(
     *, patient: Patient | None = None, user: AbstractBaseUser | None = None
 ) -> int:
     """Stop the owner's feed URL working (404 from now on); returns how many were live."""
-    _check_owner(patient, user)
     with transaction.atomic():
+        patient, user = _locked_owner(patient, user, issuing=False)
         return _revoke(patient=patient, user=user)
 
 
@@ -67,10 +60,17 @@ def _revoke(*, patient, user) -> int:
     )
 
 
-def _check_owner(patient, user) -> None:
+def _locked_owner(patient, user, *, issuing: bool = True):
+    """The owner, locked (a rotation and a revocation at once cannot leave a live feed behind)
+    and re-read, so that a staff feed goes only to an active staff user as they are now."""
     if (patient is None) == (user is None):
         raise ValidationError(
             {"owner": "A calendar feed belongs to one patient or one staff user."}
         )
-    if user is not None and not (user.is_active and user.is_staff):
+    if patient is not None:
+        locked = Patient.objects.select_for_update(of=("self",)).select_related("clinic")
+        return locked.get(pk=patient.pk), None
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if issuing and not (user.is_active and user.is_staff):
         raise ValidationError({"user": "Only an active staff user can have a staff feed."})
+    return None, user
