@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .lifecycle import CheckStatus, CourseStatus
 from .ruleset import CHECK_KINDS, JURISDICTIONS
@@ -161,6 +162,8 @@ class Clinic(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -188,6 +191,8 @@ class StaffMembership(models.Model):
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "clinic"], name="membership_unique")]
@@ -222,6 +227,8 @@ class Patient(models.Model):
     reminder_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -288,6 +295,8 @@ class TherapyCourse(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -324,6 +333,8 @@ class CoursePause(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -349,6 +360,8 @@ class DoseChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["effective_on", "id"]
@@ -385,6 +398,8 @@ class MonitoringCheck(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -432,6 +447,8 @@ class InfectionReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-reported_at"]
         constraints = [
@@ -465,6 +482,8 @@ class LabResult(models.Model):
     )
     outcome_action = models.CharField(max_length=20, choices=Action.choices, default=Action.NONE)
     outcome = models.JSONField(default=list, help_text="Rules reached: id, action, text, source")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-collected_on", "-id"]
@@ -576,6 +595,8 @@ class CalendarFeed(models.Model):
     # The feed's current ETag and when the server first served it (its Last-Modified).
     seen_etag = models.CharField(max_length=40, blank=True, editable=False)
     seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

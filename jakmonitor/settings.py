@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_celery_beat",
+    "simple_history",
     "clinics",
 ]
 
@@ -45,7 +46,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change in the history tables (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
+# History is for reading: changes go through the services, never by reverting a row.
+# https://django-simple-history.readthedocs.io/en/latest/admin.html
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 ROOT_URLCONF = "jakmonitor.urls"
 WSGI_APPLICATION = "jakmonitor.wsgi.application"

@@ -118,3 +118,35 @@ def test_staff_calendar_page_issues_and_stops_the_link(client, two_clinics):
     client.post("/admin/my-calendar/", {"action": "revoke"})
     client.logout()
     assert client.get(path).status_code == 404
+
+
+def test_history_records_who_changed_what_and_stays_in_the_clinic(client, two_clinics):
+    mine, other = two_clinics
+    patient = PatientFactory(clinic=mine, given_name="Before")
+    theirs = PatientFactory(clinic=other)
+    login(client, mine, "coordinator")
+    data = {"given_name": "After", "family_name": patient.family_name, "mrn": patient.mrn,
+            "date_of_birth": "1970-01-01", "sex_at_birth": "female", "email": "", "time_zone": ""}  # fmt: skip
+    assert client.post(f"/admin/clinics/patient/{patient.pk}/change/", data).status_code == 302
+    latest = patient.history.latest()
+    assert latest.history_user.username == "alice" and latest.given_name == "After"
+    page = client.get(f"/admin/clinics/patient/{patient.pk}/history/").content.decode()
+    assert "alice" in page and "Before" in page and "After" in page
+    assert client.get(f"/admin/clinics/patient/{theirs.pk}/history/").status_code == 404
+    version = theirs.history.latest().history_id
+    url = f"/admin/clinics/patient/{theirs.pk}/history/{version}/"
+    assert client.get(url).status_code == 404
+
+
+def test_course_and_check_changes_are_in_the_history(client, two_clinics):
+    from clinics.services.courses import course_stop
+
+    mine, _ = two_clinics
+    patient = PatientFactory(clinic=mine)
+    course = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
+                          indication="ra", start_date=date.today()).course  # fmt: skip
+    course_stop(course=course, reason="patient_choice")
+    check = course.checks.first()
+    assert [h.status for h in check.history.order_by("history_date")][-1] == "cancelled"
+    assert check.history.count() >= 2  # planned, then cancelled
+    assert course.history.latest().status == "stopped"

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from ..lifecycle import CheckStatus, CourseStatus, ensure_check_transition
 from ..models import (
@@ -232,9 +234,25 @@ def checks_mark_overdue(*, now: datetime | None = None) -> int:
     marked = 0
     for clinic in Clinic.objects.all():
         today = now.astimezone(ZoneInfo(clinic.time_zone)).date()
-        marked += MonitoringCheck.objects.filter(
-            course__patient__clinic=clinic, status=CheckStatus.SCHEDULED, window_end__lt=today
-        ).update(status=CheckStatus.OVERDUE, sequence=F("sequence") + 1, updated_at=now)
+        with transaction.atomic():  # locked, so a check completed meanwhile is not overwritten
+            rows = list(
+                MonitoringCheck.objects.select_for_update(of=("self",)).filter(
+                    course__patient__clinic=clinic,
+                    status=CheckStatus.SCHEDULED,
+                    window_end__lt=today,
+                )
+            )
+            for row in rows:
+                row.status, row.sequence, row.updated_at = (
+                    CheckStatus.OVERDUE,
+                    row.sequence + 1,
+                    now,
+                )
+            bulk_update_with_history(
+                rows, MonitoringCheck, ["status", "sequence", "updated_at"], batch_size=500,
+                default_change_reason="window ended without a result",
+            )  # fmt: skip
+        marked += len(rows)
     return marked
 
 

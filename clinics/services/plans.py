@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus, ensure_check_transition
 from ..models import MonitoringCheck, TherapyCourse
@@ -125,8 +126,9 @@ def course_replan(
             as_of=as_of,
             backfill_baseline=first,
         )
-        MonitoringCheck.objects.bulk_create(
-            [_new_check(course, p, _target_status(course, p, as_of)) for p in changes.create]
+        bulk_create_with_history(
+            [_new_check(course, p, _target_status(course, p, as_of)) for p in changes.create],
+            MonitoringCheck,
         )
         changed: list[MonitoringCheck] = []
         planned_by_key = {p.key: p for p in plan.checks}
@@ -162,7 +164,7 @@ def _save(rows: list[MonitoringCheck]) -> None:
     now = timezone.now()
     for row in rows:
         row.updated_at = now
-    MonitoringCheck.objects.bulk_update(rows, fields, batch_size=500)
+    bulk_update_with_history(rows, MonitoringCheck, fields, batch_size=500)
 
 
 def _cancel(rows) -> None:
@@ -189,7 +191,9 @@ def courses_plan_new(*, courses: Sequence[TherapyCourse], as_of: date) -> int:
     """Plan courses that have no checks yet and store every check with one bulk insert.
 
     The bulk path for enrolment imports and the benchmark; a course that already has checks
-    must go through `course_replan`. Returns the number of checks written.
+    must go through `course_replan`. Returns the number of checks written. The checks' first
+    version is not copied into their history (the course's history records the enrolment);
+    every later change is.
     """
     rows: list[MonitoringCheck] = []
     for course in courses:

@@ -44,7 +44,7 @@ def staff_member_add(
 
     `password` sets (or, for an existing login, resets) the password. The role's Django
     permissions come from its group; which clinic they apply to is decided per object
-    (`clinics.selectors.role_in_clinic`), so a viewer in one clinic cannot edit there even if
+    (`clinics.permissions`), so a viewer in one clinic cannot edit there even if
     they are a clinician elsewhere.
     """
     if role not in ROLE_PERMISSIONS:
