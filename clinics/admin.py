@@ -4,21 +4,33 @@ Changes to courses and checks go through the services (the worklists and actions
 staff UI issue); here staff can manage patients and read plans with the "why" of each check.
 """
 
+import csv
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import selectors
 from .feeds.tokens import feed_urls
 from .models import (
     Clinic,
+    CourseWithoutNextCheck,
     Drug,
+    DueThisWeekCheck,
+    FailedMessage,
     InfectionReport,
     LabResult,
     Message,
     MonitoringCheck,
+    OverdueCheck,
     Patient,
+    PausedCourse,
     RuleSetVersion,
     StaffMembership,
     TherapyCourse,
@@ -269,3 +281,170 @@ class DrugAdmin(admin.ModelAdmin):
 class RuleSetVersionAdmin(DrugAdmin):
     list_display = ("kind", "code", "version", "loaded_at", "source_path")
     list_filter = ("kind", "code")
+
+
+class WorklistAdmin(ReadOnlyAdmin):
+    """A staff worklist: rows from `clinics.selectors`, paged, searchable by MRN and name,
+    filterable by clinic, downloadable as CSV (the filtered list, not just the page)."""
+
+    change_list_template = "clinics/admin/worklist_change_list.html"
+    list_per_page = 100
+    list_display_links = None
+    csv_columns: tuple[tuple[str, str], ...] = ()
+    patient_path = ""
+
+    def worklist(self):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        return scope(self.worklist(), request.user, self.clinic_path)
+
+    @admin.display(description="Patient")
+    def patient_link(self, obj):
+        patient = _follow(obj, self.patient_path)
+        url = reverse("admin:clinics_patient_change", args=[patient.pk])
+        return format_html('<a href="{}">{} {}</a>', url, patient.mrn, patient)
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_csv),
+            name="{}_{}_export".format(*info),
+        )
+        return [export, *super().get_urls()]
+
+    def export_csv(self, request):
+        """The list as filtered and searched on screen, every page; cells that a spreadsheet
+        would run as a formula are quoted (CSV injection)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = self.get_changelist_instance(request).get_queryset(request)
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield writer.writerow([header for header, _ in self.csv_columns])
+            for obj in rows.iterator(chunk_size=500):
+                yield writer.writerow([_cell(_follow(obj, attr)) for _, attr in self.csv_columns])
+
+        name = f"{self.model._meta.model_name}-{timezone.localdate().isoformat()}.csv"
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _follow(obj, dotted: str):
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+        obj = obj() if callable(obj) else obj
+    return obj
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+_CHECK_COLUMNS = (
+    ("MRN", "course.patient.mrn"), ("Family name", "course.patient.family_name"),
+    ("Given name", "course.patient.given_name"), ("Clinic", "course.patient.clinic.name"),
+    ("Check", "get_kind_display"), ("Due", "due_date"), ("Window start", "window_start"),
+    ("Window end", "window_end"), ("Status", "get_status_display"), ("Drug", "course.drug.name"),
+)  # fmt: skip
+_COURSE_COLUMNS = (
+    ("MRN", "patient.mrn"), ("Family name", "patient.family_name"),
+    ("Given name", "patient.given_name"), ("Clinic", "patient.clinic.name"), ("Drug", "drug.name"),
+    ("Dose", "dose_code"), ("Start", "start_date"), ("Status", "get_status_display"),
+    ("Since", "status_changed_at"),
+)  # fmt: skip
+
+
+class CheckWorklistAdmin(WorklistAdmin):
+    clinic_path = "course__patient__clinic"
+    patient_path = "course.patient"
+    list_display = (
+        "patient_link",
+        "kind",
+        "due_date",
+        "window_start",
+        "window_end",
+        "status",
+        "course_drug",
+        "why",
+    )
+    list_select_related = ("course__patient__clinic", "course__drug")
+    list_filter = (("course__patient__clinic", admin.RelatedOnlyFieldListFilter), "kind")
+    search_fields = ("course__patient__mrn", "course__patient__family_name")
+    csv_columns = _CHECK_COLUMNS
+
+    @admin.display(description="Drug")
+    def course_drug(self, obj):
+        return obj.course.drug.name
+
+
+class CourseWorklistAdmin(WorklistAdmin):
+    clinic_path = "patient__clinic"
+    patient_path = "patient"
+    list_display = (
+        "patient_link",
+        "drug",
+        "dose_code",
+        "start_date",
+        "status",
+        "status_changed_at",
+    )
+    list_select_related = ("patient__clinic", "drug")
+    list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter), "drug")
+    search_fields = ("patient__mrn", "patient__family_name")
+    csv_columns = _COURSE_COLUMNS
+
+
+@admin.register(DueThisWeekCheck)
+class DueThisWeekAdmin(CheckWorklistAdmin):
+    def worklist(self):
+        today = timezone.localdate()
+        return selectors.checks_due_between(today, today + timedelta(days=6), model=self.model)
+
+
+@admin.register(OverdueCheck)
+class OverdueAdmin(CheckWorklistAdmin):
+    def worklist(self):
+        return selectors.overdue_checks(model=self.model)
+
+
+@admin.register(PausedCourse)
+class PausedCourseAdmin(CourseWorklistAdmin):
+    def worklist(self):
+        return selectors.paused_courses(model=self.model)
+
+
+@admin.register(CourseWithoutNextCheck)
+class CourseWithoutNextCheckAdmin(CourseWorklistAdmin):
+    def worklist(self):
+        return selectors.courses_without_next_check(model=self.model)
+
+
+@admin.register(FailedMessage)
+class FailedMessageAdmin(WorklistAdmin):
+    clinic_path = "clinic"
+    patient_path = "patient"
+    list_display = ("created_at", "kind", "recipient", "attempts", "last_error", "patient_mrn")
+    list_select_related = ("patient", "clinic")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "kind")
+    search_fields = ("recipient", "patient__mrn")
+    csv_columns = (
+        ("Created", "created_at"), ("Kind", "get_kind_display"), ("Recipient", "recipient"),
+        ("Clinic", "clinic.name"), ("Attempts", "attempts"), ("Last error", "last_error"),
+    )  # fmt: skip
+
+    def worklist(self):
+        return selectors.failed_messages(model=self.model)
+
+    @admin.display(description="MRN")
+    def patient_mrn(self, obj):
+        return obj.patient.mrn if obj.patient else ""

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ClinicsConfig(AppConfig):
@@ -8,3 +9,10 @@ class ClinicsConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the deployment checks)
+
+
+class JakmonitorAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the staff site (dashboard landing page)."""
+
+    default = False  # named in INSTALLED_APPS; ClinicsConfig stays this module's default
+    default_site = "clinics.admin_site.JakmonitorAdminSite"

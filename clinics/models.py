@@ -622,3 +622,39 @@ class CalendarFeed(models.Model):
         owner = self.patient or self.user
         state = "revoked" if self.revoked_at else "live"
         return f"Calendar feed of {owner} ({state})"
+
+
+# Worklists: the same rows, each list with its own admin page (clinics.selectors says which).
+class DueThisWeekCheck(MonitoringCheck):
+    class Meta:
+        proxy = True
+        verbose_name = "check due this week"
+        verbose_name_plural = "Worklist: due this week"
+
+
+class OverdueCheck(MonitoringCheck):
+    class Meta:
+        proxy = True
+        verbose_name = "overdue check"
+        verbose_name_plural = "Worklist: overdue checks"
+
+
+class PausedCourse(TherapyCourse):
+    class Meta:
+        proxy = True
+        verbose_name = "paused course"
+        verbose_name_plural = "Worklist: paused courses awaiting review"
+
+
+class CourseWithoutNextCheck(TherapyCourse):
+    class Meta:
+        proxy = True
+        verbose_name = "course with no next check"
+        verbose_name_plural = "Worklist: courses with no next check"
+
+
+class FailedMessage(Message):
+    class Meta:
+        proxy = True
+        verbose_name = "failed message"
+        verbose_name_plural = "Worklist: failed messages"

@@ -1,1 +1,75 @@
-"""Read-side queries shared by the admin, the API and the tasks."""
+"""Read-side queries shared by the admin, the API and the tasks: the staff worklists and the
+dashboard's counts. Each list is one queryset, scoped to a user's clinics by the caller
+(`clinics.permissions.scope`), so its cost does not grow with per-row queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from .lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus
+from .models import Clinic, Message, MonitoringCheck, TherapyCourse
+from .permissions import scope
+
+# Each list takes the model to read (a worklist's proxy model in the admin).
+
+
+def checks_due_between(first: date, last: date, model=MonitoringCheck) -> QuerySet:
+    return model.objects.filter(
+        status=CheckStatus.SCHEDULED, due_date__range=(first, last)
+    ).order_by("due_date", "kind")
+
+
+def overdue_checks(model=MonitoringCheck) -> QuerySet:
+    """Oldest first: the longer a check is overdue, the longer the patient has gone unmonitored."""
+    return model.objects.filter(status=CheckStatus.OVERDUE).order_by("window_end", "kind")
+
+
+def paused_courses(model=TherapyCourse) -> QuerySet:
+    """Courses on hold, awaiting a clinician's review (resume or stop)."""
+    return model.objects.filter(status=CourseStatus.PAUSED).order_by("status_changed_at")
+
+
+def courses_without_next_check(model=TherapyCourse) -> QuerySet:
+    """Active courses with no open check: nothing would remind anyone to monitor them."""
+    open_check = MonitoringCheck.objects.filter(
+        course=OuterRef("pk"), status__in=OPEN_CHECK_STATUSES
+    )
+    return (
+        TherapyCourse.objects.filter(status=CourseStatus.ACTIVE)
+        .filter(~Exists(open_check))
+        .order_by("start_date")
+    )
+
+
+def failed_messages(model=Message) -> QuerySet:
+    return model.objects.filter(status=Message.Status.FAILED).order_by("-created_at")
+
+
+@dataclass
+class ClinicCounts:
+    clinic: Clinic
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def dashboard_counts(*, user, today: date) -> list[ClinicCounts]:
+    """Per clinic of the user: how many rows each worklist holds (one query per list)."""
+    lists = {
+        "due_this_week": (checks_due_between(today, today + timedelta(days=6)), "course__patient__clinic"),
+        "overdue": (overdue_checks(), "course__patient__clinic"),
+        "paused": (paused_courses(), "patient__clinic"),
+        "no_next_check": (courses_without_next_check(), "patient__clinic"),
+        "failed_messages": (failed_messages(), "clinic"),
+    }  # fmt: skip
+    rows = {
+        c.pk: ClinicCounts(c, dict.fromkeys(lists, 0))
+        for c in scope(Clinic.objects.order_by("name"), user, "pk")
+    }
+    for name, (queryset, path) in lists.items():
+        counted = scope(queryset, user, path).order_by().values(path).annotate(n=Count("pk"))
+        for row in counted:
+            if row[path] in rows:
+                rows[row[path]].counts[name] = row["n"]
+    return list(rows.values())

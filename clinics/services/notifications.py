@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -27,6 +26,7 @@ from ..models import (
     TherapyCourse,
 )
 from ..ruleset import InfectionRule
+from ..selectors import courses_without_next_check, overdue_checks
 from .outbox import dispatch_after_commit, message_queue
 
 Kind = Message.Kind
@@ -267,17 +267,14 @@ def overdue_digests_queue(*, now: datetime | None = None) -> int:
         if local.hour < clinic.reminder_hour or not staff:
             continue
         overdue = (
-            MonitoringCheck.objects.filter(
-                course__patient__clinic=clinic, status=CheckStatus.OVERDUE
-            )
-            .select_related("course__patient")
-            .order_by("window_end")[:DIGEST_ROWS]
+            overdue_checks()
+            .filter(course__patient__clinic=clinic)
+            .select_related("course__patient")[:DIGEST_ROWS]
         )
         no_next = (
-            TherapyCourse.objects.filter(patient__clinic=clinic, status=CourseStatus.ACTIVE)
-            .exclude(Q(checks__status__in=[CheckStatus.SCHEDULED, CheckStatus.OVERDUE]))
-            .select_related("patient", "drug")
-            .distinct()[:DIGEST_ROWS]
+            courses_without_next_check()
+            .filter(patient__clinic=clinic)
+            .select_related("patient", "drug")[:DIGEST_ROWS]
         )
         data = {
             "date": local.date().isoformat(),

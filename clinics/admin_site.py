@@ -1,0 +1,35 @@
+"""The staff admin site: its landing page is a dashboard of the worklists, per clinic."""
+
+from django.contrib import admin
+from django.utils import timezone
+
+from .selectors import dashboard_counts
+
+WORKLISTS = (
+    ("due_this_week", "Due this week", "duethisweekcheck", "course__patient__clinic__id__exact"),
+    ("overdue", "Overdue", "overduecheck", "course__patient__clinic__id__exact"),
+    ("paused", "Paused, awaiting review", "pausedcourse", "patient__clinic__id__exact"),
+    ("no_next_check", "No next check", "coursewithoutnextcheck", "patient__clinic__id__exact"),
+    ("failed_messages", "Failed messages", "failedmessage", "clinic__id__exact"),
+)
+
+
+class JakmonitorAdminSite(admin.AdminSite):
+    site_header = site_title = "jakmonitor"
+    index_title = "Dashboard"
+    index_template = "clinics/admin/dashboard.html"
+
+    def index(self, request, extra_context=None):
+        rows = dashboard_counts(user=request.user, today=timezone.localdate())
+        context = {
+            "worklists": WORKLISTS,
+            "dashboard": [
+                (
+                    row.clinic,
+                    [(row.counts[key], model, param) for key, _, model, param in WORKLISTS],
+                )
+                for row in rows
+            ],
+            **(extra_context or {}),
+        }
+        return super().index(request, context)

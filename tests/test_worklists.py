@@ -1,0 +1,103 @@
+"""Staff worklists and the dashboard: the right rows, only the user's clinics, CSV export, and a
+number of queries that does not grow with the rows."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.models import Message, MonitoringCheck, Patient, TherapyCourse
+from clinics.services.staff import staff_member_add
+from tests.factories import ClinicFactory, patients_with_a_check_due
+
+WORKLISTS = [
+    "duethisweekcheck",
+    "overduecheck",
+    "pausedcourse",
+    "coursewithoutnextcheck",
+    "failedmessage",
+]
+
+
+def populate(clinic, count: int) -> None:
+    """`count` patients, each with one check due in two days; then a share of them overdue,
+    paused, done (so the course has no next check), and a failed message each."""
+    today = timezone.localdate()
+    checks = patients_with_a_check_due(clinic=clinic, count=count, due=today + timedelta(days=2),
+                                       started=today - timedelta(days=30))  # fmt: skip
+    ids = [c.pk for c in checks]
+    MonitoringCheck.objects.filter(pk__in=ids[: count // 4]).update(
+        status=CheckStatus.OVERDUE, window_end=today - timedelta(days=1), due_date=today - timedelta(days=3),
+        window_start=today - timedelta(days=5),
+    )  # fmt: skip
+    MonitoringCheck.objects.filter(pk__in=ids[count // 4 : count // 2]).update(
+        status=CheckStatus.DONE, completed_on=today
+    )
+    courses = TherapyCourse.objects.filter(
+        checks__pk__in=ids[count // 2 : count // 2 + count // 10]
+    )
+    courses.update(status=CourseStatus.PAUSED)
+    Message.objects.bulk_create(
+        Message(clinic=clinic, recipient=f"p{n}@example.org", kind=Message.Kind.REMINDER, subject="s",
+                dedupe_key=f"bulk/{clinic.pk}/{n}", status=Message.Status.FAILED, send_after=timezone.now(),
+                message_id=f"<{n}@test>", last_error="550 no such user")
+        for n in range(count)
+    )  # fmt: skip
+
+
+@pytest.fixture
+def staff(client, rules_loaded):
+    mine, other = ClinicFactory(name="Alpha Clinic"), ClinicFactory(name="Other Clinic")
+    staff_member_add(clinic=mine, username="viv", email="viv@example.org", role="viewer",
+                     password="a-long-test-password")  # fmt: skip
+    assert client.login(username="viv", password="a-long-test-password")
+    return mine, other
+
+
+def test_dashboard_counts_each_worklist_for_own_clinics_only(client, staff):
+    mine, other = staff
+    populate(mine, 20)
+    populate(other, 8)
+    page = client.get("/admin/").content.decode()
+    assert "Alpha Clinic" in page and "Other Clinic" not in page
+    # due this week 10 (20 minus 5 overdue, 5 done), overdue 5, paused 2, no next check 5, failed 20
+    counts = [int(c) for c in re.findall(r'data-count="(\d+)"', page)]
+    assert counts == [10, 5, 2, 5, 20]
+
+
+def test_worklists_list_own_rows_and_export_csv(client, staff):
+    mine, other = staff
+    populate(mine, 12)
+    populate(other, 12)
+    Patient.objects.filter(mrn="D000000", clinic=mine).update(family_name="=HYPERLINK(1)")
+    for name in WORKLISTS:
+        page = client.get(f"/admin/clinics/{name}/")
+        assert page.status_code == 200, name
+        assert b"Download this list (CSV)" in page.content
+    overdue = client.get("/admin/clinics/overduecheck/export.csv")
+    lines = b"".join(overdue.streaming_content).decode().splitlines()
+    assert lines[0].startswith("MRN,Family name") and len(lines) == 1 + 3
+    assert any(",'=HYPERLINK(1)," in line for line in lines)  # not run as a formula
+    searched = client.get("/admin/clinics/failedmessage/export.csv?q=p1%40example.org")
+    assert len(b"".join(searched.streaming_content).decode().splitlines()) == 2
+    other_pk = MonitoringCheck.objects.filter(course__patient__clinic=other).first().pk
+    assert client.get(f"/admin/clinics/overduecheck/{other_pk}/change/").status_code == 302
+
+
+@pytest.mark.parametrize("page", ["/admin/", *[f"/admin/clinics/{name}/" for name in WORKLISTS]])
+def test_queries_do_not_grow_with_rows(client, staff, page):
+    mine, _ = staff
+    populate(mine, 10)
+    client.get(page)  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(page).status_code == 200
+    more = ClinicFactory(name="More")
+    staff_member_add(clinic=more, username="viv", email="viv@example.org", role="viewer")
+    populate(more, 1000)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(page).status_code == 200
+    assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
