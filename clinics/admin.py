@@ -6,6 +6,7 @@ staff UI issue); here staff can manage patients and read plans with the "why" of
 
 import csv
 from datetime import timedelta
+from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors
+from .admin_actions import action_view
 from .feeds.tokens import feed_urls
 from .models import (
     Clinic,
@@ -197,6 +199,21 @@ class PatientAdmin(ClinicScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         patient_save(patient=obj, changed=form.changed_data)
+
+    change_form_template = "clinics/admin/patient_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        patient = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        extra = {"overview": selectors.patient_overview(patient)} if patient else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_urls(self):
+        action = path(
+            "action/<slug:name>/<uuid:uuid>/",
+            self.admin_site.admin_view(partial(action_view, admin_site=self.admin_site)),
+            name="clinics_patient_action",
+        )
+        return [action, *super().get_urls()]
 
 
 class CheckInline(admin.TabularInline):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from .lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus
-from .models import Clinic, Message, MonitoringCheck, TherapyCourse
+from .models import Clinic, InfectionReport, LabResult, Message, MonitoringCheck, TherapyCourse
 from .permissions import scope
 
 # Each list takes the model to read (a worklist's proxy model in the admin).
@@ -73,3 +73,40 @@ def dashboard_counts(*, user, today: date) -> list[ClinicCounts]:
             if row[path] in rows:
                 rows[row[path]].counts[name] = row["n"]
     return list(rows.values())
+
+
+@dataclass(frozen=True)
+class PatientOverview:
+    courses: list[TherapyCourse]
+    open_checks: list[MonitoringCheck]
+    results: list[LabResult]
+    infections: list[InfectionReport]
+    messages: list[Message]
+
+
+OVERVIEW_ROWS = 50  # per section; the worklists and the History pages have the rest
+
+
+def patient_overview(patient) -> PatientOverview:
+    """What a patient page shows: every course, the open checks (overdue, due, on hold) with
+    the "why" of each, the latest results, infection reports and messages (a fixed number of
+    queries whatever the patient's history)."""
+    return PatientOverview(
+        courses=list(patient.courses.select_related("drug").order_by("-start_date")),
+        open_checks=list(
+            MonitoringCheck.objects.filter(course__patient=patient, status__in=OPEN_CHECK_STATUSES)
+            .select_related("course__drug")
+            .order_by("due_date", "kind")[:OVERVIEW_ROWS]
+        ),
+        results=list(
+            LabResult.objects.filter(course__patient=patient)
+            .select_related("course__drug")
+            .order_by("-collected_on", "-id")[:OVERVIEW_ROWS]
+        ),
+        infections=list(
+            InfectionReport.objects.filter(course__patient=patient)
+            .select_related("course__drug")
+            .order_by("-reported_at")[:OVERVIEW_ROWS]
+        ),
+        messages=list(patient.messages.order_by("-created_at")[:OVERVIEW_ROWS]),
+    )

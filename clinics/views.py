@@ -77,7 +77,7 @@ class InfectionForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def report_infection(request, token: str):
     link = _link(token, LinkToken.Purpose.REPORT_INFECTION)
-    form = InfectionForm(request.POST or None)
+    form = InfectionForm(request.POST if request.method == "POST" else None)
     context = {"clinic": link.patient.clinic, "form": form, "reported": False, "problem": ""}
     if request.method == "POST" and form.is_valid() and link.course is not None:
         try:

@@ -312,3 +312,17 @@ def test_a_full_dispatch_batch_asks_for_another(course, django_capture_on_commit
         with django_capture_on_commit_callbacks() as callbacks:
             assert len(messages_dispatch(limit=1)) == 1
     assert len(callbacks) == 2  # the send task, and another dispatch because the batch was full
+
+
+def test_report_infection_link_works_with_an_empty_form(client, course):
+    """Nothing ticked, nothing typed: still a report (a POST with no fields is a submission)."""
+    from clinics.services.links import link_issue
+
+    token = link_issue(
+        purpose=LinkToken.Purpose.REPORT_INFECTION, patient=course.patient, course=course
+    )
+    with at(2026, 3, 24, 10):
+        page = client.post(f"/links/{token}/report-infection/")
+    assert page.status_code == 200
+    course.refresh_from_db()
+    assert course.status == CourseStatus.PAUSED and course.infections.get().serious is False
