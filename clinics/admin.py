@@ -37,7 +37,7 @@ from .models import (
     StaffMembership,
     TherapyCourse,
 )
-from .permissions import Can, allowed, clinics, scope
+from .permissions import Can, allowed, capabilities, clinics, scope
 from .services.feeds import calendar_feed_issue, calendar_feed_revoke
 from .services.patients import patient_save
 
@@ -66,6 +66,11 @@ class ClinicScopedAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        """Another clinic's row, or none at all: 404, as for every other URL (Django's admin
+        would redirect with a message)."""
+        raise Http404
 
     # simple-history reads historical copies straight from their table (its fallback for a row
     # the queryset does not hold would show another clinic's history): 404, as for the row.
@@ -204,7 +209,14 @@ class PatientAdmin(ClinicScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         patient = self.get_queryset(request).filter(pk=unquote(object_id)).first()
-        extra = {"overview": selectors.patient_overview(patient)} if patient else {}
+        extra = (
+            {
+                "overview": selectors.patient_overview(patient),
+                "can": capabilities(request.user, patient.clinic_id),
+            }
+            if patient
+            else {}
+        )
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def get_urls(self):

@@ -490,7 +490,12 @@ class LabResult(models.Model):
         indexes = [models.Index(fields=["course", "analyte", "collected_on"])]
 
     def __str__(self) -> str:
-        return f"{self.analyte} {self.value} {self.unit} on {self.collected_on}"
+        return f"{self.analyte} {self.value_text} {self.unit} on {self.collected_on}"
+
+    @property
+    def value_text(self) -> str:
+        """The value as the lab wrote it: no trailing zeros, never an exponent (400, not 4E+2)."""
+        return f"{self.value.normalize():f}"
 
 
 class Message(models.Model):

@@ -61,6 +61,17 @@ def allowed(user, capability: Can, clinic_id: int) -> bool:
     return ids is None or ids.filter(clinic_id=clinic_id).exists()
 
 
+def capabilities(user, clinic_id: int) -> frozenset[Can]:
+    """What the user may do in one clinic (one query): which actions a page offers. The actions
+    themselves check again with `allowed`."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Can)
+    roles = StaffMembership.objects.filter(user_id=user.pk, clinic_id=clinic_id)
+    return frozenset().union(*(ROLE_CAPABILITIES[r] for r in roles.values_list("role", flat=True)))
+
+
 def clinics(user, capability: Can = Can.VIEW):
     """The Clinic queryset where the user has the capability (form choices, filters)."""
     ids = clinic_ids(user, capability)

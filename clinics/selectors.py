@@ -83,6 +83,10 @@ class PatientOverview:
     infections: list[InfectionReport]
     messages: list[Message]
 
+    @property
+    def open_course(self) -> TherapyCourse | None:
+        return next((c for c in self.courses if c.status != CourseStatus.STOPPED), None)
+
 
 OVERVIEW_ROWS = 50  # per section; the worklists and the History pages have the rest
 

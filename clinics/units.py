@@ -32,6 +32,16 @@ Analyte = Literal[
     "hcg",
 ]
 ANALYTES: tuple[str, ...] = Analyte.__args__  # type: ignore[attr-defined]
+ANALYTE_NAMES = {
+    "anc": "Neutrophils (ANC)", "alc": "Lymphocytes (ALC)", "hb": "Haemoglobin",
+    "platelets": "Platelets", "wbc": "White cells (WBC)", "alt": "ALT", "ast": "AST",
+    "total_cholesterol": "Total cholesterol", "ldl": "LDL cholesterol", "hdl": "HDL cholesterol",
+    "triglycerides": "Triglycerides", "creatinine": "Creatinine", "egfr": "eGFR",
+    "crcl": "Creatinine clearance (CrCl)", "clcr": "Creatinine clearance (Cockcroft-Gault)",
+    "hbsag": "Hepatitis B surface antigen", "anti_hbc": "Hepatitis B core antibody",
+    "hcv_ab": "Hepatitis C antibody", "igra": "TB interferon-gamma release assay", "hcg": "hCG",
+}  # fmt: skip
+assert tuple(ANALYTE_NAMES) == ANALYTES
 
 # Each analyte's accepted units, as a factor to the first (canonical) unit of its group.
 _ONE, _THOUSAND = Decimal(1), Decimal(1000)
@@ -55,6 +65,11 @@ class UnitError(ValueError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(message)
+
+
+def accepted_units(analyte: str) -> tuple[str, ...]:
+    """The units a result of `analyte` may be given in (empty: any unit the lab uses)."""
+    return tuple(UNITS.get(analyte, ()))
 
 
 def normalise_unit(unit: str) -> str:

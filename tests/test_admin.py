@@ -32,9 +32,8 @@ def test_staff_see_only_their_clinic(client, two_clinics):
     page = client.get("/admin/clinics/patient/")
     assert b"MINE-1" in page.content and b"THEIRS-1" not in page.content
     assert b"Secret Other Clinic" not in page.content
-    assert (
-        client.get(f"/admin/clinics/patient/{theirs.pk}/change/").status_code == 302
-    )  # "doesn't exist"
+    assert client.get(f"/admin/clinics/patient/{theirs.pk}/change/").status_code == 404
+    assert client.get(f"/admin/clinics/patient/{theirs.pk}/history/").status_code == 404
     assert b"THEIRS-1" not in client.get("/admin/clinics/patient/?q=THEIRS").content
 
 

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.lifecycle import CheckStatus, CourseStatus, LifecycleConflict
 from clinics.models import Drug, LinkToken, Message, MonitoringCheck
 from clinics.services.checks import check_complete
 from clinics.services.courses import course_resume, course_start
@@ -20,6 +21,7 @@ from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.notifications import (
     checks_mark_overdue,
     overdue_digests_queue,
+    reminder_resend,
     reminders_queue_due,
 )
 from clinics.services.outbox import _is_transient, message_send, messages_dispatch
@@ -326,3 +328,33 @@ def test_report_infection_link_works_with_an_empty_form(client, course):
     assert page.status_code == 200
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED and course.infections.get().serious is False
+
+
+def test_staff_resend_for_an_overdue_check_says_since_when(course, smtp):
+    with at(2026, 4, 20, 13):  # the 4-week checks (due 30 March) are overdue by now
+        checks_mark_overdue()
+        check = course.checks.filter(status=CheckStatus.OVERDUE).first()
+        reminder_resend(check=check)
+    assert send_all(datetime(2026, 4, 20, 13, 1, tzinfo=UTC)) == [Status.SENT]
+    (mail,) = smtp.messages
+    text = mail.get_payload()[0].get_payload(decode=True).decode()
+    assert f"Since {check.due_date.isoformat()} you have been due" in text
+    assert mail["Subject"] == f"Reminder: monitoring checks due since {check.due_date.isoformat()}"
+
+
+def test_resend_is_refused_without_consent_or_while_paused(course):
+    check = course.checks.filter(status=CheckStatus.SCHEDULED).first()
+    patient = course.patient
+    patient.reminder_consent = False
+    patient.save()
+    with pytest.raises(ValidationError) as refused:
+        reminder_resend(check=check)
+    assert "reminder_consent" in refused.value.message_dict
+    patient.reminder_consent = True
+    patient.save()
+    with at(2026, 3, 10, 15):
+        infection_report(course=course, serious=False, reporter="staff")
+        with pytest.raises(LifecycleConflict) as paused:
+            reminder_resend(check=check)
+    assert "status" in paused.value.message_dict
+    assert not Message.objects.filter(kind=Kind.REMINDER).exists()

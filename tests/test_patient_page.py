@@ -1,6 +1,7 @@
 """The patient page and its actions: report an infection, resolve it, resume, stop; each through
 the services, allowed by role in the patient's clinic, and 404 for another clinic's course."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -124,3 +125,135 @@ def test_patient_page_queries_do_not_grow_with_history(client, course):
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def start_url(patient):
+    return reverse("admin:clinics_patient_action", args=["start-course", patient.uuid])
+
+
+def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, rules_loaded):
+    patient = PatientFactory(clinic=ClinicFactory(), date_of_birth=date(1950, 1, 1))
+    as_role(client, patient.clinic, "clinician", "doc")
+    drug = Drug.objects.get(code="baricitinib")
+    data = {"drug": drug.pk, "dose": "baricitinib:2mg-qd-us", "indication": "ra",
+            "start_date": patient.clinic.today().isoformat(), "renal_value": "45",
+            "renal_measure": "egfr"}  # fmt: skip
+    preview = client.post(start_url(patient), data)
+    page = preview.content.decode()
+    assert preview.status_code == 200 and not patient.courses.exists()  # nothing saved yet
+    assert "Checks that will be planned" in page and "Full blood count" in page
+    assert "eGFR 30 to below 60" in page  # the renal advice, with its rule
+    assert "baricitinib.alc.no-start" in page and "drugs.com" in page  # do-not-start rules
+    fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
+    changed = client.post(start_url(patient), {**data, "renal_value": "20", "_confirm": "1",
+                                               "_previewed": fingerprint})  # fmt: skip
+    assert changed.status_code == 200 and not patient.courses.exists()  # changed: preview again
+    started = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint})
+    assert started.status_code == 302
+    course = patient.courses.get()
+    assert course.drug == drug and course.created_by.username == "doc" and course.checks.exists()
+    shown = [str(m) for m in client.get(started.url).context["messages"]]
+    assert any(m.startswith("Course started") for m in shown)
+    assert any("Dose advice" in m and "eGFR 30 to below 60" in m for m in shown)
+
+
+def test_start_course_errors_name_the_field(client, rules_loaded):
+    patient = PatientFactory(clinic=ClinicFactory())
+    as_role(client, patient.clinic, "clinician", "doc")
+    drug = Drug.objects.get(code="baricitinib")
+    wrong = client.post(start_url(patient), {"drug": drug.pk, "dose": "tofacitinib:5mg-bid",
+                                             "indication": "ra", "start_date": "2026-01-01"})  # fmt: skip
+    assert "not a Baricitinib dose" in wrong.content.decode()
+    aa_only = client.post(start_url(patient), {"drug": drug.pk, "dose": "baricitinib:2mg-qd-us",
+                                               "indication": "ad", "start_date": "2026-01-01"})  # fmt: skip
+    errors = aa_only.context["form"].errors
+    assert "not a labelled dose for Atopic dermatitis" in errors["dose"][0]
+    assert not patient.courses.exists()
+
+
+def test_recent_result_below_do_not_start_needs_acknowledgement(client, course):
+    patient = course.patient
+    lab_result_record(course=course, analyte="alc", value="400", unit="cells/mm3",
+                      collected_on=patient.clinic.today() - timedelta(days=3))  # fmt: skip
+    as_role(client, patient.clinic, "clinician", "doc")
+    client.post(action("stop", course), {"stop_reason": "adverse_event",
+                                         "stopped_on": patient.clinic.today()})  # fmt: skip
+    data = {"drug": course.drug.pk, "dose": "baricitinib:2mg-qd-us", "indication": "ra",
+            "start_date": patient.clinic.today().isoformat()}  # fmt: skip
+    page = client.post(start_url(patient), data).content.decode()
+    assert "reaches a do-not-start threshold" in page and "lymphocyte count is below 500" in page
+    fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
+    refused = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint})
+    assert "acknowledge_do_not_start" in refused.context["form"].errors
+    assert patient.courses.count() == 1
+    ok = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint,
+                                          "acknowledge_do_not_start": "on"})  # fmt: skip
+    assert ok.status_code == 302
+    new = patient.courses.exclude(pk=course.pk).get()
+    assert "Started despite" in new.history.earliest().history_change_reason
+
+
+def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client, course):
+    as_role(client, course.patient.clinic, "coordinator", "coco")
+    check = course.checks.filter(kind="cbc", status__in=["scheduled", "overdue"]).first()
+    url = action("complete-check", check)
+    today = course.patient.clinic.today().isoformat()
+    bad = client.post(url, {"completed_on": today, "value_anc": "400", "unit_anc": "furlongs"})
+    assert "unit_anc" in bad.context["form"].errors  # the service's unit error, on its field
+    missing = client.post(url, {"completed_on": today, "value_hb": "12"})
+    assert "unit_hb" in missing.context["form"].errors
+    check.refresh_from_db()
+    assert check.status != "done" and not check.results.exists()  # nothing half done
+    done = client.post(url, {"completed_on": today, "value_anc": "400", "unit_anc": "cells/mm3",
+                             "value_hb": "13", "unit_hb": "g/dL"})  # fmt: skip
+    assert done.status_code == 302
+    check.refresh_from_db()
+    assert check.status == "done" and check.results.count() == 2
+    shown = [str(m) for m in client.get(done.url).context["messages"]]
+    anc = next(m for m in shown if m.startswith("Neutrophils (ANC) 400"))
+    assert "Interrupt" in anc and "baricitinib.anc.interrupt" in anc and "drugs.com" in anc
+    assert any(m.startswith("Haemoglobin 13 g/dL: no threshold") for m in shown)
+    alert = Message.objects.get(kind=Message.Kind.RESULT_ALERT_STAFF)
+    assert alert.context["value"] == "400"  # as written, not 4E+2
+
+
+def test_send_reminder_queues_one_and_refuses_what_cannot_go(client, course):
+    as_role(client, course.patient.clinic, "coordinator", "coco")
+    check = course.checks.filter(status__in=["scheduled", "overdue"]).first()
+    assert client.post(action("send-reminder", check)).status_code == 302
+    reminder = Message.objects.get(kind=Message.Kind.REMINDER)
+    assert check in reminder.checks.all() and reminder.recipient == course.patient.email
+    again = client.post(action("send-reminder", check))
+    assert "already waiting" in again.content.decode()
+    assert Message.objects.filter(kind=Message.Kind.REMINDER).count() == 1
+
+
+def test_pause_change_dose_and_calendar_link_by_role(client, course):
+    patient = course.patient
+    as_role(client, patient.clinic, "coordinator", "coco")
+    assert client.post(action("pause", course), {"reason": "clinician"}).status_code == 403
+    assert client.post(action("calendar-link", patient)).status_code == 302
+    assert patient.calendar_feeds.filter(revoked_at__isnull=True).exists()
+    as_role(client, patient.clinic, "clinician", "doc")
+    today = patient.clinic.today().isoformat()
+    assert (
+        client.post(
+            action("pause", course), {"reason": "clinician", "paused_on": today}
+        ).status_code
+        == 302
+    )
+    course.refresh_from_db()
+    assert course.status == CourseStatus.PAUSED
+    assert not course.checks.filter(status__in=["scheduled", "overdue"]).exists()
+
+
+def test_page_offers_only_the_actions_the_role_allows(client, course):
+    url = reverse("admin:clinics_patient_change", args=[course.patient.pk])
+    as_role(client, course.patient.clinic, "viewer", "viv")
+    page = client.get(url).content.decode()
+    assert "Report an infection" not in page and "Record as done" not in page
+    as_role(client, course.patient.clinic, "coordinator", "coco")
+    page = client.get(url).content.decode()
+    assert "Report an infection" in page and "Record as done" in page and ">Stop<" not in page
+    as_role(client, course.patient.clinic, "clinician", "doc")
+    assert ">Stop<" in client.get(url).content.decode()

@@ -85,7 +85,7 @@ def test_worklists_list_own_rows_and_export_csv(client, staff):
     searched = client.get("/admin/clinics/failedmessage/export.csv?q=p1%40example.org")
     assert len(b"".join(searched.streaming_content).decode().splitlines()) == 2
     other_pk = MonitoringCheck.objects.filter(course__patient__clinic=other).first().pk
-    assert client.get(f"/admin/clinics/overduecheck/{other_pk}/change/").status_code == 302
+    assert client.get(f"/admin/clinics/overduecheck/{other_pk}/change/").status_code == 404
 
 
 @pytest.mark.parametrize("page", ["/admin/", *[f"/admin/clinics/{name}/" for name in WORKLISTS]])

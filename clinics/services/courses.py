@@ -11,11 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..lifecycle import CourseStatus, LifecycleConflict, ensure_course_transition
-from ..models import CoursePause, DoseChange, Drug, Patient, TherapyCourse
-from ..planning import Advice
+from ..models import CoursePause, DoseChange, Drug, LabResult, Patient, TherapyCourse
+from ..planning import Advice, PlannedCheck, reconcile
+from ..ruleset import Threshold
+from ..thresholds import Outcome, evaluate
 from .notifications import new_dates_queue
 from .plans import checks_hold, course_plan, course_replan
-from .rules import drug_rules
+from .rules import drug_rules, protocol_rules
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,68 @@ def _validate_dose_and_indication(
         raise ValidationError(errors)
 
 
-def course_start(
+@dataclass(frozen=True)
+class BaselineFinding:
+    result: LabResult
+    outcome: Outcome
+
+
+def baseline_findings(
+    *, patient: Patient, drug: Drug, indication: str, start_date: date
+) -> tuple[BaselineFinding, ...]:
+    """The patient's latest result of each analyte within the protocol's baseline look-back
+    (from any earlier course, e.g. before a switch), evaluated against this drug's baseline
+    rules: do-not-start thresholds and baseline advice, each with its text and source."""
+    clinic = patient.clinic
+    protocol = protocol_rules(protocol=clinic.protocol)
+    since = protocol.settings.baseline_lookback.before(start_date)
+    latest: dict[str, LabResult] = {}
+    for result in LabResult.objects.filter(
+        course__patient=patient, collected_on__range=(since, start_date)
+    ).order_by("analyte", "-collected_on", "-id"):
+        latest.setdefault(result.analyte, result)
+    rules = drug_rules(drug=drug)
+    findings = []
+    for result in latest.values():
+        outcome = evaluate(
+            drug=rules,
+            protocol=protocol,
+            analyte=result.analyte,
+            value=result.value,
+            unit=result.unit,
+            jurisdiction=clinic.jurisdiction,
+            indication=indication,
+            phase="baseline",
+        )
+        if outcome.findings:
+            findings.append(BaselineFinding(result, outcome))
+    return tuple(findings)
+
+
+def _do_not_start_message(findings: list[BaselineFinding]) -> str:
+    return " ".join(
+        f"{f.result.analyte} {f.result.value_text} {f.result.unit} on "
+        f"{f.result.collected_on}: {f.outcome.summary} ({f.outcome.findings[0].source})."
+        for f in findings
+    )
+
+
+@dataclass(frozen=True)
+class StartPreview:
+    """What starting a course would do, shown to staff before anything is saved."""
+
+    course: TherapyCourse  # unsaved
+    checks: tuple[PlannedCheck, ...]
+    advice: tuple[Advice, ...]
+    do_not_start_rules: tuple[Threshold, ...]
+    findings: tuple[BaselineFinding, ...]
+
+    @property
+    def blocking(self) -> list[BaselineFinding]:
+        return [f for f in self.findings if f.outcome.action == "do_not_start"]
+
+
+def course_start_preview(
     *,
     patient: Patient,
     drug: Drug,
@@ -57,14 +120,10 @@ def course_start(
     start_date: date,
     renal_value: Decimal | None = None,
     renal_measure: str = "",
-    started_by=None,
-) -> CourseStarted:
-    """Enrol a patient on a JAK inhibitor and plan every check its rules call for.
-
-    A patient has at most one open course: a switch is a stop (with its reason) and a new start.
-    Side effects: the course and its MonitoringCheck rows are created. Returns the renal and age
-    dose advice from the drug's rules (advice only: the prescriber decides).
-    """
+) -> StartPreview:
+    """The checks `course_start` would plan, the renal and age dose advice, the drug's
+    do-not-start thresholds and the patient's recent results that reach them. Writes nothing;
+    raises the ValidationError `course_start` would raise for bad input."""
     clinic = patient.clinic
     _validate_dose_and_indication(
         drug=drug, jurisdiction=clinic.jurisdiction, dose_code=dose_code, indication=indication
@@ -77,6 +136,72 @@ def course_start(
         raise ValidationError(
             {"start_date": "The start date is before the patient's date of birth."}
         )
+    course = TherapyCourse(
+        patient=patient,
+        drug=drug,
+        rules_version_id=drug.current_version_id,
+        dose_code=dose_code,
+        indication=indication,
+        start_date=start_date,
+        renal_value=renal_value,
+        renal_measure=renal_measure,
+    )
+    today = clinic.today()
+    plan = course_plan(course=course, as_of=today)
+    checks = reconcile(existing=(), planned=plan.checks, as_of=today, backfill_baseline=True).create
+    thresholds = [
+        *drug_rules(drug=drug).thresholds,
+        *protocol_rules(protocol=clinic.protocol).thresholds,
+    ]
+    return StartPreview(
+        course=course,
+        checks=tuple(checks),
+        advice=plan.advice,
+        do_not_start_rules=tuple(
+            t
+            for t in thresholds
+            if t.action == "do_not_start"
+            and t.applies(jurisdiction=clinic.jurisdiction, indication=indication)
+        ),
+        findings=baseline_findings(
+            patient=patient, drug=drug, indication=indication, start_date=start_date
+        ),
+    )
+
+
+def course_start(
+    *,
+    patient: Patient,
+    drug: Drug,
+    dose_code: str,
+    indication: str,
+    start_date: date,
+    renal_value: Decimal | None = None,
+    renal_measure: str = "",
+    started_by=None,
+    acknowledge_do_not_start: bool = False,
+) -> CourseStarted:
+    """Enrol a patient on a JAK inhibitor and plan every check its rules call for.
+
+    A patient has at most one open course: a switch is a stop (with its reason) and a new start.
+    When one of the patient's recent results reaches one of the drug's do-not-start thresholds
+    (`baseline_findings`), the start is refused unless the prescriber's review is acknowledged;
+    the acknowledgement is kept in the course's history.
+    Side effects: the course and its MonitoringCheck rows are created. Returns the renal and age
+    dose advice from the drug's rules (advice only: the prescriber decides).
+    """
+    preview = course_start_preview(
+        patient=patient,
+        drug=drug,
+        dose_code=dose_code,
+        indication=indication,
+        start_date=start_date,
+        renal_value=renal_value,
+        renal_measure=renal_measure,
+    )
+    blocking = preview.blocking
+    if blocking and not acknowledge_do_not_start:
+        raise ValidationError({"acknowledge_do_not_start": _do_not_start_message(blocking)})
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
         open_course = (
@@ -89,25 +214,17 @@ def course_start(
                 },
                 code="conflict",
             )
-        today = clinic.today()
-        course = TherapyCourse(
-            patient=patient,
-            drug=drug,
-            rules_version_id=drug.current_version_id,
-            dose_code=dose_code,
-            indication=indication,
-            start_date=start_date,
-            status=CourseStatus.ACTIVE if start_date <= today else CourseStatus.PLANNED,
-            status_changed_at=timezone.now(),
-            renal_value=renal_value,
-            renal_measure=renal_measure,
-            created_by=started_by,
-        )
+        today = patient.clinic.today()
+        course = preview.course
+        course.status = CourseStatus.ACTIVE if start_date <= today else CourseStatus.PLANNED
+        course.status_changed_at = timezone.now()
+        course.created_by = started_by
         course.full_clean()
+        if blocking:
+            course._change_reason = "Started despite: " + _do_not_start_message(blocking)
         course.save()
         changes = course_replan(course=course, as_of=today, first=True)
-        advice = course_plan(course=course, as_of=today).advice
-    return CourseStarted(course=course, checks_planned=len(changes.create), advice=advice)
+    return CourseStarted(course=course, checks_planned=len(changes.create), advice=preview.advice)
 
 
 def _locked(course: TherapyCourse) -> TherapyCourse:

@@ -4,17 +4,19 @@ with a dedupe key, so running any of these twice sends nothing twice."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from ..lifecycle import CheckStatus, CourseStatus, ensure_check_transition
+from ..lifecycle import CheckStatus, CourseStatus, LifecycleConflict, ensure_check_transition
 from ..models import (
     Clinic,
     CoursePause,
@@ -103,18 +105,25 @@ def reminders_due(*, now: datetime) -> dict[tuple[int, str, int], list[Monitorin
     return groups
 
 
+def _reminder_subject(checks: list[MonitoringCheck], lead: int, due_date: str) -> str:
+    plural = "s" if len(checks) > 1 else ""
+    if lead < 0:
+        return f"Reminder: monitoring check{plural} due since {due_date}"
+    when = "today" if lead == 0 else "tomorrow" if lead == 1 else f"on {due_date}"
+    return f"Reminder: monitoring check{plural} due {when}"
+
+
 def reminders_queue_due(*, now: datetime | None = None) -> int:
     """Queue one email per patient, due date and lead for all the checks due that day."""
     queued = 0
     for (_, due_date, lead), checks in reminders_due(now=now or timezone.now()).items():
         course, patient = checks[0].course, checks[0].course.patient
-        when = "today" if lead == 0 else "tomorrow" if lead == 1 else f"on {due_date}"
         queued += bool(
             message_queue(
                 clinic=patient.clinic,
                 recipient=patient.email,
                 kind=Kind.REMINDER,
-                subject=f"Reminder: monitoring check{'s' if len(checks) > 1 else ''} due {when}",
+                subject=_reminder_subject(checks, lead, due_date),
                 dedupe_key=f"reminder/{patient.uuid}/{due_date}/{lead}d",
                 context={"due_date": due_date, "lead_days": lead},
                 patient=patient,
@@ -123,6 +132,64 @@ def reminders_queue_due(*, now: datetime | None = None) -> int:
             )
         )
     return queued
+
+
+def reminder_resend(*, check: MonitoringCheck, requested_by=None) -> Message:
+    """Send the patient a reminder for an open check now (staff asked: a missed reminder, a
+    corrected address, an overdue check), with the other open checks of the course due that day.
+
+    Refused, naming the field, when no reminder could go out: the course is not active, the
+    check is not open, the patient has no address or no consent, or one is already waiting.
+    Side effects: one REMINDER message queued and dispatched after commit.
+    """
+    with transaction.atomic():
+        TherapyCourse.objects.select_for_update().filter(pk=check.course_id).first()
+        check = MonitoringCheck.objects.select_related("course__patient__clinic").get(pk=check.pk)
+        course, patient = check.course, check.course.patient
+        if course.status != CourseStatus.ACTIVE:
+            raise LifecycleConflict(
+                {"status": "Reminders go out only while the course is active."}, code="conflict"
+            )
+        if check.status not in (CheckStatus.SCHEDULED, CheckStatus.OVERDUE):
+            raise LifecycleConflict(
+                {"status": f"The check is {check.get_status_display().lower()}."}, code="conflict"
+            )
+        if not patient.email:
+            raise ValidationError({"email": "The patient has no email address: add one first."})
+        if not patient.reminder_consent:
+            raise ValidationError(
+                {"reminder_consent": "The patient has not agreed to email reminders."}
+            )
+        if check.messages.filter(
+            kind=Kind.REMINDER, status__in=(Message.Status.QUEUED, Message.Status.SENDING)
+        ).exists():
+            raise LifecycleConflict(
+                {"check": "A reminder for this check is already waiting to be sent."},
+                code="conflict",
+            )
+        checks = list(
+            course.checks.filter(
+                status__in=(CheckStatus.SCHEDULED, CheckStatus.OVERDUE), due_date=check.due_date
+            )
+        )
+        due_date, lead = check.due_date.isoformat(), (check.due_date - patient.clinic.today()).days
+        message = message_queue(
+            clinic=patient.clinic,
+            recipient=patient.email,
+            kind=Kind.REMINDER,
+            subject=_reminder_subject(checks, lead, due_date),
+            dedupe_key=f"reminder/{patient.uuid}/{due_date}/resend/{uuid.uuid4()}",
+            context={
+                "due_date": due_date,
+                "lead_days": lead,
+                "requested_by": getattr(requested_by, "pk", None),
+            },  # fmt: skip
+            patient=patient,
+            course=course,
+            checks=checks,
+        )
+        dispatch_after_commit()
+    return message
 
 
 def pause_alerts_queue(*, report: InfectionReport, rules: tuple[InfectionRule, ...]) -> int:
@@ -184,7 +251,7 @@ def result_alert_queue(*, result: LabResult) -> int:
         **_who(course),
         "action": result.get_outcome_action_display(),
         "analyte": result.analyte,
-        "value": str(result.value.normalize()),
+        "value": result.value_text,
         "unit": result.unit,
         "collected_on": result.collected_on.isoformat(),
         "findings": result.outcome,

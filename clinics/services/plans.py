@@ -35,7 +35,9 @@ def _horizon() -> Duration:
 
 
 def course_facts(*, course: TherapyCourse) -> CourseFacts:
+    """The planner's facts; an unsaved course (a preview before starting) has no history yet."""
     patient = course.patient
+    saved = course.pk is not None
     return CourseFacts(
         start=course.start_date,
         jurisdiction=patient.clinic.jurisdiction,
@@ -47,8 +49,12 @@ def course_facts(*, course: TherapyCourse) -> CourseFacts:
         else patient.sex_at_birth,
         renal_value=course.renal_value,
         renal_measure=course.renal_measure or None,
-        pauses=tuple(Pause(p.paused_on, p.resumed_on) for p in course.pauses.all()),
-        dose_increases=tuple(c.effective_on for c in course.dose_changes.all() if c.is_increase),
+        pauses=tuple(Pause(p.paused_on, p.resumed_on) for p in course.pauses.all())
+        if saved
+        else (),
+        dose_increases=tuple(c.effective_on for c in course.dose_changes.all() if c.is_increase)
+        if saved
+        else (),
     )
 
 

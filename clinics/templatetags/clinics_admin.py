@@ -1,0 +1,18 @@
+"""Display names for codes the pure planner and rule files use (check kinds, analytes)."""
+
+from django import template
+
+from ..models import CheckKind
+from ..units import ANALYTE_NAMES
+
+register = template.Library()
+
+
+@register.filter
+def kind_name(code: str) -> str:
+    return CheckKind(code).label
+
+
+@register.filter
+def analyte_name(code: str) -> str:
+    return ANALYTE_NAMES.get(code, code)
