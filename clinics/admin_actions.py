@@ -54,6 +54,13 @@ class ActionForm(forms.Form):
         return key if key in self.fields else None
 
 
+def _date(**kwargs) -> forms.DateField:
+    """A date picker; its value is ISO 8601 whatever the browser's language."""
+    return forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
+
+
 def _textarea(label: str = "Note") -> forms.CharField:
     return forms.CharField(
         label=label, required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -76,23 +83,23 @@ class PauseForm(ActionForm):
         choices=[c for c in CoursePause.Reason.choices if c[0] != CoursePause.Reason.INFECTION],
         help_text="For an infection, use “Report an infection”: it alerts staff and the patient.",
     )
-    paused_on = forms.DateField(help_text="Off the drug from this day")
+    paused_on = _date(help_text="Off the drug from this day")
     note = _textarea()
 
 
 class ResumeForm(ActionForm):
-    resumed_on = forms.DateField(help_text="Back on the drug from this day")
+    resumed_on = _date(help_text="Back on the drug from this day")
 
 
 class StopForm(ActionForm):
     stop_reason = forms.ChoiceField(choices=TherapyCourse.StopReason.choices, label="Reason")
-    stopped_on = forms.DateField()
+    stopped_on = _date()
     note = _textarea()
 
 
 class DoseForm(ActionForm):
     dose_code = forms.ChoiceField(label="New dose")
-    effective_on = forms.DateField()
+    effective_on = _date()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,7 +118,7 @@ class StartCourseForm(ActionForm):
     drug = forms.ModelChoiceField(queryset=Drug.objects.none())
     dose = forms.ChoiceField(help_text="Doses are grouped by drug")
     indication = forms.ChoiceField()
-    start_date = forms.DateField(help_text="First dose (a later date plans the course ahead)")
+    start_date = _date(help_text="First dose (a later date plans the course ahead)")
     renal_value = forms.DecimalField(
         required=False, min_value=0, max_digits=6, decimal_places=1,
         help_text="Optional: for the label's renal dose advice",
@@ -172,7 +179,7 @@ class CompleteCheckForm(ActionForm):
     """The date the check was done and a value and unit for each analyte it measures (leave
     blank what was not measured)."""
 
-    completed_on = forms.DateField(label="Done on", help_text="The day the sample was taken")
+    completed_on = _date(label="Done on", help_text="The day the sample was taken")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -405,6 +412,7 @@ def action_view(request, admin_site, name: str, uuid):
         "form": form,
         "subject": obj,
         "patient": patient,
+        "has_preview": action.preview is not None,
         "preview": preview,
         "previewed": previewed,
         "opts": patient._meta,

@@ -10,7 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinics.lifecycle import CheckStatus, CourseStatus
-from clinics.models import Message, MonitoringCheck, Patient, TherapyCourse
+from clinics.models import (
+    InfectionReport,
+    LabResult,
+    Message,
+    MonitoringCheck,
+    Patient,
+    TherapyCourse,
+)
 from clinics.services.staff import staff_member_add
 from tests.factories import ClinicFactory, patients_with_a_check_due
 
@@ -25,7 +32,8 @@ WORKLISTS = [
 
 def populate(clinic, count: int) -> None:
     """`count` patients, each with one check due in two days; then a share of them overdue,
-    paused, done (so the course has no next check), and a failed message each."""
+    paused (with a result and an infection report), done (so the course has no next check), and
+    a failed message each."""
     today = timezone.localdate()
     checks = patients_with_a_check_due(clinic=clinic, count=count, due=today + timedelta(days=2),
                                        started=today - timedelta(days=30))  # fmt: skip
@@ -41,6 +49,14 @@ def populate(clinic, count: int) -> None:
         checks__pk__in=ids[count // 2 : count // 2 + count // 10]
     )
     courses.update(status=CourseStatus.PAUSED)
+    LabResult.objects.bulk_create(
+        LabResult(course=c, analyte="hb", value=13, unit="g/dL", collected_on=today)
+        for c in courses
+    )
+    InfectionReport.objects.bulk_create(
+        InfectionReport(course=c, serious=False, reporter="staff", reported_at=timezone.now())
+        for c in courses
+    )
     Message.objects.bulk_create(
         Message(clinic=clinic, recipient=f"p{n}@example.org", kind=Message.Kind.REMINDER, subject="s",
                 dedupe_key=f"bulk/{clinic.pk}/{n}", status=Message.Status.FAILED, send_after=timezone.now(),
@@ -88,7 +104,19 @@ def test_worklists_list_own_rows_and_export_csv(client, staff):
     assert client.get(f"/admin/clinics/overduecheck/{other_pk}/change/").status_code == 404
 
 
-@pytest.mark.parametrize("page", ["/admin/", *[f"/admin/clinics/{name}/" for name in WORKLISTS]])
+CHANGELISTS = [
+    "patient",
+    "therapycourse",
+    "monitoringcheck",
+    "labresult",
+    "infectionreport",
+    "message",
+]
+
+
+@pytest.mark.parametrize(
+    "page", ["/admin/", *[f"/admin/clinics/{name}/" for name in WORKLISTS + CHANGELISTS]]
+)
 def test_queries_do_not_grow_with_rows(client, staff, page):
     mine, _ = staff
     populate(mine, 10)

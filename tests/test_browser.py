@@ -1,0 +1,114 @@
+"""The staff web UI in a real browser: Debian's Chromium, headless, driven by Playwright against
+the live server. A clinician adds a patient, starts a baricitinib course from its preview,
+reports an infection and sees the course paused and the alerts queued; a second clinic's staff
+member cannot reach that patient by list, search or URL. Screenshots go to var/screenshots/."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Page, expect, sync_playwright
+
+from clinics.models import Message, Patient
+from clinics.services.staff import staff_member_add
+from tests.factories import ClinicFactory
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (bin/test installs it); never a downloaded one
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+PASSWORD = "a-long-test-password"
+# As root and on a closed network: no sandbox, no background connections to Google's hosts.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+         "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
+    # between browser steps are plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1400, "height": 1000}
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def log_in(page: Page, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text(username)
+
+
+def test_clinician_enrols_starts_baricitinib_reports_infection_and_other_clinic_cannot_see(
+    page, rules_loaded
+):
+    alpha, other = ClinicFactory(name="Alpha Rheumatology"), ClinicFactory(name="Beta Dermatology")
+    staff_member_add(clinic=alpha, username="doc", email="doc@example.org", role="clinician",
+                     password=PASSWORD)  # fmt: skip
+    staff_member_add(clinic=other, username="stranger", email="s@example.org", role="clinician",
+                     password=PASSWORD)  # fmt: skip
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    log_in(page, "doc")
+    expect(page.locator("#dashboard")).to_contain_text("Alpha Rheumatology")
+    expect(page.locator("#dashboard")).not_to_contain_text("Beta Dermatology")
+    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+
+    page.goto("/admin/clinics/patient/add/")
+    page.select_option("#id_clinic", label="Alpha Rheumatology")
+    page.fill("#id_mrn", "BR-2041")
+    page.fill("#id_given_name", "Ada")
+    page.fill("#id_family_name", "Lovelace")
+    page.fill("#id_date_of_birth", "1961-04-12")
+    page.select_option("#id_sex_at_birth", "female")
+    page.fill("#id_email", "ada@example.org")
+    page.check("#id_reminder_consent")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    patient_url = page.url
+
+    page.click("#start-course")
+    page.select_option("#id_drug", label="Baricitinib")
+    page.select_option("#id_dose", label="2 mg once daily")
+    page.select_option("#id_indication", "ra")
+    page.fill("#id_start_date", date.today().isoformat())
+    page.click("input[name=_preview]")
+    expect(page.locator("#preview-checks")).to_contain_text("Full blood count")
+    expect(page.locator("#preview-do-not-start")).to_contain_text("baricitinib.anc.no-start")
+    assert not Patient.objects.get(mrn="BR-2041").courses.exists()  # a preview saves nothing
+    page.click("input[name=_confirm]")
+    expect(page.locator(".messagelist")).to_contain_text("Course started")
+    expect(page.locator("#patient-courses .course-status")).to_have_text("Active")
+    expect(page.locator("#patient-checks")).to_contain_text("Full blood count")
+    expect(page.locator("#patient-checks")).to_contain_text("baricitinib.")  # the why, with rule
+    page.screenshot(path=SCREENSHOTS / "patient.png", full_page=True)
+
+    page.get_by_role("link", name="Report an infection").click()
+    page.check("#id_serious")
+    page.fill("#id_description", "Fever and productive cough for three days")
+    page.click("input[type=submit].default")
+    expect(page.locator(".messagelist")).to_contain_text("the course is paused")
+    expect(page.locator("#patient-courses .course-status")).to_have_text("Paused")
+    expect(page.locator("#patient-messages .message-pause_alert_staff")).to_have_count(1)
+    expect(page.locator("#patient-messages .message-pause_alert_patient")).to_have_count(1)
+    expect(page.locator("#patient-checks")).to_contain_text("On hold")
+    assert Message.objects.filter(kind="pause_alert_patient", recipient="ada@example.org").exists()
+
+    log_in(page, "stranger")
+    page.goto("/admin/clinics/patient/")
+    expect(page.locator("#changelist")).not_to_contain_text("BR-2041")
+    page.goto("/admin/clinics/patient/?q=BR-2041")
+    expect(page.locator("#changelist")).not_to_contain_text("BR-2041")
+    assert page.goto(patient_url).status == 404
+    course = Patient.objects.get(mrn="BR-2041").courses.get()
+    action = f"/admin/clinics/patient/action/resume/{course.uuid}/"
+    assert page.goto(action).status == 404
