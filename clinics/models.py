@@ -417,6 +417,7 @@ class MonitoringCheck(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["status", "window_end"]),
+            models.Index(fields=["due_date", "id"]),  # the API's checks list, by due date
         ]
         ordering = ["due_date", "kind"]
 

@@ -52,6 +52,12 @@ def _plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests log in often; production's PBKDF2 work factor is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rules_cache():
     """Each test's database is rolled back, so version ids repeat: never share parsed rules."""
     from clinics.services.rules import rules_cache_clear

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from clinics.models import Message, Patient
@@ -36,6 +37,9 @@ def page(live_server, monkeypatch):
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
+        # ORM calls made while Playwright's loop is set use connections of their own (Django
+        # keeps them per async context): close them, or the test database cannot be dropped.
+        connections.close_all()
         browser.close()
 
 

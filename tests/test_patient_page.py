@@ -190,7 +190,8 @@ def test_recent_result_below_do_not_start_needs_acknowledgement(client, course):
                                           "acknowledge_do_not_start": "on"})  # fmt: skip
     assert ok.status_code == 302
     new = patient.courses.exclude(pk=course.pk).get()
-    assert "Started despite" in new.history.earliest().history_change_reason
+    reason = new.history.earliest().history_change_reason
+    assert reason == "Prescriber acknowledged do-not-start: baricitinib.alc.no-start"
 
 
 def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client, course):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..lifecycle import CheckStatus, ensure_check_transition
+from ..lifecycle import CheckStatus, LifecycleConflict, ensure_check_transition
 from ..models import MonitoringCheck, TherapyCourse
 from ..thresholds import SEVERITY
 from .results import RecordedResult, ResultInput, lab_result_record
@@ -50,6 +50,10 @@ def check_complete(
             .select_related("course__patient__clinic", "course__drug")
             .get(pk=check.pk)
         )
+        if check.status == CheckStatus.DONE:
+            raise LifecycleConflict(
+                {"status": f"This check was done on {check.completed_on}."}, code="conflict"
+            )
         ensure_check_transition(check.status, CheckStatus.DONE)
         if completed_on > check.course.patient.clinic.today():
             raise ValidationError({"completed_on": "The date is in the future."})

@@ -221,7 +221,9 @@ def course_start(
         course.created_by = started_by
         course.full_clean()
         if blocking:
-            course._change_reason = "Started despite: " + _do_not_start_message(blocking)
+            rules = sorted({found.rule_id for f in blocking for found in f.outcome.findings})
+            reason = "Prescriber acknowledged do-not-start: " + ", ".join(rules)
+            course._change_reason = reason[:100]  # simple-history keeps 100 characters
         course.save()
         changes = course_replan(course=course, as_of=today, first=True)
     return CourseStarted(course=course, checks_planned=len(changes.create), advice=preview.advice)

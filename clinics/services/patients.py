@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..lifecycle import CourseStatus
@@ -14,6 +14,7 @@ from .plans import course_replan
 
 # Facts the drug rules read (pregnancy checks by sex at birth, age conditions and advice).
 PLANNING_FACTS = frozenset({"sex_at_birth", "date_of_birth"})
+_MRN_TAKEN = {"mrn": "Another patient of this clinic has this MRN."}
 
 
 def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
@@ -31,8 +32,15 @@ def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
             )
         if creating or "reminder_consent" in changed:
             patient.reminder_consent_at = timezone.now() if patient.reminder_consent else None
+        taken = Patient.objects.filter(clinic_id=patient.clinic_id, mrn=patient.mrn)
+        if taken.exclude(pk=patient.pk).exists():
+            raise ValidationError(_MRN_TAKEN)
         patient.full_clean()
-        patient.save()
+        try:
+            with transaction.atomic():  # a concurrent save of the same MRN won the race
+                patient.save()
+        except IntegrityError:
+            raise ValidationError(_MRN_TAKEN) from None
         if not creating and changed & PLANNING_FACTS:
             for course in patient.courses.exclude(status=CourseStatus.STOPPED):
                 course_replan(course=course)

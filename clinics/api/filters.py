@@ -1,0 +1,81 @@
+"""Query filters of the API lists (django-filter): each names what it filters on, and a bad value
+(an unknown status, a malformed date) is a 400 naming the parameter."""
+
+import django_filters as filters
+
+from ..lifecycle import CheckStatus, CourseStatus
+from ..models import (
+    CheckKind,
+    InfectionReport,
+    LabResult,
+    Message,
+    MonitoringCheck,
+    Patient,
+    TherapyCourse,
+)
+from ..units import ANALYTES
+
+
+class PatientFilter(filters.FilterSet):
+    clinic = filters.UUIDFilter(field_name="clinic__uuid")
+    mrn = filters.CharFilter()
+
+    class Meta:
+        model = Patient
+        fields = ["clinic", "mrn"]
+
+
+class CourseFilter(filters.FilterSet):
+    patient = filters.UUIDFilter(field_name="patient__uuid")
+    drug = filters.CharFilter(field_name="drug__code")
+    status = filters.MultipleChoiceFilter(choices=CourseStatus.choices)
+
+    class Meta:
+        model = TherapyCourse
+        fields = ["patient", "drug", "status"]
+
+
+class CheckFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=CheckStatus.choices)
+    kind = filters.MultipleChoiceFilter(choices=CheckKind.choices)
+    due_after = filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label="Due on or after"
+    )
+    due_before = filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label="Due on or before"
+    )
+    course = filters.UUIDFilter(field_name="course__uuid")
+    patient = filters.UUIDFilter(field_name="course__patient__uuid")
+
+    class Meta:
+        model = MonitoringCheck
+        fields = ["status", "kind", "due_after", "due_before", "course", "patient"]
+
+
+class LabResultFilter(filters.FilterSet):
+    course = filters.UUIDFilter(field_name="course__uuid")
+    analyte = filters.ChoiceFilter(choices=[(a, a) for a in ANALYTES])
+    outcome_action = filters.MultipleChoiceFilter(choices=LabResult.Action.choices)
+
+    class Meta:
+        model = LabResult
+        fields = ["course", "analyte", "outcome_action"]
+
+
+class InfectionReportFilter(filters.FilterSet):
+    course = filters.UUIDFilter(field_name="course__uuid")
+    resolved = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = InfectionReport
+        fields = ["course", "resolved"]
+
+
+class MessageFilter(filters.FilterSet):
+    patient = filters.UUIDFilter(field_name="patient__uuid")
+    status = filters.MultipleChoiceFilter(choices=Message.Status.choices)
+    kind = filters.MultipleChoiceFilter(choices=Message.Kind.choices)
+
+    class Meta:
+        model = Message
+        fields = ["patient", "status", "kind"]

@@ -1,0 +1,25 @@
+"""DRF's side of `clinics.permissions`: the same capabilities per role and clinic as the admin.
+
+Lists are scoped in the view's queryset (another clinic's object is 404); each action names the
+capability it needs (`ScopedViewSet.capabilities`), checked against the object's clinic (403).
+"""
+
+from rest_framework.permissions import BasePermission
+
+from ..permissions import Can, allowed
+
+
+class IsStaff(BasePermission):
+    """Active clinic staff (what they see is then scoped to their clinics)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+class ClinicRole(IsStaff):
+    message = "Your role in this patient's clinic does not allow this."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        capability = view.capabilities.get(view.action, Can.VIEW)
+        return allowed(request.user, capability, view.clinic_id_of(obj))

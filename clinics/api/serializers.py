@@ -1,0 +1,306 @@
+"""What the API reads and writes. Output serializers describe stored rows by their public UUIDs;
+input serializers only check shapes and types: the rules (dates, doses, thresholds, lifecycle)
+are the services' own, and their errors come back naming the same fields."""
+
+from rest_framework import serializers
+
+from ..feeds.tokens import feed_urls
+from ..models import (
+    CalendarFeed,
+    CheckKind,
+    Clinic,
+    CoursePause,
+    Drug,
+    InfectionReport,
+    LabResult,
+    Message,
+    MonitoringCheck,
+    Patient,
+    TherapyCourse,
+)
+from ..permissions import clinics
+from ..units import ANALYTES
+
+
+class ClinicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Clinic
+        fields = ["uuid", "name", "jurisdiction", "time_zone", "contact_email", "contact_phone",
+                  "test_location"]  # fmt: skip
+
+
+class ScopedClinicField(serializers.SlugRelatedField):
+    """A clinic by UUID, among those the user belongs to (another clinic's is 'not found')."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="uuid", **kwargs)
+
+    def get_queryset(self):
+        return clinics(self.context["request"].user)
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    clinic = ScopedClinicField()
+
+    class Meta:
+        model = Patient
+        fields = ["uuid", "clinic", "mrn", "given_name", "family_name", "date_of_birth",
+                  "sex_at_birth", "email", "time_zone", "reminder_consent", "reminder_consent_at",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["reminder_consent_at", "created_at", "updated_at"]
+        # The (clinic, MRN) constraint is checked when saving (the error names "mrn").
+        validators = []
+
+
+class PatientUpdateSerializer(PatientSerializer):
+    clinic = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    patient = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    drug = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Declared: DRF drops allow_blank from read-only model fields, and these may be blank.
+    stop_reason = serializers.ChoiceField(
+        choices=TherapyCourse.StopReason.choices, allow_blank=True, read_only=True
+    )
+    renal_measure = serializers.ChoiceField(
+        choices=TherapyCourse.RenalMeasure.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta:
+        model = TherapyCourse
+        fields = ["uuid", "patient", "drug", "dose_code", "indication", "start_date", "status",
+                  "status_changed_at", "stop_reason", "stop_note", "stopped_on", "renal_value",
+                  "renal_measure", "planned_until", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class AdviceSerializer(serializers.Serializer):
+    rule_id = serializers.CharField()
+    text = serializers.CharField()
+    source = serializers.CharField()
+    verified = serializers.BooleanField()
+    not_recommended = serializers.BooleanField()
+
+
+class FindingSerializer(serializers.Serializer):
+    rule_id = serializers.CharField()
+    action = serializers.CharField()
+    text = serializers.CharField()
+    source = serializers.CharField()
+    verified = serializers.BooleanField()
+    confirm = serializers.BooleanField()
+
+
+class CourseStartSerializer(serializers.Serializer):
+    drug = serializers.SlugRelatedField(slug_field="code", queryset=Drug.objects.all())
+    dose_code = serializers.CharField(max_length=50)
+    indication = serializers.CharField(max_length=50)
+    start_date = serializers.DateField()
+    renal_value = serializers.DecimalField(max_digits=6, decimal_places=1, required=False,
+                                           allow_null=True, default=None)  # fmt: skip
+    renal_measure = serializers.ChoiceField(choices=TherapyCourse.RenalMeasure.choices,
+                                            required=False, allow_blank=True, default="")  # fmt: skip
+    acknowledge_do_not_start = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Start although a recent result reaches a do-not-start threshold (the "
+        "prescriber has reviewed it); kept in the course history.",
+    )  # fmt: skip
+
+
+class CourseStartedSerializer(serializers.Serializer):
+    course = CourseSerializer()
+    checks_planned = serializers.IntegerField()
+    advice = AdviceSerializer(many=True)
+
+
+class PlannedCheckSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CheckKind.choices)
+    due = serializers.DateField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    why = serializers.CharField()
+
+
+class ThresholdSerializer(serializers.Serializer):
+    rule_id = serializers.CharField(source="id")
+    analyte = serializers.CharField()
+    band = serializers.CharField(source="band.describe")
+    unit = serializers.CharField()
+    text = serializers.CharField()
+    source = serializers.CharField()
+    verified = serializers.BooleanField()
+
+
+class ResultOutcomeSerializer(serializers.Serializer):
+    """A stored result with what its evaluation found (rule text and source)."""
+
+    result = serializers.UUIDField(source="result.uuid")
+    analyte = serializers.CharField(source="result.analyte")
+    value = serializers.CharField(source="result.value_text")
+    unit = serializers.CharField(source="result.unit")
+    collected_on = serializers.DateField(source="result.collected_on")
+    action = serializers.CharField(source="outcome.action")
+    findings = FindingSerializer(source="outcome.findings", many=True)
+
+
+class StartPreviewSerializer(serializers.Serializer):
+    checks = PlannedCheckSerializer(many=True)
+    advice = AdviceSerializer(many=True)
+    do_not_start_rules = ThresholdSerializer(many=True)
+    findings = ResultOutcomeSerializer(many=True)
+
+
+class PauseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[c for c in CoursePause.Reason.choices if c[0] != CoursePause.Reason.INFECTION],
+        help_text="For an infection, use report-infection: it alerts staff and the patient.",
+    )
+    paused_on = serializers.DateField(required=False, default=None)
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class ResumeSerializer(serializers.Serializer):
+    resumed_on = serializers.DateField(required=False, default=None)
+
+
+class DoseChangeSerializer(serializers.Serializer):
+    dose_code = serializers.CharField(max_length=50)
+    effective_on = serializers.DateField(required=False, default=None)
+
+
+class StopSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=TherapyCourse.StopReason.choices)
+    stopped_on = serializers.DateField(required=False, default=None)
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class InfectionReportSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = InfectionReport
+        fields = ["uuid", "course", "serious", "description", "reporter", "reported_at",
+                  "resolved_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class InfectionReportCreateSerializer(serializers.Serializer):
+    serious = serializers.BooleanField(help_text="Needing hospital care or intravenous antibiotics")
+    description = serializers.CharField(required=False, default="", allow_blank=True,
+                                        max_length=2000)  # fmt: skip
+    reporter = serializers.ChoiceField(
+        choices=[InfectionReport.Reporter.STAFF, InfectionReport.Reporter.SYSTEM],
+        required=False, default=InfectionReport.Reporter.SYSTEM,
+    )  # fmt: skip
+    reported_at = serializers.DateTimeField(required=False, default=None)
+
+
+class CheckSerializer(serializers.ModelSerializer):
+    """A check of `CheckViewSet`'s queryset, which annotates its course's and patient's UUIDs
+    (one row per check, no related objects to build: the list endpoint's hot path)."""
+
+    course = serializers.UUIDField(source="course_uuid", read_only=True)
+    patient = serializers.UUIDField(source="patient_uuid", read_only=True)
+
+    class Meta:
+        model = MonitoringCheck
+        fields = ["uuid", "course", "patient", "kind", "due_date", "window_start", "window_end",
+                  "status", "why", "verified", "analytes", "instructions", "sequence",
+                  "completed_on"]  # fmt: skip
+        read_only_fields = fields
+
+    _SOURCES = {"course": "course_uuid", "patient": "patient_uuid"}
+
+    @classmethod
+    def plain_fields(cls) -> list[str]:
+        """The columns to read for `from_plain` (`.values(...)` of the view's queryset)."""
+        return [cls._SOURCES.get(name, name) for name in cls.Meta.fields]
+
+    @classmethod
+    def from_plain(cls, row: dict) -> dict:
+        """One `.values()` row as this serializer would write it: the JSON renderer writes UUIDs
+        and dates as these fields do."""
+        return {name: row[cls._SOURCES.get(name, name)] for name in cls.Meta.fields}
+
+
+class ResultInputSerializer(serializers.Serializer):
+    analyte = serializers.ChoiceField(choices=ANALYTES)
+    value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
+    unit = serializers.CharField(max_length=20)
+
+
+class CheckCompleteSerializer(serializers.Serializer):
+    completed_on = serializers.DateField(help_text="The day the sample was taken")
+    results = ResultInputSerializer(many=True, required=False, default=list)
+
+
+class CheckCompletedSerializer(serializers.Serializer):
+    check = CheckSerializer()
+    action = serializers.CharField(help_text="The most severe outcome among the results")
+    results = ResultOutcomeSerializer(many=True)
+
+
+class LabResultSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    check = serializers.UUIDField(source="monitoring_check.uuid", read_only=True, allow_null=True)
+    value = serializers.CharField(source="value_text", read_only=True)
+    outcome = FindingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = LabResult
+        fields = ["uuid", "course", "check", "analyte", "value", "unit", "collected_on",
+                  "recorded_at", "outcome_action", "outcome"]  # fmt: skip
+        read_only_fields = fields
+
+
+class LabResultCreateSerializer(serializers.Serializer):
+    analyte = serializers.ChoiceField(choices=ANALYTES)
+    value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
+    unit = serializers.CharField(max_length=20)
+    collected_on = serializers.DateField()
+    check = serializers.UUIDField(required=False, allow_null=True, default=None,
+                                  help_text="The planned check this result belongs to")  # fmt: skip
+
+
+class DrugSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="current_version.version", read_only=True)
+
+    class Meta:
+        model = Drug
+        fields = ["code", "name", "brands", "jurisdictions", "version"]
+        read_only_fields = fields
+
+
+class DrugRulesSerializer(DrugSerializer):
+    rules = serializers.JSONField(
+        source="current_version.document", read_only=True,
+        help_text="The drug's rule file as loaded: every rule with its source and whether that "
+        "source was verified",
+    )  # fmt: skip
+
+    class Meta(DrugSerializer.Meta):
+        fields = [*DrugSerializer.Meta.fields, "rules"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    patient = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    course = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["uuid", "kind", "status", "recipient", "subject", "patient", "course",
+                  "send_after", "sent_at", "attempts", "last_error", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class CalendarLinkSerializer(serializers.Serializer):
+    web = serializers.CharField(help_text="https:// address (Google Calendar: From URL)")
+    webcal = serializers.CharField(help_text="webcal:// address (Apple Calendar, Outlook)")
+    created_at = serializers.DateTimeField()
+
+    @staticmethod
+    def of(feed: CalendarFeed) -> dict:
+        urls = feed_urls(feed)
+        return {"web": urls.web, "webcal": urls.webcal, "created_at": feed.created_at}

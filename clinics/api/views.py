@@ -1,0 +1,316 @@
+"""API views: thin callers of the services, scoped and checked by the shared permission layer.
+
+Every object is addressed by its UUID in the URL, so another clinic's object is 404 and a role
+without the capability is 403, exactly as in the admin; writes on an object are actions on it
+(`POST /courses/{uuid}/pause/`), so no request body can reach into another clinic.
+"""
+
+from django.db.models import F
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from ..models import (
+    Clinic,
+    Drug,
+    InfectionReport,
+    LabResult,
+    Message,
+    MonitoringCheck,
+    Patient,
+    TherapyCourse,
+)
+from ..permissions import Can, allowed, scope
+from ..services.checks import check_complete
+from ..services.courses import (
+    course_change_dose,
+    course_pause,
+    course_resume,
+    course_start,
+    course_start_preview,
+    course_stop,
+)
+from ..services.feeds import calendar_feed_issue, calendar_feed_revoke
+from ..services.infections import infection_report, infection_resolve
+from ..services.notifications import reminder_resend
+from ..services.patients import patient_save
+from ..services.results import ResultInput, lab_result_record
+from . import filters
+from . import serializers as s
+from .pagination import Pages
+from .permissions import ClinicRole, IsStaff
+
+UUID = "[0-9a-fA-F-]{36}"  # anything else in the place of an id is simply not found
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Rows of the user's clinics (`clinic_path` leads from a row to its clinic); `capabilities`
+    names what each action needs beyond seeing the row."""
+
+    lookup_field = "uuid"
+    lookup_value_regex = UUID
+    clinic_path = "clinic"
+    capabilities: dict[str, Can] = {}
+    permission_classes = [ClinicRole]
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = Pages
+
+    def get_queryset(self):
+        return scope(self.queryset.all(), self.request.user, self.clinic_path, literal=True)
+
+    def clinic_id_of(self, obj) -> int:
+        *path, last = self.clinic_path.split("__")
+        for part in path:
+            obj = getattr(obj, part)
+        return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
+
+    def valid(self, serializer_class) -> dict:
+        """The request body, checked for shape and types (the services check the rules)."""
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def fresh(self, obj):
+        """The object as stored now (after a service changed it), for the response."""
+        return self.get_queryset().get(pk=obj.pk)
+
+
+@extend_schema_view(list=extend_schema(summary="The clinics you belong to"))
+class ClinicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Clinic.objects.order_by("name")
+    serializer_class = s.ClinicSerializer
+    clinic_path = "pk"
+    cursor_ordering = ("name", "id")
+
+
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    queryset = Patient.objects.select_related("clinic")
+    filterset_class = filters.PatientFilter
+    cursor_ordering = ("-created_at", "-id")
+    capabilities = {
+        "update": Can.EDIT_PATIENTS,
+        "partial_update": Can.EDIT_PATIENTS,
+        "calendar_link": Can.EDIT_PATIENTS,
+        "start_course": Can.MANAGE_COURSES,
+        "preview_course": Can.MANAGE_COURSES,
+    }
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.PatientUpdateSerializer
+        return s.PatientSerializer
+
+    def perform_create(self, serializer):
+        clinic = serializer.validated_data["clinic"]
+        if not allowed(self.request.user, Can.EDIT_PATIENTS, clinic.pk):
+            raise PermissionDenied("Your role in this clinic does not allow adding patients.")
+        serializer.instance = patient_save(patient=Patient(**serializer.validated_data))
+
+    def perform_update(self, serializer):
+        patient = serializer.instance
+        changed = [k for k, v in serializer.validated_data.items() if getattr(patient, k) != v]
+        for name, value in serializer.validated_data.items():
+            setattr(patient, name, value)
+        patient_save(patient=patient, changed=changed)
+
+    @extend_schema(request=None, responses={200: s.CalendarLinkSerializer, 204: None},
+                   summary="Send a new calendar link (POST; the old one stops) or stop it (DELETE)")  # fmt: skip
+    @action(detail=True, methods=["post", "delete"], url_path="calendar-link")
+    def calendar_link(self, request, uuid=None):
+        patient = self.get_object()
+        if request.method == "DELETE":
+            calendar_feed_revoke(patient=patient)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        feed = calendar_feed_issue(patient=patient, issued_by=request.user)
+        return Response(s.CalendarLinkSerializer(s.CalendarLinkSerializer.of(feed)).data)
+
+    def _start_kwargs(self) -> dict:
+        data = self.valid(s.CourseStartSerializer)
+        return {"patient": self.get_object(), **data}
+
+    @extend_schema(request=s.CourseStartSerializer, responses={201: s.CourseStartedSerializer},
+                   summary="Start a course: plans every check the drug's rules call for")  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="start-course")
+    def start_course(self, request, uuid=None):
+        started = course_start(**self._start_kwargs(), started_by=request.user)
+        return Response(s.CourseStartedSerializer(started).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CourseStartSerializer, responses={200: s.StartPreviewSerializer},
+                   summary="What starting this course would plan and advise (nothing is saved)")  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="preview-course")
+    def preview_course(self, request, uuid=None):
+        kwargs = self._start_kwargs()
+        kwargs.pop("acknowledge_do_not_start")
+        return Response(s.StartPreviewSerializer(course_start_preview(**kwargs)).data)
+
+
+def _course_action(serializer_class, summary: str):
+    return extend_schema(
+        request=serializer_class, responses={200: s.CourseSerializer}, summary=summary
+    )
+
+
+class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = TherapyCourse.objects.select_related("patient", "drug")
+    serializer_class = s.CourseSerializer
+    filterset_class = filters.CourseFilter
+    clinic_path = "patient__clinic"
+    cursor_ordering = ("-created_at", "-id")
+    capabilities = {
+        "pause": Can.MANAGE_COURSES,
+        "resume": Can.MANAGE_COURSES,
+        "change_dose": Can.MANAGE_COURSES,
+        "stop": Can.MANAGE_COURSES,
+        "lab_results": Can.MANAGE_COURSES,
+        "report_infection": Can.REPORT_INFECTIONS,
+    }
+
+    def _done(self, course) -> Response:
+        return Response(s.CourseSerializer(self.fresh(course)).data)
+
+    @_course_action(s.PauseSerializer, "Pause (a clinician's decision or a lab result)")
+    @action(detail=True, methods=["post"])
+    def pause(self, request, uuid=None):
+        course = self.get_object()
+        course_pause(course=course, **self.valid(s.PauseSerializer))
+        return self._done(course)
+
+    @_course_action(s.ResumeSerializer, "Resume a paused course (its checks are re-planned)")
+    @action(detail=True, methods=["post"])
+    def resume(self, request, uuid=None):
+        course = self.get_object()
+        course_resume(course=course, **self.valid(s.ResumeSerializer))
+        return self._done(course)
+
+    @_course_action(s.DoseChangeSerializer, "Change the dose")
+    @action(detail=True, methods=["post"], url_path="change-dose")
+    def change_dose(self, request, uuid=None):
+        course = self.get_object()
+        course_change_dose(
+            course=course, changed_by=request.user, **self.valid(s.DoseChangeSerializer)
+        )
+        return self._done(course)
+
+    @_course_action(s.StopSerializer, "Stop the course for good (open checks are cancelled)")
+    @action(detail=True, methods=["post"])
+    def stop(self, request, uuid=None):
+        course = self.get_object()
+        data = self.valid(s.StopSerializer)
+        course_stop(
+            course=course, reason=data["reason"], stopped_on=data["stopped_on"], note=data["note"]
+        )
+        return self._done(course)
+
+    @extend_schema(request=s.InfectionReportCreateSerializer, responses={201: s.InfectionReportSerializer},
+                   summary="Report an infection: pauses the course and alerts staff and patient")  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="report-infection")
+    def report_infection(self, request, uuid=None):
+        course = self.get_object()
+        reported = infection_report(course=course, reported_by=request.user,
+                                    **self.valid(s.InfectionReportCreateSerializer))  # fmt: skip
+        return Response(
+            s.InfectionReportSerializer(reported.report).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=s.LabResultCreateSerializer, responses={201: s.ResultOutcomeSerializer},
+                   summary="Record a lab result: returns the threshold outcome with rule text and source")  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="lab-results")
+    def lab_results(self, request, uuid=None):
+        course = self.get_object()
+        data = self.valid(s.LabResultCreateSerializer)
+        check = data.pop("check")
+        if check is not None:
+            check = get_object_or_404(course.checks, uuid=check)
+        recorded = lab_result_record(course=course, monitoring_check=check, recorded_by=request.user,
+                                     **data)  # fmt: skip
+        return Response(s.ResultOutcomeSerializer(recorded).data, status=status.HTTP_201_CREATED)
+
+
+class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = MonitoringCheck.objects.annotate(
+        course_uuid=F("course__uuid"), patient_uuid=F("course__patient__uuid")
+    )
+    serializer_class = s.CheckSerializer
+    filterset_class = filters.CheckFilter
+    clinic_path = "course__patient__clinic"
+    cursor_ordering = ("due_date", "id")
+    capabilities = {"complete": Can.COMPLETE_CHECKS, "send_reminder": Can.RESEND_MESSAGES}
+
+    def list(self, request, *args, **kwargs):
+        """The hot path (other systems poll it): rows read as plain values in exactly
+        `CheckSerializer`'s shape (a test holds the two equal), no model objects to build."""
+        rows = self.filter_queryset(self.get_queryset()).values(*s.CheckSerializer.plain_fields())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([s.CheckSerializer.from_plain(row) for row in page])
+
+    @extend_schema(request=s.CheckCompleteSerializer, responses={200: s.CheckCompletedSerializer},
+                   summary="Record a check as done with its results (each evaluated against the thresholds)")  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def complete(self, request, uuid=None):
+        check = self.get_object()
+        data = self.valid(s.CheckCompleteSerializer)
+        done = check_complete(check=check, completed_on=data["completed_on"], completed_by=request.user,
+                              results=[ResultInput(**r) for r in data["results"]])  # fmt: skip
+        body = {"check": self.fresh(check), "action": done.action, "results": done.results}
+        return Response(s.CheckCompletedSerializer(body).data)
+
+    @extend_schema(request=None, responses={200: s.MessageSerializer},
+                   summary="Email the patient a reminder for this check now")  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="send-reminder")
+    def send_reminder(self, request, uuid=None):
+        message = reminder_resend(check=self.get_object(), requested_by=request.user)
+        return Response(s.MessageSerializer(message).data)
+
+
+class LabResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = LabResult.objects.select_related("course", "monitoring_check")
+    serializer_class = s.LabResultSerializer
+    filterset_class = filters.LabResultFilter
+    clinic_path = "course__patient__clinic"
+    cursor_ordering = ("-recorded_at", "-id")
+
+
+class InfectionReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = InfectionReport.objects.select_related("course")
+    serializer_class = s.InfectionReportSerializer
+    filterset_class = filters.InfectionReportFilter
+    clinic_path = "course__patient__clinic"
+    cursor_ordering = ("-reported_at", "-id")
+    capabilities = {"resolve": Can.MANAGE_COURSES}
+
+    @extend_schema(request=None, responses={200: s.InfectionReportSerializer},
+                   summary="Mark the infection resolved (a clinician may then resume the course)")  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, uuid=None):
+        report = infection_resolve(report=self.get_object(), resolved_by=request.user)
+        return Response(s.InfectionReportSerializer(report).data)
+
+
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Message.objects.select_related("patient", "course")
+    serializer_class = s.MessageSerializer
+    filterset_class = filters.MessageFilter
+    cursor_ordering = ("-created_at", "-id")
+
+
+class DrugViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The drug rules as loaded, with every rule's source (the same for every clinic)."""
+
+    queryset = Drug.objects.select_related("current_version").order_by("name")
+    permission_classes = [IsStaff]
+    lookup_field = "code"
+    lookup_value_regex = "[a-z]+"
+    pagination_class = None
+
+    def get_serializer_class(self):
+        return s.DrugRulesSerializer if self.action == "retrieve" else s.DrugSerializer

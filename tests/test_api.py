@@ -1,0 +1,215 @@
+"""The REST API: each endpoint through the same services as the admin, with token or session
+authentication, errors that name the field (400), lifecycle conflicts (409) and 404 for another
+clinic's objects."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from clinics.lifecycle import CourseStatus
+from clinics.models import Drug, Message, Patient
+from clinics.services.courses import course_start
+from clinics.services.staff import staff_member_add
+from tests.factories import ClinicFactory, PatientFactory
+
+API = "/api/v1"
+
+
+def client_for(user) -> APIClient:
+    _, token = AuthToken.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.fixture
+def setup(rules_loaded):
+    clinic = ClinicFactory(name="Alpha")
+    doc = staff_member_add(clinic=clinic, username="doc", email="doc@example.org",
+                           role="clinician", password="a-long-test-password")  # fmt: skip
+    patient = PatientFactory(clinic=clinic, date_of_birth=date(1960, 1, 1))
+    course = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"),
+                          dose_code="2mg-qd-us", indication="ra",
+                          start_date=clinic.today() - timedelta(days=10)).course  # fmt: skip
+    return clinic, client_for(doc), course
+
+
+def test_token_is_required_and_only_its_hash_is_stored(setup):
+    clinic, api, course = setup
+    assert APIClient().get(f"{API}/patients/").status_code == 401
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Token jak_" + "0" * 60)
+    assert bad.get(f"{API}/patients/").status_code == 401
+    assert api.get(f"{API}/patients/").status_code == 200
+    token = api._credentials["HTTP_AUTHORIZATION"].split()[1]
+    assert not AuthToken.objects.filter(digest=token).exists() and token.startswith("jak_")
+
+
+def test_session_login_works_too(client, setup):
+    assert client.login(username="doc", password="a-long-test-password")
+    assert client.get(f"{API}/clinics/").json()["results"][0]["name"] == "Alpha"
+
+
+def test_patient_create_update_and_errors_name_the_field(setup):
+    clinic, api, _ = setup
+    body = {"clinic": str(clinic.uuid), "mrn": "N-1", "given_name": "Ann", "family_name": "Lee",
+            "date_of_birth": "1980-02-03", "sex_at_birth": "female", "email": "ann@example.org",
+            "reminder_consent": True}  # fmt: skip
+    created = api.post(f"{API}/patients/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["reminder_consent_at"] is not None
+    again = api.post(f"{API}/patients/", body, format="json")
+    assert again.status_code == 400 and "mrn" in again.json()
+    future = api.post(f"{API}/patients/", {**body, "mrn": "N-2", "date_of_birth": "2999-01-01"},
+                      format="json")  # fmt: skip
+    assert future.status_code == 400 and "date_of_birth" in future.json()
+    other = ClinicFactory(name="Other")
+    foreign = api.post(f"{API}/patients/", {**body, "mrn": "N-3", "clinic": str(other.uuid)},
+                       format="json")  # fmt: skip
+    assert foreign.status_code == 400 and "clinic" in foreign.json()
+    uuid = created.json()["uuid"]
+    patched = api.patch(f"{API}/patients/{uuid}/", {"email": "new@example.org"}, format="json")
+    assert patched.status_code == 200 and patched.json()["email"] == "new@example.org"
+    assert Patient.objects.get(uuid=uuid).history.count() == 2
+
+
+def test_start_preview_and_start_a_course(setup):
+    clinic, api, _ = setup
+    patient = PatientFactory(clinic=clinic)
+    body = {"drug": "baricitinib", "dose_code": "2mg-qd-us", "indication": "ra",
+            "start_date": clinic.today().isoformat(), "renal_value": "45", "renal_measure": "egfr"}  # fmt: skip
+    preview = api.post(f"{API}/patients/{patient.uuid}/preview-course/", body, format="json")
+    assert preview.status_code == 200
+    assert preview.json()["checks"] and "eGFR 30 to below 60" in preview.json()["advice"][0]["text"]
+    assert any(
+        r["rule_id"] == "baricitinib.alc.no-start" for r in preview.json()["do_not_start_rules"]
+    )
+    assert not patient.courses.exists()
+    started = api.post(f"{API}/patients/{patient.uuid}/start-course/", body, format="json")
+    assert started.status_code == 201 and started.json()["checks_planned"] > 10
+    conflict = api.post(f"{API}/patients/{patient.uuid}/start-course/", body, format="json")
+    assert conflict.status_code == 409 and "drug" in conflict.json()
+    wrong = api.post(f"{API}/patients/{patient.uuid}/preview-course/", {**body, "dose_code": "9mg"},
+                     format="json")  # fmt: skip
+    assert wrong.status_code == 400 and "dose_code" in wrong.json()
+
+
+def test_course_lifecycle_and_conflicts(setup):
+    clinic, api, course = setup
+    url = f"{API}/courses/{course.uuid}"
+    report = api.post(f"{url}/report-infection/", {"serious": True, "description": "cough"},
+                      format="json")  # fmt: skip
+    assert report.status_code == 201 and report.json()["reporter"] == "system"
+    assert api.get(f"{url}/").json()["status"] == CourseStatus.PAUSED
+    assert Message.objects.filter(kind="pause_alert_staff").exists()
+    refused = api.post(f"{url}/resume/", {}, format="json")
+    assert refused.status_code == 409 and "status" in refused.json()
+    resolved = api.post(f"{API}/infection-reports/{report.json()['uuid']}/resolve/")
+    assert resolved.status_code == 200 and resolved.json()["resolved_at"]
+    assert api.post(f"{url}/resume/", {}, format="json").json()["status"] == CourseStatus.ACTIVE
+    unlabelled = api.post(f"{url}/change-dose/", {"dose_code": "4mg-qd-us"}, format="json")
+    assert unlabelled.status_code == 400 and "dose_code" in unlabelled.json()  # AA/COVID only
+    dose = api.post(f"{url}/change-dose/", {"dose_code": "1mg-qd-us"}, format="json")
+    assert dose.status_code == 200 and dose.json()["dose_code"] == "1mg-qd-us"
+    paused = api.post(f"{url}/pause/", {"reason": "clinician", "note": "surgery"}, format="json")
+    assert paused.json()["status"] == CourseStatus.PAUSED
+    stopped = api.post(f"{url}/stop/", {"reason": "patient_choice"}, format="json")
+    assert stopped.json()["status"] == CourseStatus.STOPPED
+    again = api.post(f"{url}/resume/", {}, format="json")
+    assert again.status_code == 409
+    future = api.post(f"{url}/pause/", {"reason": "clinician"}, format="json")
+    assert future.status_code == 409
+
+
+def test_checks_filter_complete_and_results(setup):
+    clinic, api, course = setup
+    today = clinic.today()
+    listed = api.get(f"{API}/checks/", {"status": "scheduled", "kind": "cbc",
+                                        "due_before": (today + timedelta(days=400)).isoformat()})  # fmt: skip
+    rows = listed.json()["results"]
+    assert rows and all(r["kind"] == "cbc" and r["status"] == "scheduled" for r in rows)
+    assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)
+    assert api.get(f"{API}/checks/", {"due_before": "not-a-date"}).status_code == 400
+    check = rows[0]["uuid"]
+    bad = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
+                   "results": [{"analyte": "anc", "value": "400", "unit": "furlongs"}]}, format="json")  # fmt: skip
+    assert bad.status_code == 400 and "results[0].unit" in bad.json()
+    done = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
+                    "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}]}, format="json")  # fmt: skip
+    assert done.status_code == 200 and done.json()["action"] == "interrupt"
+    finding = done.json()["results"][0]["findings"][0]
+    assert finding["rule_id"] == "baricitinib.anc.interrupt" and "drugs.com" in finding["source"]
+    assert api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat()},
+                    format="json").status_code == 409  # fmt: skip
+    result = api.post(f"{API}/courses/{course.uuid}/lab-results/",
+                      {"analyte": "hb", "value": 7.5, "unit": "g/dL", "collected_on": today.isoformat()},
+                      format="json")  # fmt: skip
+    assert result.status_code == 201 and result.json()["action"] == "interrupt"
+    assert result.json()["value"] == "7.5"
+    listed = api.get(f"{API}/lab-results/", {"course": str(course.uuid)}).json()["results"]
+    assert {r["analyte"] for r in listed} == {"anc", "hb"}
+
+
+def test_send_reminder_messages_drugs_and_calendar_link(setup):
+    clinic, api, course = setup
+    check = course.checks.filter(status="scheduled").first()
+    sent = api.post(f"{API}/checks/{check.uuid}/send-reminder/")
+    assert sent.status_code == 200 and sent.json()["kind"] == "reminder"
+    assert api.post(f"{API}/checks/{check.uuid}/send-reminder/").status_code == 409
+    assert (
+        api.get(f"{API}/messages/", {"kind": "reminder"}).json()["results"][0]["uuid"]
+        == sent.json()["uuid"]
+    )
+    drugs = api.get(f"{API}/drugs/").json()
+    assert {d["code"] for d in drugs} >= {"baricitinib", "tofacitinib"}
+    rules = api.get(f"{API}/drugs/baricitinib/").json()["rules"]
+    assert all(rule["source"] for rule in rules["thresholds"])
+    link = api.post(f"{API}/patients/{course.patient.uuid}/calendar-link/")
+    assert link.status_code == 200 and link.json()["webcal"].startswith("webcal://")
+    assert api.delete(f"{API}/patients/{course.patient.uuid}/calendar-link/").status_code == 204
+
+
+def test_pages_are_cursor_based_and_bad_cursors_are_404(setup):
+    _, api, course = setup
+    first = api.get(f"{API}/checks/", {"page_size": 5}).json()
+    second = api.get(first["next"]).json()
+    assert (
+        len(first["results"]) == 5 and first["results"][-1]["uuid"] != second["results"][0]["uuid"]
+    )
+    assert api.get(f"{API}/checks/", {"cursor": "cD0yMDI2LTEzLTk5"}).status_code == 404
+
+
+def test_schema_and_docs_page(setup):
+    _, api, _ = setup
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/courses/{uuid}/resume/" in paths
+    assert set(paths["/api/v1/courses/{uuid}/resume/"]["post"]["responses"]) >= {
+        "200",
+        "400",
+        "404",
+        "409",
+    }
+    assert api.get("/api/docs/").status_code == 200
+
+
+def test_api_token_command_issues_and_revokes(setup, capsys):
+    call_command("api_token", "doc", "--days", "30")
+    token = capsys.readouterr().out.strip()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(f"{API}/clinics/").status_code == 200
+    call_command("api_token", "doc", "--revoke")
+    assert client.get(f"{API}/clinics/").status_code == 401
+
+
+def test_checks_list_rows_are_what_the_serializer_writes(setup):
+    _, api, course = setup
+    rows = api.get(f"{API}/checks/", {"course": str(course.uuid), "page_size": 500}).json()["results"]
+    assert len(rows) == course.checks.count()
+    for row in rows[:5]:
+        assert row == api.get(f"{API}/checks/{row['uuid']}/").json()

@@ -1,0 +1,185 @@
+"""The API's authorization matrix: every endpoint x every role x own and other clinic.
+
+In the user's own clinic an endpoint succeeds when the role grants its capability (the same
+table as the admin, `clinics.permissions.ROLE_CAPABILITIES`) and is 403 otherwise; another
+clinic's object is 404 whatever the role; without credentials everything is 401. Lists hold only
+the user's own clinics' rows."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from clinics.models import Drug
+from clinics.permissions import ROLE_CAPABILITIES, Can
+from clinics.services.courses import course_pause, course_start
+from clinics.services.infections import infection_report
+from clinics.services.results import lab_result_record
+from clinics.services.staff import staff_member_add
+from tests.factories import ClinicFactory, PatientFactory
+
+API = "/api/v1"
+ROLES = ["viewer", "coordinator", "clinician"]
+
+
+@dataclass
+class World:
+    """One clinic's objects, each in the state its endpoints need."""
+
+    clinic: object
+    patient: object  # with an active course
+    new_patient: object  # no course yet
+    course: object  # active, with open checks
+    paused: object  # paused by a clinician, ready to resume
+    check: object
+    result: object
+    report: object  # unresolved infection on its own course
+    message: object
+
+
+def world(clinic) -> World:
+    drug = Drug.objects.get(code="baricitinib")
+    start = clinic.today() - timedelta(days=10)
+
+    def course():
+        patient = PatientFactory(clinic=clinic)
+        return course_start(patient=patient, drug=drug, dose_code="2mg-qd-us", indication="ra",
+                            start_date=start).course  # fmt: skip
+
+    active, paused, infected = course(), course(), course()
+    course_pause(course=paused, reason="clinician")
+    report = infection_report(course=infected, serious=False, reporter="staff").report
+    return World(
+        clinic=clinic,
+        patient=active.patient,
+        new_patient=PatientFactory(clinic=clinic),
+        course=active,
+        paused=paused,
+        check=active.checks.filter(status="scheduled").order_by("due_date").first(),
+        result=lab_result_record(
+            course=active, analyte="hb", value="13", unit="g/dL", collected_on=clinic.today()
+        ).result,  # fmt: skip
+        report=report,
+        message=infected.messages.first(),
+    )
+
+
+def today(w: World) -> str:
+    return w.clinic.today().isoformat()
+
+
+START = {"drug": "baricitinib", "dose_code": "2mg-qd-us", "indication": "ra"}
+# name: (method, path, body, capability)
+ENDPOINTS = {
+    "clinic": ("get", lambda w: f"/clinics/{w.clinic.uuid}/", None, Can.VIEW),
+    "patient": ("get", lambda w: f"/patients/{w.patient.uuid}/", None, Can.VIEW),
+    "patient-edit": ("patch", lambda w: f"/patients/{w.patient.uuid}/",
+                     lambda w: {"email": "changed@example.org"}, Can.EDIT_PATIENTS),
+    "calendar-link": ("post", lambda w: f"/patients/{w.patient.uuid}/calendar-link/", None, Can.EDIT_PATIENTS),
+    "calendar-link-stop": ("delete", lambda w: f"/patients/{w.patient.uuid}/calendar-link/", None,
+                           Can.EDIT_PATIENTS),
+    "preview-course": ("post", lambda w: f"/patients/{w.new_patient.uuid}/preview-course/",
+                       lambda w: {**START, "start_date": today(w)}, Can.MANAGE_COURSES),
+    "start-course": ("post", lambda w: f"/patients/{w.new_patient.uuid}/start-course/",
+                     lambda w: {**START, "start_date": today(w)}, Can.MANAGE_COURSES),
+    "course": ("get", lambda w: f"/courses/{w.course.uuid}/", None, Can.VIEW),
+    "pause": ("post", lambda w: f"/courses/{w.course.uuid}/pause/", lambda w: {"reason": "clinician"},
+              Can.MANAGE_COURSES),
+    "resume": ("post", lambda w: f"/courses/{w.paused.uuid}/resume/", lambda w: {}, Can.MANAGE_COURSES),
+    "change-dose": ("post", lambda w: f"/courses/{w.course.uuid}/change-dose/",
+                    lambda w: {"dose_code": "1mg-qd-us"}, Can.MANAGE_COURSES),
+    "stop": ("post", lambda w: f"/courses/{w.course.uuid}/stop/", lambda w: {"reason": "other"},
+             Can.MANAGE_COURSES),
+    "report-infection": ("post", lambda w: f"/courses/{w.course.uuid}/report-infection/",
+                         lambda w: {"serious": False}, Can.REPORT_INFECTIONS),
+    "lab-result": ("post", lambda w: f"/courses/{w.course.uuid}/lab-results/",
+                   lambda w: {"analyte": "anc", "value": "2000", "unit": "cells/mm3",
+                              "collected_on": today(w)}, Can.MANAGE_COURSES),
+    "check": ("get", lambda w: f"/checks/{w.check.uuid}/", None, Can.VIEW),
+    "complete": ("post", lambda w: f"/checks/{w.check.uuid}/complete/",
+                 lambda w: {"completed_on": today(w)}, Can.COMPLETE_CHECKS),
+    "send-reminder": ("post", lambda w: f"/checks/{w.check.uuid}/send-reminder/", None, Can.RESEND_MESSAGES),
+    "result": ("get", lambda w: f"/lab-results/{w.result.uuid}/", None, Can.VIEW),
+    "infection-report": ("get", lambda w: f"/infection-reports/{w.report.uuid}/", None, Can.VIEW),
+    "resolve": ("post", lambda w: f"/infection-reports/{w.report.uuid}/resolve/", None, Can.MANAGE_COURSES),
+    "message": ("get", lambda w: f"/messages/{w.message.uuid}/", None, Can.VIEW),
+}  # fmt: skip
+LISTS = ["clinics", "patients", "courses", "checks", "lab-results", "infection-reports", "messages"]
+
+
+@pytest.fixture
+def worlds(rules_loaded, settings):
+    # A short planning horizon: the matrix is about who may call what, not about the plan.
+    settings.JAKMONITOR = {**settings.JAKMONITOR, "PLAN_HORIZON_MONTHS": 4}
+    return world(ClinicFactory(name="Own")), world(ClinicFactory(name="Other"))
+
+
+def api_as(role: str, clinic) -> APIClient:
+    user = staff_member_add(clinic=clinic, username=role, email=f"{role}@example.org", role=role,
+                            password="a-long-test-password")  # fmt: skip
+    _, token = AuthToken.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def call(client, name, w):
+    method, path, body, _ = ENDPOINTS[name]
+    return getattr(client, method)(API + path(w), body(w) if body else None, format="json")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_own_clinic_by_role(worlds, name, role):
+    own, _ = worlds
+    response = call(api_as(role, own.clinic), name, own)
+    if ENDPOINTS[name][3] in ROLE_CAPABILITIES[role]:
+        assert 200 <= response.status_code < 300, (response.status_code, response.content[:300])
+    else:
+        assert response.status_code == 403, response.content[:300]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_other_clinic_is_not_found(worlds, name, role):
+    own, other = worlds
+    response = call(api_as(role, own.clinic), name, other)
+    assert response.status_code == 404, response.content[:300]
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_no_credentials_is_401(worlds, name):
+    own, _ = worlds
+    assert call(APIClient(), name, own).status_code == 401
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_hold_own_clinic_rows_only(worlds, role):
+    own, other = worlds
+    client = api_as(role, own.clinic)
+    for name in LISTS:
+        response = client.get(f"{API}/{name}/", {"page_size": 500})
+        assert response.status_code == 200, name
+        seen = {row["uuid"] for row in response.json()["results"]}
+        assert seen, name
+        foreign = {str(getattr(other, attr).uuid) for attr in ("clinic", "patient", "course", "check",
+                                                               "result", "report", "message")}  # fmt: skip
+        assert not seen & foreign, name
+    assert client.get(f"{API}/drugs/baricitinib/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_patient_create_by_role_and_clinic(worlds, role):
+    own, other = worlds
+    client = api_as(role, own.clinic)
+    body = {"mrn": "NEW-1", "given_name": "N", "family_name": "E", "date_of_birth": "1970-01-01"}
+    created = client.post(
+        f"{API}/patients/", {**body, "clinic": str(own.clinic.uuid)}, format="json"
+    )
+    assert created.status_code == (201 if Can.EDIT_PATIENTS in ROLE_CAPABILITIES[role] else 403)
+    foreign = client.post(
+        f"{API}/patients/", {**body, "clinic": str(other.clinic.uuid)}, format="json"
+    )
+    assert foreign.status_code == 400 and "clinic" in foreign.json()
