@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import orjson
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("JAKMONITOR_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -209,6 +210,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "clinics.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "clinics.api.errors.exception_handler",
+    # DRF names the item of a list with an integer key ({"results": {0: {...}}}).
+    "ORJSON_RENDERER_OPTIONS": (orjson.OPT_NON_STR_KEYS,),
     "DEFAULT_RENDERER_CLASSES": [
         # orjson: several times faster than the standard encoder on lists of checks.
         "drf_orjson_renderer.renderers.ORJSONRenderer",

@@ -137,6 +137,9 @@ def test_checks_filter_complete_and_results(setup):
     bad = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
                    "results": [{"analyte": "anc", "value": "400", "unit": "furlongs"}]}, format="json")  # fmt: skip
     assert bad.status_code == 400 and "results[0].unit" in bad.json()
+    missing = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
+                       "results": [{"analyte": "anc", "unit": "cells/mm3"}]}, format="json")  # fmt: skip
+    assert missing.status_code == 400 and "value" in missing.json()["results"]["0"]
     done = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
                     "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}]}, format="json")  # fmt: skip
     assert done.status_code == 200 and done.json()["action"] == "interrupt"
@@ -148,6 +151,10 @@ def test_checks_filter_complete_and_results(setup):
                       {"analyte": "hb", "value": 7.5, "unit": "g/dL", "collected_on": today.isoformat()},
                       format="json")  # fmt: skip
     assert result.status_code == 201 and result.json()["action"] == "interrupt"
+    stray = api.post(f"{API}/courses/{course.uuid}/lab-results/",
+                     {"analyte": "hb", "value": 9, "unit": "g/dL", "collected_on": today.isoformat(),
+                      "check": "00000000-0000-4000-8000-000000000000"}, format="json")  # fmt: skip
+    assert stray.status_code == 400 and "check" in stray.json()
     assert result.json()["value"] == "7.5"
     listed = api.get(f"{API}/lab-results/", {"course": str(course.uuid)}).json()["results"]
     assert {r["analyte"] for r in listed} == {"anc", "hb"}
@@ -209,7 +216,45 @@ def test_api_token_command_issues_and_revokes(setup, capsys):
 
 def test_checks_list_rows_are_what_the_serializer_writes(setup):
     _, api, course = setup
-    rows = api.get(f"{API}/checks/", {"course": str(course.uuid), "page_size": 500}).json()["results"]
+    rows = api.get(f"{API}/checks/", {"course": str(course.uuid), "page_size": 500}).json()[
+        "results"
+    ]
     assert len(rows) == course.checks.count()
     for row in rows[:5]:
         assert row == api.get(f"{API}/checks/{row['uuid']}/").json()
+
+
+def test_worklists_dashboard_search_and_no_next_check(setup):
+    clinic, api, course = setup
+    ClinicFactory(name="Not mine")
+    dashboard = api.get(f"{API}/dashboard/").json()
+    assert [row["name"] for row in dashboard] == ["Alpha"]
+    assert dashboard[0]["due_this_week"] >= 0 and dashboard[0]["no_next_check"] == 0
+    course.checks.filter(status__in=["scheduled", "overdue"]).update(status="cancelled")
+    assert api.get(f"{API}/dashboard/").json()[0]["no_next_check"] == 1
+    listed = api.get(f"{API}/courses/", {"no_next_check": "true"}).json()["results"]
+    assert [c["uuid"] for c in listed] == [str(course.uuid)]
+    assert api.get(f"{API}/courses/", {"no_next_check": "false"}).json()["results"] == []
+    found = api.get(f"{API}/patients/", {"search": course.patient.family_name}).json()["results"]
+    assert [p["uuid"] for p in found] == [str(course.patient.uuid)]
+    assert api.get(f"{API}/patients/", {"search": "nobody-by-this-name"}).json()["results"] == []
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1900-02-28"])
+def test_extreme_dates_are_refused_not_crashed(setup, day):
+    clinic, api, course = setup
+    patient = PatientFactory(clinic=clinic)
+    body = {"drug": "baricitinib", "dose_code": "2mg-qd-us", "indication": "ra", "start_date": day}
+    for action in ("preview-course", "start-course"):
+        response = api.post(f"{API}/patients/{patient.uuid}/{action}/", body, format="json")
+        assert response.status_code == 400 and "start_date" in response.json(), response.content
+    check = course.checks.filter(status="scheduled").first()
+    done = api.post(f"{API}/checks/{check.uuid}/complete/", {"completed_on": day}, format="json")
+    assert done.status_code in (400, 200), done.content
+    for path, body in [
+        ("pause/", {"reason": "clinician", "paused_on": day}),
+        ("change-dose/", {"dose_code": "1mg-qd-us", "effective_on": day}),
+        ("lab-results/", {"analyte": "hb", "value": "9", "unit": "g/dL", "collected_on": day}),
+    ]:
+        response = api.post(f"{API}/courses/{course.uuid}/{path}", body, format="json")
+        assert response.status_code in (200, 201, 400, 409), (path, response.content)

@@ -13,6 +13,7 @@ from ..models import (
     Patient,
     TherapyCourse,
 )
+from ..selectors import courses_without_next_check
 from ..units import ANALYTES
 
 
@@ -29,10 +30,17 @@ class CourseFilter(filters.FilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     drug = filters.CharFilter(field_name="drug__code")
     status = filters.MultipleChoiceFilter(choices=CourseStatus.choices)
+    no_next_check = filters.BooleanFilter(
+        method="filter_no_next_check", label="Active with no open check (the worklist)"
+    )
 
     class Meta:
         model = TherapyCourse
-        fields = ["patient", "drug", "status"]
+        fields = ["patient", "drug", "status", "no_next_check"]
+
+    def filter_no_next_check(self, queryset, name, value):
+        listed = queryset.filter(pk__in=courses_without_next_check().values("pk"))
+        return listed if value else queryset.exclude(pk__in=listed.values("pk"))
 
 
 class CheckFilter(filters.FilterSet):

@@ -304,3 +304,13 @@ class CalendarLinkSerializer(serializers.Serializer):
     def of(feed: CalendarFeed) -> dict:
         urls = feed_urls(feed)
         return {"web": urls.web, "webcal": urls.webcal, "created_at": feed.created_at}
+
+
+class DashboardSerializer(serializers.Serializer):
+    clinic = serializers.UUIDField(source="clinic.uuid")
+    name = serializers.CharField(source="clinic.name")
+    due_this_week = serializers.IntegerField(source="counts.due_this_week")
+    overdue = serializers.IntegerField(source="counts.overdue")
+    paused = serializers.IntegerField(source="counts.paused")
+    no_next_check = serializers.IntegerField(source="counts.no_next_check")
+    failed_messages = serializers.IntegerField(source="counts.failed_messages")

@@ -17,6 +17,7 @@ router.register("messages", views.MessageViewSet, basename="message")
 router.register("drugs", views.DrugViewSet, basename="drug")
 
 urlpatterns = [
+    path("v1/dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
     path("v1/", include((router.urls, "api"), namespace="v1")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -6,13 +6,15 @@ without the capability is 403, exactly as in the admin; writes on an object are 
 """
 
 from django.db.models import F
-from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ..models import (
     Clinic,
@@ -25,6 +27,7 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import Can, allowed, scope
+from ..selectors import dashboard_counts
 from ..services.checks import check_complete
 from ..services.courses import (
     course_change_dose,
@@ -87,6 +90,19 @@ class ClinicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     cursor_ordering = ("name", "id")
 
 
+class DashboardView(APIView):
+    """The admin dashboard's worklist counts, per clinic of the user."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        responses={200: s.DashboardSerializer(many=True)}, summary="Worklist counts per clinic"
+    )
+    def get(self, request):
+        rows = dashboard_counts(user=request.user, today=timezone.localdate())
+        return Response(s.DashboardSerializer(rows, many=True).data)
+
+
 class PatientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -96,6 +112,8 @@ class PatientViewSet(
 ):
     queryset = Patient.objects.select_related("clinic")
     filterset_class = filters.PatientFilter
+    filter_backends = [DjangoFilterBackend, SearchFilter]
+    search_fields = ["mrn", "family_name", "given_name"]
     cursor_ordering = ("-created_at", "-id")
     capabilities = {
         "update": Can.EDIT_PATIENTS,
@@ -230,7 +248,9 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         data = self.valid(s.LabResultCreateSerializer)
         check = data.pop("check")
         if check is not None:
-            check = get_object_or_404(course.checks, uuid=check)
+            check = course.checks.filter(uuid=check).first()
+            if check is None:
+                raise ValidationError({"check": "No such check in this course."})
         recorded = lab_result_record(course=course, monitoring_check=check, recorded_by=request.user,
                                      **data)  # fmt: skip
         return Response(s.ResultOutcomeSerializer(recorded).data, status=status.HTTP_201_CREATED)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,8 @@ from ..thresholds import Outcome, evaluate
 from .notifications import new_dates_queue
 from .plans import checks_hold, course_plan, course_replan
 from .rules import drug_rules, protocol_rules
+
+MAX_START_AHEAD = timedelta(days=366)  # planning further ahead than this is a typing mistake
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ def course_start_preview(
         raise ValidationError(
             {"start_date": "The start date is before the patient's date of birth."}
         )
+    if start_date > clinic.today() + MAX_START_AHEAD:
+        raise ValidationError({"start_date": "A course can be entered at most a year ahead."})
     course = TherapyCourse(
         patient=patient,
         drug=drug,
