@@ -17,9 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +45,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from bench.http_timing import free_port, rounds, serve  # noqa: E402
 from clinics.feeds.tokens import feed_token  # noqa: E402
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol  # noqa: E402
 from clinics.services.courses import course_start  # noqa: E402
@@ -76,37 +74,6 @@ def setup() -> str:
     return reverse("calendar-feed", args=[feed_token(calendar_feed_issue(patient=patient))])
 
 
-def rounds(get, paths: dict[str, tuple[str, dict, int]], requests: int, count: int) -> dict:
-    """Median over `count` interleaved rounds of the mean ms per request, for each path."""
-    samples = {name: [] for name in paths}
-    for _ in range(count):
-        for name, (path, headers, expect) in paths.items():
-            start = time.perf_counter()
-            for _ in range(requests):
-                status, _body = get(path, headers)
-                assert status == expect, (name, status)
-            samples[name].append((time.perf_counter() - start) * 1000 / requests)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def serve(port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "bench.feeds_server:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread", "--threads", "1",
-         "--keep-alive", "60", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return server
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    sys.exit("gunicorn did not start")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -130,10 +97,8 @@ def main():
         "feed_304": (feed_path, {"If-None-Match": etag}, 304),
     }
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = serve(port)
+    port = free_port()
+    server = serve("bench.feeds_server:application", port)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port)
 
