@@ -20,6 +20,8 @@ from simple_history.models import HistoricalRecords
 from .lifecycle import CheckStatus, CourseStatus
 from .ruleset import CHECK_KINDS, JURISDICTIONS
 
+EARLIEST_BIRTH = date(1900, 1, 1)  # an earlier year is a typing mistake
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -250,6 +252,8 @@ class Patient(models.Model):
     def clean(self) -> None:
         if self.date_of_birth and self.date_of_birth > date.today():
             raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+        if self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH:
+            raise ValidationError({"date_of_birth": f"Give a date from {EARLIEST_BIRTH} on."})
 
 
 class TherapyCourse(models.Model):

@@ -258,3 +258,44 @@ def test_extreme_dates_are_refused_not_crashed(setup, day):
     ]:
         response = api.post(f"{API}/courses/{course.uuid}/{path}", body, format="json")
         assert response.status_code in (200, 201, 400, 409), (path, response.content)
+
+
+def test_dates_that_are_typing_mistakes_name_their_field(setup):
+    clinic, api, course = setup
+    url = f"{API}/courses/{course.uuid}"
+    cases = [
+        (f"{url}/pause/", {"reason": "clinician", "paused_on": "2000-01-01"}, "paused_on"),
+        (f"{url}/change-dose/", {"dose_code": "1mg-qd-us", "effective_on": "9999-12-31"}, "effective_on"),
+        (f"{url}/report-infection/", {"serious": False, "reported_at": "0001-01-01T00:00:00Z"}, "reported_at"),
+        (f"{url}/lab-results/", {"analyte": "hb", "value": "9", "unit": "g/dL", "collected_on": "2001-01-01"},
+         "collected_on"),
+        (f"{API}/checks/{course.checks.filter(status='scheduled').first().uuid}/complete/",
+         {"completed_on": "2001-01-01"}, "completed_on"),
+        (f"{API}/patients/", {"clinic": str(clinic.uuid), "mrn": "OLD", "given_name": "A", "family_name": "B",
+                              "date_of_birth": "0001-01-01"}, "date_of_birth"),
+    ]  # fmt: skip
+    for path, body, field in cases:
+        response = api.post(path, body, format="json")
+        assert response.status_code == 400 and field in response.json(), (path, response.content)
+    course.refresh_from_db()
+    assert course.status == CourseStatus.ACTIVE and not course.results.exists()
+
+
+def test_a_role_without_the_right_gets_403_before_the_body_is_read(setup):
+    clinic, _, course = setup
+    viewer = staff_member_add(clinic=clinic, username="viv", email="viv@example.org", role="viewer",
+                              password="a-long-test-password")  # fmt: skip
+    api = client_for(viewer)
+    patient = PatientFactory(clinic=clinic)
+    assert api.post(f"{API}/patients/{patient.uuid}/start-course/", {"drug": "nope"},
+                    format="json").status_code == 403  # fmt: skip
+
+
+def test_paging_through_ties_returns_every_check_once(setup):
+    _, api, course = setup
+    seen, url = [], f"{API}/checks/?course={course.uuid}&page_size=3"
+    while url:
+        page = api.get(url).json()
+        seen += [row["uuid"] for row in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == course.checks.count()  # many share a due date

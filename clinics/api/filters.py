@@ -29,7 +29,7 @@ class PatientFilter(filters.FilterSet):
 class CourseFilter(filters.FilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     drug = filters.CharFilter(field_name="drug__code")
-    status = filters.MultipleChoiceFilter(choices=CourseStatus.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=CourseStatus.choices)
     no_next_check = filters.BooleanFilter(
         method="filter_no_next_check", label="Active with no open check (the worklist)"
     )
@@ -44,8 +44,8 @@ class CourseFilter(filters.FilterSet):
 
 
 class CheckFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=CheckStatus.choices)
-    kind = filters.MultipleChoiceFilter(choices=CheckKind.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=CheckStatus.choices)
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=CheckKind.choices)
     due_after = filters.DateFilter(
         field_name="due_date", lookup_expr="gte", label="Due on or after"
     )
@@ -63,7 +63,7 @@ class CheckFilter(filters.FilterSet):
 class LabResultFilter(filters.FilterSet):
     course = filters.UUIDFilter(field_name="course__uuid")
     analyte = filters.ChoiceFilter(choices=[(a, a) for a in ANALYTES])
-    outcome_action = filters.MultipleChoiceFilter(choices=LabResult.Action.choices)
+    outcome_action = filters.MultipleChoiceFilter(distinct=False, choices=LabResult.Action.choices)
 
     class Meta:
         model = LabResult
@@ -81,8 +81,8 @@ class InfectionReportFilter(filters.FilterSet):
 
 class MessageFilter(filters.FilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
-    status = filters.MultipleChoiceFilter(choices=Message.Status.choices)
-    kind = filters.MultipleChoiceFilter(choices=Message.Kind.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=Message.Status.choices)
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=Message.Kind.choices)
 
     class Meta:
         model = Message

@@ -1,24 +1,107 @@
-"""Cursor pagination: a page costs the same wherever it is in a long list (no COUNT, no OFFSET
-scan), and rows added meanwhile are neither skipped nor repeated."""
+"""Keyset pagination: the `next` link carries the last row's sort key (each list ends its order
+with the id, so the key is unique), and the next page is the rows after that key. A page costs
+the same wherever it is in a long list (no COUNT, no OFFSET scan), and rows that change or
+arrive meanwhile are neither skipped nor repeated, however many share a due date."""
 
-from django.core.exceptions import ValidationError
+import base64
+import binascii
+import json
+from functools import reduce
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Q
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+INVALID = "Invalid cursor."
 
 
-class Pages(CursorPagination):
+class Pages(BasePagination):
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 500
-    ordering = "-created_at"
-
-    def get_ordering(self, request, queryset, view):
-        """Each list's own order (`cursor_ordering` on the view): checks by due date, etc."""
-        ordering = getattr(view, "cursor_ordering", self.ordering)
-        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
 
     def paginate_queryset(self, queryset, request, view=None):
+        """The page after the request's cursor, in the view's `cursor_ordering` (ends with id)."""
+        self.ordering = tuple(view.cursor_ordering)
+        self.base_url = request.build_absolute_uri()
         try:
-            return super().paginate_queryset(queryset, request, view)
-        except (ValidationError, ValueError, TypeError, OverflowError):  # a forged cursor
-            raise NotFound(self.invalid_cursor_message) from None
+            size = int(request.query_params.get(self.page_size_query_param, self.page_size))
+        except ValueError:
+            size = self.page_size
+        self.size = min(max(size, 1), self.max_page_size)
+        queryset = queryset.order_by(*self.ordering)
+        cursor = request.query_params.get(self.cursor_query_param)
+        if cursor:
+            queryset = queryset.filter(self._after(queryset.model, self._decode(cursor)))
+        rows = list(queryset[: self.size + 1])
+        self.more = len(rows) > self.size
+        self.page = rows[: self.size]
+        return self.page
+
+    def _decode(self, cursor: str) -> list:
+        try:
+            values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        except (ValueError, binascii.Error, UnicodeError):
+            raise NotFound(INVALID) from None
+        if not isinstance(values, list) or len(values) != len(self.ordering):
+            raise NotFound(INVALID)
+        return values
+
+    def _after(self, model, values: list) -> Q:
+        """Rows after `values` in the ordering: (a > x) or (a = x and b > y) or ..."""
+        fields = []
+        for name, raw in zip(self.ordering, values, strict=True):
+            try:
+                value = model._meta.get_field(name.lstrip("-")).to_python(raw)
+            except (FieldDoesNotExist, ValidationError, TypeError):
+                raise NotFound(INVALID) from None
+            fields.append((name.lstrip("-"), "lt" if name.startswith("-") else "gt", value))
+        alternatives = [
+            Q(**{f"{name}__{op}": value}, **{n: v for n, _, v in fields[:i]})
+            for i, (name, op, value) in enumerate(fields)
+        ]
+        return reduce(lambda a, b: a | b, alternatives)
+
+    def _key(self, row) -> list[str]:
+        names = [name.lstrip("-") for name in self.ordering]
+        if isinstance(row, dict):  # a `.values()` row
+            return [str(row[name]) for name in names]
+        return [str(getattr(row, name)) for name in names]
+
+    def get_next_link(self):
+        if not self.more:
+            return None
+        cursor = base64.urlsafe_b64encode(json.dumps(self._key(self.page[-1])).encode()).decode()
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The next page, or null on the last one",
+                },  # fmt: skip
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": self.cursor_query_param, "required": False, "in": "query",
+             "description": "Where the page starts (from the `next` link)",
+             "schema": {"type": "string"}},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size})",
+             "schema": {"type": "integer"}},
+        ]  # fmt: skip

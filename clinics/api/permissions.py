@@ -4,7 +4,7 @@ Lists are scoped in the view's queryset (another clinic's object is 404); each a
 capability it needs (`ScopedViewSet.capabilities`), checked against the object's clinic (403).
 """
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..permissions import Can, allowed
 
@@ -21,5 +21,9 @@ class ClinicRole(IsStaff):
     message = "Your role in this patient's clinic does not allow this."
 
     def has_object_permission(self, request, view, obj) -> bool:
-        capability = view.capabilities.get(view.action, Can.VIEW)
+        capability = view.capabilities.get(view.action)
+        if capability is None:  # a change needs a capability named for it: none, no change
+            if request.method not in SAFE_METHODS:
+                return False
+            capability = Can.VIEW
         return allowed(request.user, capability, view.clinic_id_of(obj))

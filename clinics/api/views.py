@@ -153,8 +153,8 @@ class PatientViewSet(
         return Response(s.CalendarLinkSerializer(s.CalendarLinkSerializer.of(feed)).data)
 
     def _start_kwargs(self) -> dict:
-        data = self.valid(s.CourseStartSerializer)
-        return {"patient": self.get_object(), **data}
+        patient = self.get_object()  # 404 and 403 before anything about the body
+        return {"patient": patient, **self.valid(s.CourseStartSerializer)}
 
     @extend_schema(request=s.CourseStartSerializer, responses={201: s.CourseStartedSerializer},
                    summary="Start a course: plans every check the drug's rules call for")  # fmt: skip
@@ -269,7 +269,8 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def list(self, request, *args, **kwargs):
         """The hot path (other systems poll it): rows read as plain values in exactly
         `CheckSerializer`'s shape (a test holds the two equal), no model objects to build."""
-        rows = self.filter_queryset(self.get_queryset()).values(*s.CheckSerializer.plain_fields())
+        columns = dict.fromkeys([*self.cursor_ordering, *s.CheckSerializer.plain_fields()])
+        rows = self.filter_queryset(self.get_queryset()).values(*columns)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([s.CheckSerializer.from_plain(row) for row in page])
 

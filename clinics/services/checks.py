@@ -13,7 +13,7 @@ from django.utils import timezone
 from ..lifecycle import CheckStatus, LifecycleConflict, ensure_check_transition
 from ..models import MonitoringCheck, TherapyCourse
 from ..thresholds import SEVERITY
-from .results import RecordedResult, ResultInput, lab_result_record
+from .results import RecordedResult, ResultInput, earliest_sample, lab_result_record
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ def check_complete(
         ensure_check_transition(check.status, CheckStatus.DONE)
         if completed_on > check.course.patient.clinic.today():
             raise ValidationError({"completed_on": "The date is in the future."})
+        if completed_on < earliest_sample(check.course):
+            raise ValidationError(
+                {"completed_on": f"The course starts on {check.course.start_date}: check the date."}
+            )
         seen = set()
         for item in results:
             if item.analyte in seen:

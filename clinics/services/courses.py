@@ -109,8 +109,8 @@ class StartPreview:
     findings: tuple[BaselineFinding, ...]
 
     @property
-    def blocking(self) -> list[BaselineFinding]:
-        return [f for f in self.findings if f.outcome.action == "do_not_start"]
+    def blocking(self) -> bool:
+        return any(f.outcome.action == "do_not_start" for f in self.findings)
 
 
 def course_start_preview(
@@ -203,11 +203,14 @@ def course_start(
         renal_value=renal_value,
         renal_measure=renal_measure,
     )
-    blocking = preview.blocking
-    if blocking and not acknowledge_do_not_start:
-        raise ValidationError({"acknowledge_do_not_start": _do_not_start_message(blocking)})
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
+        # Read under the lock: a result recorded meanwhile is seen.
+        blocking = [f for f in baseline_findings(patient=patient, drug=drug, indication=indication,
+                                                 start_date=start_date)
+                    if f.outcome.action == "do_not_start"]  # fmt: skip
+        if blocking and not acknowledge_do_not_start:
+            raise ValidationError({"acknowledge_do_not_start": _do_not_start_message(blocking)})
         open_course = (
             patient.courses.exclude(status=CourseStatus.STOPPED).select_related("drug").first()
         )
@@ -292,6 +295,8 @@ def course_pause(
         paused_on = paused_on or today
         if paused_on > today:
             raise ValidationError({"paused_on": "A pause cannot start in the future."})
+        if course.status == CourseStatus.ACTIVE and paused_on < course.start_date:
+            raise ValidationError({"paused_on": f"The course started on {course.start_date}."})
         last = course.pauses.exclude(resumed_on__isnull=True).order_by("-resumed_on").first()
         if last is not None and paused_on < last.resumed_on:
             raise ValidationError(
@@ -365,6 +370,8 @@ def course_change_dose(
         effective_on = effective_on or clinic.today()
         if effective_on < course.start_date:
             raise ValidationError({"effective_on": "The change cannot be before the course start."})
+        if effective_on > clinic.today() + MAX_START_AHEAD:
+            raise ValidationError({"effective_on": "A change can be entered at most a year ahead."})
         rules = drug_rules(drug=course.drug)
         old, new = rules.dose(course.dose_code), rules.dose(dose_code)
         change = DoseChange.objects.create(

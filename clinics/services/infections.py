@@ -59,18 +59,27 @@ def infection_report(
         )
         if course.status == CourseStatus.STOPPED:
             raise LifecycleConflict({"course": "The course is stopped."}, code="conflict")
+        if reported_at < course.created_at:
+            raise ValidationError(
+                {"reported_at": "The report cannot be earlier than the course was entered."}
+            )
         if course.status == CourseStatus.PAUSED:
             pause = course.pauses.get(resumed_on__isnull=True)
         else:
             reported_on = timezone.localtime(
                 reported_at, ZoneInfo(course.patient.clinic.time_zone)
             ).date()
-            pause = course_pause(
-                course=course,
-                reason=CoursePause.Reason.INFECTION,
-                paused_on=reported_on,
-                note="Infection reported",
-            )  # fmt: skip
+            try:
+                pause = course_pause(
+                    course=course,
+                    reason=CoursePause.Reason.INFECTION,
+                    paused_on=reported_on,
+                    note="Infection reported",
+                )
+            except LifecycleConflict:
+                raise
+            except ValidationError as exc:  # the pause's date is the report's time
+                raise ValidationError({"reported_at": exc.messages}) from None
         report = InfectionReport.objects.create(
             course=course,
             serious=serious,

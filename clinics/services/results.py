@@ -85,6 +85,14 @@ def _previous_in_unit(previous: LabResult | None, analyte: str, unit: str) -> De
         return None
 
 
+def earliest_sample(course: TherapyCourse) -> date:
+    """The earliest day a sample still counts for this course: the protocol's baseline look-back
+    before its start (an earlier date is a typing mistake that would evaluate a sample taken on
+    treatment against the baseline rules)."""
+    lookback = protocol_rules(protocol=course.patient.clinic.protocol).settings.baseline_lookback
+    return lookback.before(course.start_date)
+
+
 def lab_result_record(
     *,
     course: TherapyCourse,
@@ -117,6 +125,10 @@ def lab_result_record(
     clinic = course.patient.clinic
     if collected_on > clinic.today():
         raise ValidationError({"collected_on": "The collection date is in the future."})
+    if collected_on < earliest_sample(course):
+        raise ValidationError(
+            {"collected_on": f"The course starts on {course.start_date}: check the date."}
+        )
     with transaction.atomic():
         previous = (
             LabResult.objects.filter(course=course, analyte=analyte, collected_on__lte=collected_on)
