@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -183,3 +185,17 @@ def test_patient_create_by_role_and_clinic(worlds, role):
         f"{API}/patients/", {**body, "clinic": str(other.clinic.uuid)}, format="json"
     )
     assert foreign.status_code == 400 and "clinic" in foreign.json()
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_list_queries_do_not_grow_with_rows(worlds, name):
+    own, _ = worlds
+    client = api_as("clinician", own.clinic)
+    client.get(f"{API}/{name}/")  # warm caches (content types)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"{API}/{name}/").status_code == 200
+    for _ in range(3):
+        world(own.clinic)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(f"{API}/{name}/").status_code == 200
+    assert len(many) == len(few), [q["sql"][:100] for q in many.captured_queries]

@@ -40,7 +40,7 @@ from ..services.courses import (
 from ..services.feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.infections import infection_report, infection_resolve
 from ..services.notifications import reminder_resend
-from ..services.patients import patient_save
+from ..services.patients import patient_save, patient_update
 from ..services.results import ResultInput, lab_result_record
 from . import filters
 from . import serializers as s
@@ -135,11 +135,7 @@ class PatientViewSet(
         serializer.instance = patient_save(patient=Patient(**serializer.validated_data))
 
     def perform_update(self, serializer):
-        patient = serializer.instance
-        changed = [k for k, v in serializer.validated_data.items() if getattr(patient, k) != v]
-        for name, value in serializer.validated_data.items():
-            setattr(patient, name, value)
-        patient_save(patient=patient, changed=changed)
+        patient_update(patient=serializer.instance, data=serializer.validated_data)
 
     @extend_schema(request=None, responses={200: s.CalendarLinkSerializer, 204: None},
                    summary="Send a new calendar link (POST; the old one stops) or stop it (DELETE)")  # fmt: skip

@@ -45,3 +45,11 @@ def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
             for course in patient.courses.exclude(status=CourseStatus.STOPPED):
                 course_replan(course=course)
     return patient
+
+
+def patient_update(*, patient: Patient, data: dict) -> Patient:
+    """Set the given fields and save (`patient_save`), knowing which of them changed."""
+    changed = [name for name, value in data.items() if getattr(patient, name) != value]
+    for name, value in data.items():
+        setattr(patient, name, value)
+    return patient_save(patient=patient, changed=changed)
