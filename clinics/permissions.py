@@ -44,10 +44,15 @@ def _roles_granting(capability: Can) -> list[str]:
     return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
 
 
+def is_active_staff(user) -> bool:
+    """Signed in, active and staff: only then does any membership count."""
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
 def clinic_ids(user, capability: Can = Can.VIEW):
     """The ids of the clinics where the user has the capability, as a subquery (so scoping a
     list costs no extra query); None means every clinic (superuser)."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not is_active_staff(user):
         return StaffMembership.objects.none().values("clinic_id")
     if user.is_superuser:
         return None
@@ -64,7 +69,7 @@ def allowed(user, capability: Can, clinic_id: int) -> bool:
 def capabilities(user, clinic_id: int) -> frozenset[Can]:
     """What the user may do in one clinic (one query): which actions a page offers. The actions
     themselves check again with `allowed`."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not is_active_staff(user):
         return frozenset()
     if user.is_superuser:
         return frozenset(Can)
@@ -85,9 +90,13 @@ def scope(queryset, user, clinic_path: str, capability: Can = Can.VIEW, *, liter
     database then plans with its statistics for those clinics, so a page ordered by an indexed
     column stops after one page instead of sorting every row of the clinics a subquery names.
     """
-    ids = clinic_ids(user, capability)
-    if ids is None:
-        return queryset
-    if literal:
-        ids = list(ids.values_list("clinic_id", flat=True))
-    return queryset.filter(**{f"{clinic_path}__in": ids})
+    if literal and is_active_staff(user) and not user.is_superuser:
+        # The user's few memberships, roles matched here (cheaper to read than `role IN (...)`).
+        roles = _roles_granting(capability)
+        memberships = StaffMembership.objects.filter(user_id=user.pk).values_list(
+            "clinic_id", "role"
+        )
+        ids = [clinic for clinic, role in memberships if role in roles]
+    else:
+        ids = clinic_ids(user, capability)
+    return queryset if ids is None else queryset.filter(**{f"{clinic_path}__in": ids})

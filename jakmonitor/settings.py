@@ -96,10 +96,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the worker processes started by the tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side parameters let psycopg prepare a query the fifth time a connection runs it,
-    # so the lists polled all day are planned once per connection, not once per request.
+    # Server-side parameters, and psycopg preparing a query the fifth time a connection runs it
+    # (Django turns preparing off unless told): the lists polled all day are then planned once
+    # per connection, not once per request (planning the checks page took longer than running
+    # it). Behind PgBouncer in transaction mode, set DB_PREPARE_THRESHOLD= (empty: never prepare).
     # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+    # https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
+    _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=int(_prepare_threshold) if _prepare_threshold else None,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rendered calendar feeds and the wrong-token counters live here. Production: a Redis cache

@@ -2,7 +2,6 @@
 edits go through the service (consent time recorded, plans follow the patient's facts)."""
 
 import re
-from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -60,7 +59,7 @@ def test_sex_change_replans_pregnancy_check(client, two_clinics):
     login(client, mine, "coordinator")
     patient = PatientFactory(clinic=mine, sex_at_birth="female", reminder_consent=False)
     course = course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
-                          indication="ra", start_date=date.today()).course  # fmt: skip
+                          indication="ra", start_date=mine.today()).course  # fmt: skip
     assert course.checks.get(kind="pregnancy").status == "scheduled"
     data = {"given_name": patient.given_name, "family_name": patient.family_name, "mrn": patient.mrn,
             "date_of_birth": "1970-01-01", "sex_at_birth": "male", "email": "", "time_zone": ""}  # fmt: skip
@@ -143,7 +142,7 @@ def test_course_and_check_changes_are_in_the_history(client, two_clinics):
     mine, _ = two_clinics
     patient = PatientFactory(clinic=mine)
     course = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
-                          indication="ra", start_date=date.today()).course  # fmt: skip
+                          indication="ra", start_date=mine.today()).course  # fmt: skip
     course_stop(course=course, reason="patient_choice")
     check = course.checks.first()
     assert [h.status for h in check.history.order_by("history_date")][-1] == "cancelled"

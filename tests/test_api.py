@@ -6,12 +6,16 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from clinics.api.rows import json_values
 from clinics.lifecycle import CourseStatus
 from clinics.models import Drug, Message, Patient
+from clinics.services.checks import check_complete
 from clinics.services.courses import course_start
+from clinics.services.results import ResultInput
 from clinics.services.staff import staff_member_add
 from tests.factories import ClinicFactory, PatientFactory
 
@@ -215,13 +219,28 @@ def test_api_token_command_issues_and_revokes(setup, capsys):
 
 
 def test_checks_list_rows_are_what_the_serializer_writes(setup):
-    _, api, course = setup
+    """The list reads raw database values (clinics/api/rows.py); each row must still be what
+    `CheckSerializer` writes for the check, whatever its state."""
+    clinic, api, course = setup
+    done = course.checks.filter(kind="cbc").earliest("due_date")
+    check_complete(check=done, completed_on=clinic.today(),
+                   results=[ResultInput(analyte="hb", value="13.1", unit="g/dL")])  # fmt: skip
     rows = api.get(f"{API}/checks/", {"course": str(course.uuid), "page_size": 500}).json()[
         "results"
     ]
     assert len(rows) == course.checks.count()
-    for row in rows[:5]:
+    assert {"done", "scheduled"} <= {row["status"] for row in rows}
+    assert any(row["analytes"] for row in rows) and any(row["completed_on"] for row in rows)
+    for row in rows:
         assert row == api.get(f"{API}/checks/{row['uuid']}/").json()
+
+
+def test_json_values_refuses_a_column_it_cannot_pass_through(setup):
+    with pytest.raises(TypeError, match="DateTimeField"):
+        list(json_values(Patient.objects.all(), "uuid", "created_at"))
+    with pytest.raises(TypeError, match="DateTimeField"):  # refused before any row is read
+        list(json_values(Patient.objects.filter(pk__in=[]), "created_at"))
+    assert list(json_values(Patient.objects.filter(pk__in=[]), "uuid")) == []
 
 
 def test_worklists_dashboard_search_and_no_next_check(setup):
@@ -299,3 +318,13 @@ def test_paging_through_ties_returns_every_check_once(setup):
         seen += [row["uuid"] for row in page["results"]]
         url = page["next"]
     assert len(seen) == len(set(seen)) == course.checks.count()  # many share a due date
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_postgresql_plans_a_repeated_list_query_once_per_connection(setup):
+    _, api, _ = setup
+    for _ in range(6):  # psycopg prepares a query the fifth time a connection runs it
+        assert api.get(f"{API}/checks/", {"status": "scheduled"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        assert any("clinics_monitoringcheck" in statement for (statement,) in cursor.fetchall())

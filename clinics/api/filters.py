@@ -17,7 +17,18 @@ from ..selectors import courses_without_next_check
 from ..units import ANALYTES
 
 
-class PatientFilter(filters.FilterSet):
+class FilterSet(filters.FilterSet):
+    """django-filter builds a new form class from the filters for every request; these filters'
+    fields never change, so each FilterSet builds it once (the form instance is still new)."""
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+
+class PatientFilter(FilterSet):
     clinic = filters.UUIDFilter(field_name="clinic__uuid")
     mrn = filters.CharFilter()
 
@@ -26,7 +37,7 @@ class PatientFilter(filters.FilterSet):
         fields = ["clinic", "mrn"]
 
 
-class CourseFilter(filters.FilterSet):
+class CourseFilter(FilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     drug = filters.CharFilter(field_name="drug__code")
     status = filters.MultipleChoiceFilter(distinct=False, choices=CourseStatus.choices)
@@ -43,7 +54,7 @@ class CourseFilter(filters.FilterSet):
         return listed if value else queryset.exclude(pk__in=listed.values("pk"))
 
 
-class CheckFilter(filters.FilterSet):
+class CheckFilter(FilterSet):
     status = filters.MultipleChoiceFilter(distinct=False, choices=CheckStatus.choices)
     kind = filters.MultipleChoiceFilter(distinct=False, choices=CheckKind.choices)
     due_after = filters.DateFilter(
@@ -60,7 +71,7 @@ class CheckFilter(filters.FilterSet):
         fields = ["status", "kind", "due_after", "due_before", "course", "patient"]
 
 
-class LabResultFilter(filters.FilterSet):
+class LabResultFilter(FilterSet):
     course = filters.UUIDFilter(field_name="course__uuid")
     analyte = filters.ChoiceFilter(choices=[(a, a) for a in ANALYTES])
     outcome_action = filters.MultipleChoiceFilter(distinct=False, choices=LabResult.Action.choices)
@@ -70,7 +81,7 @@ class LabResultFilter(filters.FilterSet):
         fields = ["course", "analyte", "outcome_action"]
 
 
-class InfectionReportFilter(filters.FilterSet):
+class InfectionReportFilter(FilterSet):
     course = filters.UUIDFilter(field_name="course__uuid")
     resolved = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
 
@@ -79,7 +90,7 @@ class InfectionReportFilter(filters.FilterSet):
         fields = ["course", "resolved"]
 
 
-class MessageFilter(filters.FilterSet):
+class MessageFilter(FilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     status = filters.MultipleChoiceFilter(distinct=False, choices=Message.Status.choices)
     kind = filters.MultipleChoiceFilter(distinct=False, choices=Message.Kind.choices)

@@ -6,7 +6,7 @@ capability it needs (`ScopedViewSet.capabilities`), checked against the object's
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from ..permissions import Can, allowed
+from ..permissions import Can, allowed, is_active_staff
 
 
 class IsStaff(BasePermission):
@@ -14,7 +14,7 @@ class IsStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+        return bool(user) and is_active_staff(user)
 
 
 class ClinicRole(IsStaff):

@@ -2,6 +2,8 @@
 input serializers only check shapes and types: the rules (dates, doses, thresholds, lifecycle)
 are the services' own, and their errors come back naming the same fields."""
 
+from operator import itemgetter
+
 from rest_framework import serializers
 
 from ..feeds.tokens import feed_urls
@@ -221,7 +223,10 @@ class CheckSerializer(serializers.ModelSerializer):
     def from_plain(cls, row: dict) -> dict:
         """One `.values()` row as this serializer would write it: the JSON renderer writes UUIDs
         and dates as these fields do."""
-        return {name: row[cls._SOURCES.get(name, name)] for name in cls.Meta.fields}
+        return dict(zip(cls.Meta.fields, _read_plain_check(row), strict=True))
+
+
+_read_plain_check = itemgetter(*CheckSerializer.plain_fields())
 
 
 class ResultInputSerializer(serializers.Serializer):
