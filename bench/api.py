@@ -6,11 +6,11 @@ test client are printed too (no server: the framework's own share is larger ther
 
 The figure is what filtering, scoping, cursor paging and serializing add to answering with the
 same bytes. The tables are ANALYZEd after the bulk load (PostgreSQL's autovacuum does so by
-itself; SQLite plans without statistics otherwise). Runs on a throw-away SQLite database, or on BENCH_DATABASE_URL (an empty database of
-its own). Last line:
+itself; SQLite plans without statistics otherwise). Runs on a throw-away SQLite database, or on
+BENCH_DATABASE_URL (an empty database of its own). Last line:
 {"metric": "api_checks", "value": <ms>, "unit": "ms", "baseline": <ms>, "ratio": R}
 
-    .venv/bin/python bench/api.py [--checks 100000] [--requests 30]
+    .venv/bin/python bench/api.py [--checks 100000] [--requests 50] [--rounds 15]
 """
 
 import argparse
@@ -92,7 +92,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--checks", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     if Patient.objects.exists():

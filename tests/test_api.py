@@ -4,6 +4,7 @@ clinic's objects."""
 
 from datetime import date, timedelta
 
+import orjson
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -235,12 +236,16 @@ def test_checks_list_rows_are_what_the_serializer_writes(setup):
         assert row == api.get(f"{API}/checks/{row['uuid']}/").json()
 
 
-def test_json_values_refuses_a_column_it_cannot_pass_through(setup):
+def test_json_values_names_columns_and_refuses_one_it_cannot_pass_through(setup):
+    _, _, course = setup
+    patient = course.patient
+    rows = json_values(Patient.objects.all(), {"id": "uuid", "mrn": "mrn"})
+    assert orjson.loads(orjson.dumps(list(rows))) == [{"id": str(patient.uuid), "mrn": patient.mrn}]
     with pytest.raises(TypeError, match="DateTimeField"):
-        list(json_values(Patient.objects.all(), "uuid", "created_at"))
+        list(json_values(Patient.objects.all(), {"uuid": "uuid", "created_at": "created_at"}))
     with pytest.raises(TypeError, match="DateTimeField"):  # refused before any row is read
-        list(json_values(Patient.objects.filter(pk__in=[]), "created_at"))
-    assert list(json_values(Patient.objects.filter(pk__in=[]), "uuid")) == []
+        list(json_values(Patient.objects.filter(pk__in=[]), {"created_at": "created_at"}))
+    assert list(json_values(Patient.objects.filter(pk__in=[]), {"uuid": "uuid"})) == []
 
 
 def test_worklists_dashboard_search_and_no_next_check(setup):

@@ -38,8 +38,9 @@ class Pages(BasePagination):
         if cursor:
             queryset = queryset.filter(self._after(queryset.model, self._decode(cursor)))
         rows = list(queryset[: self.size + 1])
-        self.more = len(rows) > self.size
         self.page = rows[: self.size]
+        # Read now: the view may drop the cursor's columns from the rows it returns.
+        self.last_key = self._key(self.page[-1]) if len(rows) > self.size else None
         return self.page
 
     def _decode(self, cursor: str) -> list:
@@ -73,9 +74,9 @@ class Pages(BasePagination):
         return [str(getattr(row, name)) for name in names]
 
     def get_next_link(self):
-        if not self.more:
+        if self.last_key is None:
             return None
-        cursor = base64.urlsafe_b64encode(json.dumps(self._key(self.page[-1])).encode()).decode()
+        cursor = base64.urlsafe_b64encode(json.dumps(self.last_key).encode()).decode()
         return replace_query_param(self.base_url, self.cursor_query_param, cursor)
 
     def get_paginated_response(self, data):

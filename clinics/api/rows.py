@@ -46,14 +46,18 @@ CONVERSIONS = {  # each kind of column: None where the value is sent as the data
 
 
 class JsonValuesIterable(ValuesIterable):
-    """`ValuesIterable` (a dict per row, the same names) with values as `CONVERSIONS` leaves them."""
+    """`ValuesIterable` with values as `CONVERSIONS` leaves them, each row a dict keyed by
+    `names` (output name for each column read; a column not named keeps its own name)."""
+
+    names: dict[str, str] = {}
 
     def __iter__(self):
         query = self.queryset.query
         compiler = query.get_compiler(self.queryset.db)
-        names = list(query.selected) if query.selected else [
+        columns = list(query.selected) if query.selected else [
             *query.extra_select, *query.values_select, *query.annotation_select
         ]  # fmt: skip
+        names = [self.names.get(column, column) for column in columns]
         chunks = compiler.execute_sql(  # compiles the query first: `compiler.select` is set
             MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
         )
@@ -77,8 +81,11 @@ def _conversion(field):
     return CONVERSIONS[kind]
 
 
-def json_values(queryset: QuerySet, *fields: str) -> QuerySet:
-    """`queryset.values(*fields)`, its rows ready for the JSON renderer (see the module)."""
-    clone = queryset.values(*fields)
-    clone._iterable_class = JsonValuesIterable
+def json_values(queryset: QuerySet, columns: dict[str, str]) -> QuerySet:
+    """`queryset.values(*columns.values())`, each row keyed by `columns`' keys (its output
+    names, in its order), its values ready for the JSON renderer (see the module). Build it
+    once (a class attribute): each call makes an iterable class for its names."""
+    clone = queryset.values(*columns.values())
+    names = {column: name for name, column in columns.items()}
+    clone._iterable_class = type("NamedJsonValuesIterable", (JsonValuesIterable,), {"names": names})
     return clone

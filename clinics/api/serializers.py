@@ -2,8 +2,6 @@
 input serializers only check shapes and types: the rules (dates, doses, thresholds, lifecycle)
 are the services' own, and their errors come back naming the same fields."""
 
-from operator import itemgetter
-
 from rest_framework import serializers
 
 from ..feeds.tokens import feed_urls
@@ -212,21 +210,11 @@ class CheckSerializer(serializers.ModelSerializer):
                   "completed_on"]  # fmt: skip
         read_only_fields = fields
 
-    _SOURCES = {"course": "course_uuid", "patient": "patient_uuid"}
-
     @classmethod
-    def plain_fields(cls) -> list[str]:
-        """The columns to read for `from_plain` (`.values(...)` of the view's queryset)."""
-        return [cls._SOURCES.get(name, name) for name in cls.Meta.fields]
-
-    @classmethod
-    def from_plain(cls, row: dict) -> dict:
-        """One `.values()` row as this serializer would write it: the JSON renderer writes UUIDs
-        and dates as these fields do."""
-        return dict(zip(cls.Meta.fields, _read_plain_check(row), strict=True))
-
-
-_read_plain_check = itemgetter(*CheckSerializer.plain_fields())
+    def plain_columns(cls) -> dict[str, str]:
+        """Each field and the column of the view's queryset it reads (for `json_values`)."""
+        sources = {"course": "course_uuid", "patient": "patient_uuid"}
+        return {name: sources.get(name, name) for name in cls.Meta.fields}
 
 
 class ResultInputSerializer(serializers.Serializer):

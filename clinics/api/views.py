@@ -262,10 +262,8 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     clinic_path = "course__patient__clinic"
     cursor_ordering = ("due_date", "id")
     capabilities = {"complete": Can.COMPLETE_CHECKS, "send_reminder": Can.RESEND_MESSAGES}
-    # The list's rows: `CheckSerializer`'s columns and the cursor's, named once, not per request.
-    rows = json_values(
-        queryset, *dict.fromkeys([*cursor_ordering, *s.CheckSerializer.plain_fields()])
-    )
+    # The list's rows: `CheckSerializer`'s fields and the cursor's id, named once, not per request.
+    rows = json_values(queryset, {**s.CheckSerializer.plain_columns(), "id": "id"})
 
     def get_queryset(self):
         if self.action == "list":
@@ -277,7 +275,9 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         renderer, in exactly `CheckSerializer`'s shape (a test holds the two equal), no model
         objects to build."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([s.CheckSerializer.from_plain(row) for row in page])
+        for row in page:
+            del row["id"]  # the cursor's (the paginator has read it), not the API's
+        return self.get_paginated_response(page)
 
     @extend_schema(request=s.CheckCompleteSerializer, responses={200: s.CheckCompletedSerializer},
                    summary="Record a check as done with its results (each evaluated against the thresholds)")  # fmt: skip
