@@ -38,7 +38,8 @@ def serve(app: str, port: int) -> subprocess.Popen:
 
 
 def rounds(get, paths: dict[str, tuple[str, dict, int]], requests: int, count: int) -> dict:
-    """Median over `count` interleaved rounds of the mean ms per request, for each path."""
+    """Median over `count` interleaved rounds of the mean ms per request, for each path (with
+    `requests=1`, the median time per request, the paths taking turns)."""
     samples = {name: [] for name in paths}
     for _ in range(count):
         for name, (path, headers, expect) in paths.items():
