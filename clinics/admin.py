@@ -5,7 +5,6 @@ staff UI issue); here staff can manage patients and read plans with the "why" of
 """
 
 import csv
-from datetime import timedelta
 from functools import partial
 
 from django.contrib import admin, messages
@@ -436,8 +435,7 @@ class CourseWorklistAdmin(WorklistAdmin):
 @admin.register(DueThisWeekCheck)
 class DueThisWeekAdmin(CheckWorklistAdmin):
     def worklist(self):
-        today = timezone.localdate()
-        return selectors.checks_due_between(today, today + timedelta(days=6), model=self.model)
+        return selectors.checks_due_this_week(model=self.model)
 
 
 @admin.register(OverdueCheck)

@@ -4,10 +4,11 @@ dashboard's counts. Each list is one queryset, scoped to a user's clinics by the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from .lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus
 from .models import Clinic, InfectionReport, LabResult, Message, MonitoringCheck, TherapyCourse
@@ -16,9 +17,20 @@ from .permissions import scope
 # Each list takes the model to read (a worklist's proxy model in the admin).
 
 
-def checks_due_between(first: date, last: date, model=MonitoringCheck) -> QuerySet:
+def checks_due_this_week(model=MonitoringCheck) -> QuerySet:
+    """Scheduled checks due from today to six days on, today being each clinic's own date (a
+    clinic in another time zone can be a day ahead of or behind the server)."""
+    clinics_on: dict[date, list[int]] = defaultdict(list)
+    for clinic in Clinic.objects.only("pk", "time_zone"):
+        clinics_on[clinic.today()].append(clinic.pk)
+    this_week = [
+        Q(course__patient__clinic__in=ids, due_date__range=(today, today + timedelta(days=6)))
+        for today, ids in clinics_on.items()
+    ]
+    if not this_week:
+        return model.objects.none()
     return model.objects.filter(
-        status=CheckStatus.SCHEDULED, due_date__range=(first, last)
+        Q(*this_week, _connector=Q.OR), status=CheckStatus.SCHEDULED
     ).order_by("due_date", "kind")
 
 
@@ -54,10 +66,10 @@ class ClinicCounts:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def dashboard_counts(*, user, today: date) -> list[ClinicCounts]:
+def dashboard_counts(*, user) -> list[ClinicCounts]:
     """Per clinic of the user: how many rows each worklist holds (one query per list)."""
     lists = {
-        "due_this_week": (checks_due_between(today, today + timedelta(days=6)), "course__patient__clinic"),
+        "due_this_week": (checks_due_this_week(), "course__patient__clinic"),
         "overdue": (overdue_checks(), "course__patient__clinic"),
         "paused": (paused_courses(), "patient__clinic"),
         "no_next_check": (courses_without_next_check(), "patient__clinic"),

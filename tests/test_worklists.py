@@ -2,9 +2,10 @@
 number of queries that does not grow with the rows."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,6 +19,7 @@ from clinics.models import (
     Patient,
     TherapyCourse,
 )
+from clinics.selectors import checks_due_this_week
 from clinics.services.staff import staff_member_add
 from tests.factories import ClinicFactory, patients_with_a_check_due
 
@@ -83,6 +85,23 @@ def test_dashboard_counts_each_worklist_for_own_clinics_only(client, staff):
     # due this week 10 (20 minus 5 overdue, 5 done), overdue 5, paused 2, no next check 5, failed 20
     counts = [int(c) for c in re.findall(r'data-count="(\d+)"', page)]
     assert counts == [10, 5, 2, 5, 20]
+
+
+def test_due_this_week_runs_on_each_clinics_own_date(rules_loaded):
+    """At noon UTC on 10 March, Kiritimati (UTC+14) is on the 11th, Pago Pago (UTC-11) on the
+    10th: each clinic's week starts on its own today."""
+    ahead = ClinicFactory(name="Ahead", time_zone="Pacific/Kiritimati")
+    behind = ClinicFactory(name="Behind", time_zone="Pacific/Pago_Pago")
+    with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
+        for clinic in (ahead, behind):
+            _, later = patients_with_a_check_due(clinic=clinic, count=2, due=date(2026, 3, 10),
+                                                 started=date(2026, 1, 1))  # fmt: skip
+            MonitoringCheck.objects.filter(pk=later.pk).update(
+                due_date=date(2026, 3, 17), window_start=date(2026, 3, 17), window_end=date(2026, 3, 31)
+            )  # fmt: skip
+        listed = {(c.course.patient.clinic.name, c.due_date.day)
+                  for c in checks_due_this_week().select_related("course__patient__clinic")}  # fmt: skip
+    assert listed == {("Ahead", 17), ("Behind", 10)}
 
 
 def test_worklists_list_own_rows_and_export_csv(client, staff):
