@@ -7,8 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import reduce
+from operator import or_
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from .lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus
 from .models import Clinic, InfectionReport, LabResult, Message, MonitoringCheck, TherapyCourse
@@ -19,19 +23,20 @@ from .permissions import scope
 
 def checks_due_this_week(model=MonitoringCheck) -> QuerySet:
     """Scheduled checks due from today to six days on, today being each clinic's own date (a
-    clinic in another time zone can be a day ahead of or behind the server)."""
-    clinics_on: dict[date, list[int]] = defaultdict(list)
-    for clinic in Clinic.objects.only("pk", "time_zone"):
-        clinics_on[clinic.today()].append(clinic.pk)
+    clinic in another time zone can be a day ahead of or behind the server). Reads the clinics'
+    time zones (one small query) to know which dates those are."""
+    zones_on: dict[date, list[str]] = defaultdict(list)
+    for zone in Clinic.objects.order_by().values_list("time_zone", flat=True).distinct():
+        zones_on[timezone.localtime(timezone=ZoneInfo(zone)).date()].append(zone)
     this_week = [
-        Q(course__patient__clinic__in=ids, due_date__range=(today, today + timedelta(days=6)))
-        for today, ids in clinics_on.items()
-    ]
+        Q(course__patient__clinic__time_zone__in=zones, due_date__range=(today, today + timedelta(days=6)))
+        for today, zones in zones_on.items()
+    ]  # fmt: skip
     if not this_week:
         return model.objects.none()
-    return model.objects.filter(
-        Q(*this_week, _connector=Q.OR), status=CheckStatus.SCHEDULED
-    ).order_by("due_date", "kind")
+    return model.objects.filter(reduce(or_, this_week), status=CheckStatus.SCHEDULED).order_by(
+        "due_date", "kind"
+    )
 
 
 def overdue_checks(model=MonitoringCheck) -> QuerySet:
@@ -67,7 +72,8 @@ class ClinicCounts:
 
 
 def dashboard_counts(*, user) -> list[ClinicCounts]:
-    """Per clinic of the user: how many rows each worklist holds (one query per list)."""
+    """Per clinic of the user: how many rows each worklist holds (one query per list, and one
+    for the clinics' dates)."""
     lists = {
         "due_this_week": (checks_due_this_week(), "course__patient__clinic"),
         "overdue": (overdue_checks(), "course__patient__clinic"),

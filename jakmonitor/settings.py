@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 import orjson
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("JAKMONITOR_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -96,16 +97,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the worker processes started by the tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side parameters, and psycopg preparing a query the fifth time a connection runs it
-    # (Django turns preparing off unless told): the lists polled all day are then planned once
-    # per connection, not once per request (planning the checks page took longer than running
-    # it). Behind PgBouncer in transaction mode, set DB_PREPARE_THRESHOLD= (empty: never prepare).
+    # Server-side parameters, and psycopg preparing a query once a connection has run it five
+    # times (Django turns preparing off unless told): PostgreSQL then plans the lists polled all
+    # day once per connection rather than once per request (planning the checks page took longer
+    # than running it). Behind PgBouncer in transaction mode without max_prepared_statements, set
+    # DB_PREPARE_THRESHOLD= (empty: never prepare). Options in DATABASE_URL take precedence.
     # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
     # https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
-    _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="5")
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=int(_prepare_threshold) if _prepare_threshold else None,
+    _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="5").strip()
+    if _prepare_threshold and not _prepare_threshold.isdigit():
+        raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be a whole number, or empty")
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("server_side_binding", True)
+    _options.setdefault(
+        "prepare_threshold", int(_prepare_threshold) if _prepare_threshold else None
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

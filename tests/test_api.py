@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import orjson
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, models
+from django.db.models import Value
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -247,6 +248,21 @@ def test_json_values_names_columns_and_refuses_one_it_cannot_pass_through(setup)
         list(json_values(Patient.objects.filter(pk__in=[]), {"created_at": "created_at"}))
     assert list(json_values(Patient.objects.filter(pk__in=[]), {"uuid": "uuid"})) == []
 
+    class Sealed(models.TextField):  # a text kind that converts what it reads
+        def from_db_value(self, value, expression, connection):
+            return value[::-1]
+
+    sealed = Patient.objects.annotate(sealed=Value("x", output_field=Sealed()))
+    with pytest.raises(TypeError, match="Sealed"):
+        list(json_values(sealed, {"sealed": "sealed"}))
+
+
+def test_checks_list_renders_in_the_browsable_api_too(setup):
+    _, api, course = setup
+    page = api.get(f"{API}/checks/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert str(course.checks.earliest("due_date", "id").uuid) in page.content.decode()
+
 
 def test_worklists_dashboard_search_and_no_next_check(setup):
     clinic, api, course = setup
@@ -328,8 +344,11 @@ def test_paging_through_ties_returns_every_check_once(setup):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
 def test_postgresql_plans_a_repeated_list_query_once_per_connection(setup):
     _, api, _ = setup
-    for _ in range(6):  # psycopg prepares a query the fifth time a connection runs it
+    # psycopg prepares a query after five runs; PostgreSQL plans it per run five more times,
+    # then keeps one generic plan.
+    for _ in range(12):
         assert api.get(f"{API}/checks/", {"status": "scheduled"}).status_code == 200
     with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        assert any("clinics_monitoringcheck" in statement for (statement,) in cursor.fetchall())
+        cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
+        plans = [n for statement, n in cursor.fetchall() if "clinics_monitoringcheck" in statement]
+    assert plans and max(plans) > 0

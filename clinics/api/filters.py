@@ -2,6 +2,7 @@
 (an unknown status, a malformed date) is a 400 naming the parameter."""
 
 import django_filters as filters
+from django_filters.filters import QuerySetRequestMixin
 
 from ..lifecycle import CheckStatus, CourseStatus
 from ..models import (
@@ -17,18 +18,22 @@ from ..selectors import courses_without_next_check
 from ..units import ANALYTES
 
 
-class FilterSet(filters.FilterSet):
-    """django-filter builds a new form class from the filters for every request; these filters'
-    fields never change, so each FilterSet builds it once (the form instance is still new)."""
+class StaticFormFilterSet(filters.FilterSet):
+    """django-filter builds a new form class from the filters for every request; when no filter
+    depends on the request (its choices, say), the class is the same each time, so it is built
+    once per FilterSet (each request still gets a form instance of its own)."""
 
     def get_form_class(self):
         cls = type(self)
-        if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
+        if "_form_class" in cls.__dict__:
+            return cls._form_class
+        form_class = super().get_form_class()
+        if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+            cls._form_class = form_class
+        return form_class
 
 
-class PatientFilter(FilterSet):
+class PatientFilter(StaticFormFilterSet):
     clinic = filters.UUIDFilter(field_name="clinic__uuid")
     mrn = filters.CharFilter()
 
@@ -37,7 +42,7 @@ class PatientFilter(FilterSet):
         fields = ["clinic", "mrn"]
 
 
-class CourseFilter(FilterSet):
+class CourseFilter(StaticFormFilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     drug = filters.CharFilter(field_name="drug__code")
     status = filters.MultipleChoiceFilter(distinct=False, choices=CourseStatus.choices)
@@ -54,7 +59,7 @@ class CourseFilter(FilterSet):
         return listed if value else queryset.exclude(pk__in=listed.values("pk"))
 
 
-class CheckFilter(FilterSet):
+class CheckFilter(StaticFormFilterSet):
     status = filters.MultipleChoiceFilter(distinct=False, choices=CheckStatus.choices)
     kind = filters.MultipleChoiceFilter(distinct=False, choices=CheckKind.choices)
     due_after = filters.DateFilter(
@@ -71,7 +76,7 @@ class CheckFilter(FilterSet):
         fields = ["status", "kind", "due_after", "due_before", "course", "patient"]
 
 
-class LabResultFilter(FilterSet):
+class LabResultFilter(StaticFormFilterSet):
     course = filters.UUIDFilter(field_name="course__uuid")
     analyte = filters.ChoiceFilter(choices=[(a, a) for a in ANALYTES])
     outcome_action = filters.MultipleChoiceFilter(distinct=False, choices=LabResult.Action.choices)
@@ -81,7 +86,7 @@ class LabResultFilter(FilterSet):
         fields = ["course", "analyte", "outcome_action"]
 
 
-class InfectionReportFilter(FilterSet):
+class InfectionReportFilter(StaticFormFilterSet):
     course = filters.UUIDFilter(field_name="course__uuid")
     resolved = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
 
@@ -90,7 +95,7 @@ class InfectionReportFilter(FilterSet):
         fields = ["course", "resolved"]
 
 
-class MessageFilter(FilterSet):
+class MessageFilter(StaticFormFilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     status = filters.MultipleChoiceFilter(distinct=False, choices=Message.Status.choices)
     kind = filters.MultipleChoiceFilter(distinct=False, choices=Message.Kind.choices)

@@ -14,7 +14,7 @@ class IsStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user) and is_active_staff(user)
+        return bool(user and is_active_staff(user))
 
 
 class ClinicRole(IsStaff):

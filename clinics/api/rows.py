@@ -4,11 +4,17 @@
 text, a list from JSON text) only for the renderer to write it straight back out as text; on a
 page of checks that cost more than the query. `json_values` reads the same columns, keeps what
 the renderer already writes as the serializer would (text, numbers, booleans, dates: sqlite3 and
-psycopg deliver those typed), and touches only the two kinds that need it. A column of any other
-kind is refused, so a new column cannot silently change the API's output.
+psycopg deliver those typed), and touches only the two kinds that need it: the values are the
+serializer's, the bytes may differ (a JSON column is written as the database keeps its text). A
+column of any other kind is refused, so a new column cannot silently change the API's output.
+The rows need the orjson renderer (`orjson.Fragment`), which is the API's JSON renderer. This
+reads Django's own `ValuesIterable` internals; tests/test_api.py holds the list's rows equal to
+the serializer's on both databases, which is what guards a Django upgrade.
 """
 
+from collections.abc import Mapping
 from itertools import chain
+from types import MappingProxyType
 
 from django.db.models import QuerySet
 from django.db.models.query import ValuesIterable
@@ -19,7 +25,7 @@ from orjson import Fragment
 def _uuid(value):
     """SQLite keeps a UUID as 32 hex digits, psycopg returns a UUID: both as the serializer
     writes them (the renderer writes a UUID in its dashed form)."""
-    if not isinstance(value, str):
+    if not (isinstance(value, str) and len(value) == 32):
         return value
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
@@ -49,7 +55,7 @@ class JsonValuesIterable(ValuesIterable):
     """`ValuesIterable` with values as `CONVERSIONS` leaves them, each row a dict keyed by
     `names` (output name for each column read; a column not named keeps its own name)."""
 
-    names: dict[str, str] = {}
+    names: Mapping[str, str] = MappingProxyType({})
 
     def __iter__(self):
         query = self.queryset.query
@@ -76,7 +82,8 @@ class JsonValuesIterable(ValuesIterable):
 
 def _conversion(field):
     kind = field.get_internal_type()
-    if kind not in CONVERSIONS:
+    # A subclass (an encrypted or enum text field) converts in `from_db_value`: not passed raw.
+    if kind not in CONVERSIONS or (hasattr(field, "from_db_value") and kind != "JSONField"):
         raise TypeError(f"json_values cannot read a {kind} column ({field!r}); use values()")
     return CONVERSIONS[kind]
 
@@ -85,6 +92,8 @@ def json_values(queryset: QuerySet, columns: dict[str, str]) -> QuerySet:
     """`queryset.values(*columns.values())`, each row keyed by `columns`' keys (its output
     names, in its order), its values ready for the JSON renderer (see the module). Build it
     once (a class attribute): each call makes an iterable class for its names."""
+    if len(set(columns.values())) != len(columns):
+        raise ValueError(f"json_values reads each column once: {columns}")
     clone = queryset.values(*columns.values())
     names = {column: name for name, column in columns.items()}
     clone._iterable_class = type("NamedJsonValuesIterable", (JsonValuesIterable,), {"names": names})
