@@ -122,6 +122,11 @@ class Drug(models.Model):
         return self.name
 
 
+def today_in(zone: str) -> date:
+    """The date now in a time zone (an IANA name such as a clinic's)."""
+    return timezone.localtime(timezone=zoneinfo.ZoneInfo(zone)).date()
+
+
 class Clinic(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
@@ -179,7 +184,7 @@ class Clinic(models.Model):
 
     def today(self) -> date:
         """The date now in the clinic's time zone: due dates are clinic-local calendar days."""
-        return timezone.localtime(timezone=zoneinfo.ZoneInfo(self.time_zone)).date()
+        return today_in(self.time_zone)
 
 
 class StaffMembership(models.Model):

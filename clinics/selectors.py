@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import reduce
 from operator import or_
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from .lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus
-from .models import Clinic, InfectionReport, LabResult, Message, MonitoringCheck, TherapyCourse
+from .models import (
+    Clinic,
+    InfectionReport,
+    LabResult,
+    Message,
+    MonitoringCheck,
+    TherapyCourse,
+    today_in,
+)
 from .permissions import scope
 
 # Each list takes the model to read (a worklist's proxy model in the admin).
@@ -27,7 +33,7 @@ def checks_due_this_week(model=MonitoringCheck) -> QuerySet:
     time zones (one small query) to know which dates those are."""
     zones_on: dict[date, list[str]] = defaultdict(list)
     for zone in Clinic.objects.order_by().values_list("time_zone", flat=True).distinct():
-        zones_on[timezone.localtime(timezone=ZoneInfo(zone)).date()].append(zone)
+        zones_on[today_in(zone)].append(zone)
     this_week = [
         Q(course__patient__clinic__time_zone__in=zones, due_date__range=(today, today + timedelta(days=6)))
         for today, zones in zones_on.items()
