@@ -49,18 +49,32 @@ PAGE = "/admin/clinics/overduecheck/"
 
 
 def clinic_with_overdue(name: str, count: int, username: str) -> Client:
-    clinic = Clinic.objects.create(name=name, jurisdiction="US", time_zone="America/New_York",
-                                   protocol=Protocol.objects.get(code="default"))  # fmt: skip
+    clinic = Clinic.objects.create(
+        name=name,
+        jurisdiction="US",
+        time_zone="America/New_York",
+        protocol=Protocol.objects.get(code="default"),
+    )
     today = timezone.localdate()
-    checks = patients_with_a_check_due(clinic=clinic, count=count, due=today - timedelta(days=20),
-                                       started=today - timedelta(days=60))  # fmt: skip
+    checks = patients_with_a_check_due(
+        clinic=clinic,
+        count=count,
+        due=today - timedelta(days=20),
+        started=today - timedelta(days=60),
+    )
     for start in range(0, count, 2000):
         MonitoringCheck.objects.filter(pk__in=[c.pk for c in checks[start : start + 2000]]).update(
-            status=CheckStatus.OVERDUE, window_start=today - timedelta(days=27),
+            status=CheckStatus.OVERDUE,
+            window_start=today - timedelta(days=27),
             window_end=today - timedelta(days=6),
-        )  # fmt: skip
-    staff_member_add(clinic=clinic, username=username, email=f"{username}@example.org",
-                     role="viewer", password="bench-password-long")  # fmt: skip
+        )
+    staff_member_add(
+        clinic=clinic,
+        username=username,
+        email=f"{username}@example.org",
+        role="viewer",
+        password="bench-password-long",
+    )
     client = Client()
     assert client.login(username=username, password="bench-password-long")
     return client
@@ -94,10 +108,21 @@ def main():
         baseline.append(median_ms(small, args.requests))
         value.append(median_ms(large, args.requests))
     base, big = statistics.median(baseline), statistics.median(value)
-    print(f"overdue worklist, first page: {args.small} patients {base:.1f} ms, "
-          f"{args.large} patients {big:.1f} ms")  # fmt: skip
-    print(json.dumps({"metric": "admin_overdue", "value": round(big, 2), "unit": "ms",
-                      "baseline": round(base, 2), "ratio": round(big / base, 2)}))  # fmt: skip
+    print(
+        f"overdue worklist, first page: {args.small} patients {base:.1f} ms, "
+        f"{args.large} patients {big:.1f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "metric": "admin_overdue",
+                "value": round(big, 2),
+                "unit": "ms",
+                "baseline": round(base, 2),
+                "ratio": round(big / base, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

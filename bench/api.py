@@ -65,30 +65,68 @@ from clinics.services.staff import staff_member_add  # noqa: E402
 
 def populate(checks: int) -> tuple[Clinic, int]:
     """A clinic of patients on tofacitinib, 40 checks each, due over the next two years."""
-    clinic = Clinic.objects.create(name="Bench clinic", jurisdiction="US", time_zone="America/New_York",
-                                   protocol=Protocol.objects.get(code="default"))  # fmt: skip
+    clinic = Clinic.objects.create(
+        name="Bench clinic",
+        jurisdiction="US",
+        time_zone="America/New_York",
+        protocol=Protocol.objects.get(code="default"),
+    )
     drug = Drug.objects.get(code="tofacitinib")
     version = drug.current_version_id
     today = timezone.localdate()
     per_course = 40
     patients = Patient.objects.bulk_create(
-        (Patient(clinic=clinic, mrn=f"B{n:07d}", given_name="Pat", family_name=f"Bench{n}",
-                 date_of_birth=today.replace(year=1970), email=f"b{n}@example.org")
-         for n in range(checks // per_course)), batch_size=2000,
-    )  # fmt: skip
+        (
+            Patient(
+                clinic=clinic,
+                mrn=f"B{n:07d}",
+                given_name="Pat",
+                family_name=f"Bench{n}",
+                date_of_birth=today.replace(year=1970),
+                email=f"b{n}@example.org",
+            )
+            for n in range(checks // per_course)
+        ),
+        batch_size=2000,
+    )
     courses = TherapyCourse.objects.bulk_create(
-        (TherapyCourse(patient=p, drug=drug, rules_version_id=version, dose_code="5mg-bid",
-                       indication="ra", start_date=today, status=CourseStatus.ACTIVE,
-                       status_changed_at=timezone.now()) for p in patients), batch_size=2000,
-    )  # fmt: skip
+        (
+            TherapyCourse(
+                patient=p,
+                drug=drug,
+                rules_version_id=version,
+                dose_code="5mg-bid",
+                indication="ra",
+                start_date=today,
+                status=CourseStatus.ACTIVE,
+                status_changed_at=timezone.now(),
+            )
+            for p in patients
+        ),
+        batch_size=2000,
+    )
     MonitoringCheck.objects.bulk_create(
-        (MonitoringCheck(course=c, kind="cbc", plan_key=f"cbc/{k}", due_date=due, window_start=due,
-                         window_end=due + timedelta(days=14), status=CheckStatus.SCHEDULED,
-                         rule_ids=["tofacitinib.cbc"], why="bench", verified=True, analytes=["anc"],
-                         rules_version_id=version)
-         for i, c in enumerate(courses) for k in range(per_course)
-         for due in [today + timedelta(days=(i * 7 + k * 18) % 730)]), batch_size=5000,
-    )  # fmt: skip
+        (
+            MonitoringCheck(
+                course=c,
+                kind="cbc",
+                plan_key=f"cbc/{k}",
+                due_date=due,
+                window_start=due,
+                window_end=due + timedelta(days=14),
+                status=CheckStatus.SCHEDULED,
+                rule_ids=["tofacitinib.cbc"],
+                why="bench",
+                verified=True,
+                analytes=["anc"],
+                rules_version_id=version,
+            )
+            for i, c in enumerate(courses)
+            for k in range(per_course)
+            for due in [today + timedelta(days=(i * 7 + k * 18) % 730)]
+        ),
+        batch_size=5000,
+    )
     return clinic, MonitoringCheck.objects.count()
 
 
@@ -104,8 +142,13 @@ def main():
     clinic, total = populate(args.checks)
     with connection.cursor() as cursor:  # statistics, as PostgreSQL's autovacuum would gather
         cursor.execute("ANALYZE")
-    user = staff_member_add(clinic=clinic, username="bench", email="bench@example.org",
-                            role="clinician", password="bench-password-long")  # fmt: skip
+    user = staff_member_add(
+        clinic=clinic,
+        username="bench",
+        email="bench@example.org",
+        role="clinician",
+        password="bench-password-long",
+    )
     auth = {"Authorization": f"Token {AuthToken.objects.create(user=user)[1]}"}
     due_before = (timezone.localdate() + timedelta(days=365)).isoformat()
     api_path = f"/api/v1/checks/?due_before={due_before}"
@@ -145,11 +188,21 @@ def main():
     local = rounds(in_process, paths, 1, args.requests // 3)
     print(f"a page of 100 checks among {total}; database {settings.DATABASES['default']['ENGINE']}")
     for label, figures in (("gunicorn", real), ("test client", local)):
-        print(f"{label}: prebuilt {figures['prebuilt']:.2f} ms, API {figures['api']:.2f} ms "
-              f"(x{figures['api'] / figures['prebuilt']:.2f})")  # fmt: skip
-    print(json.dumps({"metric": "api_checks", "value": round(real["api"], 2), "unit": "ms",
-                      "baseline": round(real["prebuilt"], 2),
-                      "ratio": round(real["api"] / real["prebuilt"], 2)}))  # fmt: skip
+        print(
+            f"{label}: prebuilt {figures['prebuilt']:.2f} ms, API {figures['api']:.2f} ms "
+            f"(x{figures['api'] / figures['prebuilt']:.2f})"
+        )
+    print(
+        json.dumps(
+            {
+                "metric": "api_checks",
+                "value": round(real["api"], 2),
+                "unit": "ms",
+                "baseline": round(real["prebuilt"], 2),
+                "ratio": round(real["api"] / real["prebuilt"], 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

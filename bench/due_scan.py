@@ -57,20 +57,38 @@ COURSES = 10_000
 def setup() -> list[int]:
     call_command("migrate", verbosity=0)
     rules_load()
-    clinic = Clinic.objects.create(name="Bench", jurisdiction="US", time_zone="America/New_York",
-                                   protocol=Protocol.objects.get(code="default"))  # fmt: skip
+    clinic = Clinic.objects.create(
+        name="Bench",
+        jurisdiction="US",
+        time_zone="America/New_York",
+        protocol=Protocol.objects.get(code="default"),
+    )
     drug = Drug.objects.get(code="tofacitinib")
     patients = Patient.objects.bulk_create(
-        Patient(clinic=clinic, mrn=f"S{i:06d}", given_name="Bench", family_name=f"P{i}",
-                date_of_birth=date(1970, 1, 1), email=f"p{i}@example.org", reminder_consent=True)
+        Patient(
+            clinic=clinic,
+            mrn=f"S{i:06d}",
+            given_name="Bench",
+            family_name=f"P{i}",
+            date_of_birth=date(1970, 1, 1),
+            email=f"p{i}@example.org",
+            reminder_consent=True,
+        )
         for i in range(COURSES)
-    )  # fmt: skip
+    )
     courses = TherapyCourse.objects.bulk_create(
-        TherapyCourse(patient=p, drug=drug, rules_version_id=drug.current_version_id, dose_code="5mg-bid",
-                      indication="ra", start_date=date(2025, 1, 6), status=CourseStatus.ACTIVE,
-                      status_changed_at=NOW)
+        TherapyCourse(
+            patient=p,
+            drug=drug,
+            rules_version_id=drug.current_version_id,
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=date(2025, 1, 6),
+            status=CourseStatus.ACTIVE,
+            status_changed_at=NOW,
+        )
         for p in patients
-    )  # fmt: skip
+    )
     return [c.pk for c in courses]
 
 
@@ -96,9 +114,15 @@ def fill(total: int, due: int, course_ids: list[int]) -> None:
               FROM generate_series(0, %(total)s - 1) AS i
             ) AS rows
             """,
-            {"courses": course_ids, "n": len(course_ids), "due": due, "target": DUE, "total": total,
-             "version": version},
-        )  # fmt: skip
+            {
+                "courses": course_ids,
+                "n": len(course_ids),
+                "due": due,
+                "target": DUE,
+                "total": total,
+                "version": version,
+            },
+        )
         # Rows i < due are all due and scheduled: make sure none of them is "done".
         cursor.execute(
             f"UPDATE {MonitoringCheck._meta.db_table} SET status = 'scheduled' WHERE due_date = %s",
@@ -133,8 +157,17 @@ def main() -> None:
     print(
         f"scan among {args.small} checks: {small:.1f} ms; among {args.large}: {large:.1f} ms ({args.due} due)"
     )
-    print(json.dumps({"metric": "due_scan", "value": round(large, 2), "unit": "ms",
-                      "baseline": round(small, 2), "ratio": round(large / small, 3)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "metric": "due_scan",
+                "value": round(large, 2),
+                "unit": "ms",
+                "baseline": round(small, 2),
+                "ratio": round(large / small, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

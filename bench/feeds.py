@@ -61,14 +61,30 @@ def setup() -> str:
     if Patient.objects.exists():
         sys.exit("BENCH_DATABASE_URL must name an empty database of its own")
     rules_load()
-    clinic = Clinic.objects.create(name="Bench Clinic", jurisdiction="US", time_zone="America/New_York",
-                                   protocol=Protocol.objects.get(code="default"),
-                                   contact_phone="+1 212 555 0100", contact_email="clinic@example.org",
-                                   test_location="Main lab, ground floor")  # fmt: skip
-    patient = Patient.objects.create(clinic=clinic, mrn="B1", given_name="Bench", family_name="Patient",
-                                     date_of_birth=date(1970, 1, 1), email="")  # fmt: skip
-    course = course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
-                          indication="ra", start_date=clinic.today()).course  # fmt: skip
+    clinic = Clinic.objects.create(
+        name="Bench Clinic",
+        jurisdiction="US",
+        time_zone="America/New_York",
+        protocol=Protocol.objects.get(code="default"),
+        contact_phone="+1 212 555 0100",
+        contact_email="clinic@example.org",
+        test_location="Main lab, ground floor",
+    )
+    patient = Patient.objects.create(
+        clinic=clinic,
+        mrn="B1",
+        given_name="Bench",
+        family_name="Patient",
+        date_of_birth=date(1970, 1, 1),
+        email="",
+    )
+    course = course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="tofacitinib"),
+        dose_code="5mg-bid",
+        indication="ra",
+        start_date=clinic.today(),
+    ).course
     keep = course.checks.order_by("due_date", "kind").values_list("pk", flat=True)[:EVENTS]
     MonitoringCheck.objects.filter(course=course).exclude(pk__in=list(keep)).delete()
     return reverse("calendar-feed", args=[feed_token(calendar_feed_issue(patient=patient))])
@@ -122,17 +138,28 @@ def main():
         return response.status_code, response.content
 
     local = rounds(in_process, paths, args.requests, max(3, args.rounds // 3))
-    print(f"feed of {EVENTS} events, {len(body)} bytes; first (uncached) render {cold_ms:.1f} ms; "
-          f"database {settings.DATABASES['default']['ENGINE']}")  # fmt: skip
+    print(
+        f"feed of {EVENTS} events, {len(body)} bytes; first (uncached) render {cold_ms:.1f} ms; "
+        f"database {settings.DATABASES['default']['ENGINE']}"
+    )
     for label, figures in (("gunicorn", real), ("test client", local)):
-        print(f"{label}: minimal {figures['minimal']:.3f} ms, feed {figures['feed']:.3f} ms "
-              f"(x{figures['feed'] / figures['minimal']:.2f}), 304 {figures['feed_304']:.3f} ms "
-              f"(x{figures['feed_304'] / figures['minimal']:.2f})")  # fmt: skip
-    print(json.dumps({
-        "metric": "feed", "value": round(real["feed"], 3), "unit": "ms",
-        "baseline": round(real["minimal"], 3), "ratio": round(real["feed"] / real["minimal"], 2),
-        "ratio_304": round(real["feed_304"] / real["minimal"], 2),
-    }))  # fmt: skip
+        print(
+            f"{label}: minimal {figures['minimal']:.3f} ms, feed {figures['feed']:.3f} ms "
+            f"(x{figures['feed'] / figures['minimal']:.2f}), 304 {figures['feed_304']:.3f} ms "
+            f"(x{figures['feed_304'] / figures['minimal']:.2f})"
+        )
+    print(
+        json.dumps(
+            {
+                "metric": "feed",
+                "value": round(real["feed"], 3),
+                "unit": "ms",
+                "baseline": round(real["minimal"], 3),
+                "ratio": round(real["feed"] / real["minimal"], 2),
+                "ratio_304": round(real["feed_304"] / real["minimal"], 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

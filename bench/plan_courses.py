@@ -46,8 +46,12 @@ AS_OF = date(2026, 11, 2)
 def make_courses(n: int) -> list[TherapyCourse]:
     """n patients with one course each, spread over drugs, jurisdictions and start dates."""
     protocol = Protocol.objects.get(code="default")
-    clinics = {j: Clinic.objects.create(name=f"Bench {j}", jurisdiction=j, time_zone="UTC", protocol=protocol)
-               for j in ("US", "UK")}  # fmt: skip
+    clinics = {
+        j: Clinic.objects.create(
+            name=f"Bench {j}", jurisdiction=j, time_zone="UTC", protocol=protocol
+        )
+        for j in ("US", "UK")
+    }
     options = []
     for drug in Drug.objects.all():
         rules = drug_rules(drug=drug)
@@ -55,23 +59,42 @@ def make_courses(n: int) -> list[TherapyCourse]:
             if jurisdiction not in rules.drug.jurisdictions:
                 continue
             for dose in rules.doses:
-                indication = next((i.code for i in rules.drug.indications
-                                   if dose.applies(jurisdiction=jurisdiction, indication=i.code)), None)  # fmt: skip
+                indication = next(
+                    (
+                        i.code
+                        for i in rules.drug.indications
+                        if dose.applies(jurisdiction=jurisdiction, indication=i.code)
+                    ),
+                    None,
+                )
                 if indication:
                     options.append((clinic, drug, dose.code, indication))
                     break
     patients = Patient.objects.bulk_create(
-        Patient(clinic=options[i % len(options)][0], mrn=f"B{i:06d}", given_name="Bench", family_name=f"P{i}",
-                date_of_birth=date(1950, 1, 1) + timedelta(days=i % 15000), sex_at_birth=("female", "male")[i % 2])
+        Patient(
+            clinic=options[i % len(options)][0],
+            mrn=f"B{i:06d}",
+            given_name="Bench",
+            family_name=f"P{i}",
+            date_of_birth=date(1950, 1, 1) + timedelta(days=i % 15000),
+            sex_at_birth=("female", "male")[i % 2],
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     now = timezone.now()
     TherapyCourse.objects.bulk_create(
-        TherapyCourse(patient=p, drug=options[i % len(options)][1], rules_version_id=options[i % len(options)][1].current_version_id,
-                      dose_code=options[i % len(options)][2], indication=options[i % len(options)][3],
-                      start_date=AS_OF + timedelta(days=i % 120 - 30), status=CourseStatus.ACTIVE, status_changed_at=now)
+        TherapyCourse(
+            patient=p,
+            drug=options[i % len(options)][1],
+            rules_version_id=options[i % len(options)][1].current_version_id,
+            dose_code=options[i % len(options)][2],
+            indication=options[i % len(options)][3],
+            start_date=AS_OF + timedelta(days=i % 120 - 30),
+            status=CourseStatus.ACTIVE,
+            status_changed_at=now,
+        )
         for i, p in enumerate(patients)
-    )  # fmt: skip
+    )
     return list(
         TherapyCourse.objects.select_related("patient__clinic__protocol", "drug").prefetch_related(
             "pauses", "dose_changes"
@@ -112,13 +135,17 @@ def main() -> None:
     print(
         f"{args.courses} courses, {rows} checks: planning+insert {planning:.2f}s, bare insert {insert:.2f}s"
     )
-    print(json.dumps({
-        "metric": "plan_courses",
-        "value": round(args.courses / planning, 1),
-        "unit": "courses/s",
-        "baseline": round(rows / insert, 1),
-        "ratio": round(planning / insert, 3),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "metric": "plan_courses",
+                "value": round(args.courses / planning, 1),
+                "unit": "courses/s",
+                "baseline": round(rows / insert, 1),
+                "ratio": round(planning / insert, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,12 @@ def setup(n: int) -> None:
     """n consenting patients, each with one active course and one check due in 7 days."""
     call_command("migrate", verbosity=0)
     rules_load()
-    clinic = Clinic.objects.create(name="Bench", jurisdiction="US", time_zone="America/New_York",
-                                   protocol=Protocol.objects.get(code="default"))  # fmt: skip
+    clinic = Clinic.objects.create(
+        name="Bench",
+        jurisdiction="US",
+        time_zone="America/New_York",
+        protocol=Protocol.objects.get(code="default"),
+    )
     patients_with_a_check_due(clinic=clinic, count=n, due=DUE, started=date(2026, 10, 12))
 
 
@@ -80,10 +84,25 @@ def main() -> None:
     smtp = SmtpServer().start()
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "jakmonitor", "worker", "--concurrency=2", "--pool=prefork",
-         "--without-mingle", "--without-gossip", "--loglevel=ERROR", "-n", "bench@%h"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "jakmonitor",
+            "worker",
+            "--concurrency=2",
+            "--pool=prefork",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=ERROR",
+            "-n",
+            "bench@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     try:
         time.sleep(3)  # let the worker connect before the clock starts
         started = time.perf_counter()
@@ -101,14 +120,18 @@ def main() -> None:
     counts = Counter(m["Message-ID"] for m in smtp.messages)
     stored = set(Message.objects.values_list("message_id", flat=True))
     print(f"{queued} reminders queued, {len(smtp.messages)} received in {elapsed:.1f}s")
-    print(json.dumps({
-        "metric": "reminders",
-        "value": round(len(counts) / elapsed, 1),
-        "unit": "msg/s",
-        "sent": Message.objects.filter(status=Message.Status.SENT).count(),
-        "duplicates": sum(c - 1 for c in counts.values()),
-        "lost": len(stored - set(counts)),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "metric": "reminders",
+                "value": round(len(counts) / elapsed, 1),
+                "unit": "msg/s",
+                "sent": Message.objects.filter(status=Message.Status.SENT).count(),
+                "duplicates": sum(c - 1 for c in counts.values()),
+                "lost": len(stored - set(counts)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -379,17 +379,28 @@ def _cell(value) -> str:
 
 
 _CHECK_COLUMNS = (
-    ("MRN", "course.patient.mrn"), ("Family name", "course.patient.family_name"),
-    ("Given name", "course.patient.given_name"), ("Clinic", "course.patient.clinic.name"),
-    ("Check", "get_kind_display"), ("Due", "due_date"), ("Window start", "window_start"),
-    ("Window end", "window_end"), ("Status", "get_status_display"), ("Drug", "course.drug.name"),
-)  # fmt: skip
+    ("MRN", "course.patient.mrn"),
+    ("Family name", "course.patient.family_name"),
+    ("Given name", "course.patient.given_name"),
+    ("Clinic", "course.patient.clinic.name"),
+    ("Check", "get_kind_display"),
+    ("Due", "due_date"),
+    ("Window start", "window_start"),
+    ("Window end", "window_end"),
+    ("Status", "get_status_display"),
+    ("Drug", "course.drug.name"),
+)
 _COURSE_COLUMNS = (
-    ("MRN", "patient.mrn"), ("Family name", "patient.family_name"),
-    ("Given name", "patient.given_name"), ("Clinic", "patient.clinic.name"), ("Drug", "drug.name"),
-    ("Dose", "dose_code"), ("Start", "start_date"), ("Status", "get_status_display"),
+    ("MRN", "patient.mrn"),
+    ("Family name", "patient.family_name"),
+    ("Given name", "patient.given_name"),
+    ("Clinic", "patient.clinic.name"),
+    ("Drug", "drug.name"),
+    ("Dose", "dose_code"),
+    ("Start", "start_date"),
+    ("Status", "get_status_display"),
     ("Since", "status_changed_at"),
-)  # fmt: skip
+)
 
 
 class CheckWorklistAdmin(WorklistAdmin):
@@ -465,9 +476,13 @@ class FailedMessageAdmin(WorklistAdmin):
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "kind")
     search_fields = ("recipient", "patient__mrn")
     csv_columns = (
-        ("Created", "created_at"), ("Kind", "get_kind_display"), ("Recipient", "recipient"),
-        ("Clinic", "clinic.name"), ("Attempts", "attempts"), ("Last error", "last_error"),
-    )  # fmt: skip
+        ("Created", "created_at"),
+        ("Kind", "get_kind_display"),
+        ("Recipient", "recipient"),
+        ("Clinic", "clinic.name"),
+        ("Attempts", "attempts"),
+        ("Last error", "last_error"),
+    )
 
     def worklist(self):
         return selectors.failed_messages(model=self.model)

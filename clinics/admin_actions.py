@@ -107,9 +107,11 @@ class DoseForm(ActionForm):
         self.fields["dose_code"].choices = [
             (d.code, d.label)
             for d in drug_rules(drug=course.drug).doses
-            if d.applies(jurisdiction=course.patient.clinic.jurisdiction, indication=course.indication)
+            if d.applies(
+                jurisdiction=course.patient.clinic.jurisdiction, indication=course.indication
+            )
             and d.code != course.dose_code
-        ]  # fmt: skip
+        ]
 
 
 class StartCourseForm(ActionForm):
@@ -120,9 +122,12 @@ class StartCourseForm(ActionForm):
     indication = forms.ChoiceField()
     start_date = _date(help_text="First dose (a later date plans the course ahead)")
     renal_value = forms.DecimalField(
-        required=False, min_value=0, max_digits=6, decimal_places=1,
+        required=False,
+        min_value=0,
+        max_digits=6,
+        decimal_places=1,
         help_text="Optional: for the label's renal dose advice",
-    )  # fmt: skip
+    )
     renal_measure = forms.ChoiceField(
         required=False, choices=[("", "—"), *TherapyCourse.RenalMeasure.choices]
     )
@@ -169,10 +174,14 @@ class StartCourseForm(ActionForm):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {
-            "patient": self.subject, "drug": data["drug"], "dose_code": data["dose_code"],
-            "indication": data["indication"], "start_date": data["start_date"],
-            "renal_value": data["renal_value"], "renal_measure": data["renal_measure"],
-        }  # fmt: skip
+            "patient": self.subject,
+            "drug": data["drug"],
+            "dose_code": data["dose_code"],
+            "indication": data["indication"],
+            "start_date": data["start_date"],
+            "renal_value": data["renal_value"],
+            "renal_measure": data["renal_measure"],
+        }
 
 
 class CompleteCheckForm(ActionForm):
@@ -258,8 +267,9 @@ def _resume(course, form, user) -> Said:
 
 def _stop(course, form, user) -> Said:
     data = form.cleaned_data
-    course_stop(course=course, reason=data["stop_reason"], stopped_on=data["stopped_on"],
-                note=data["note"])  # fmt: skip
+    course_stop(
+        course=course, reason=data["stop_reason"], stopped_on=data["stopped_on"], note=data["note"]
+    )
     return _done("Course stopped: its open checks are cancelled.")
 
 
@@ -275,19 +285,22 @@ def _resolve(report, form, user) -> Said:
 
 def _start(patient, form, user) -> Said:
     started = course_start(
-        **form.service_kwargs(), started_by=user,
+        **form.service_kwargs(),
+        started_by=user,
         acknowledge_do_not_start=form.cleaned_data["acknowledge_do_not_start"],
-    )  # fmt: skip
+    )
     said = _done(f"Course started: {started.checks_planned} checks planned.")
-    said += [
-        (messages.WARNING, f"Dose advice: {a.text} ({a.source})") for a in started.advice
-    ]  # fmt: skip
+    said += [(messages.WARNING, f"Dose advice: {a.text} ({a.source})") for a in started.advice]
     return said
 
 
 def _complete(check, form, user) -> Said:
-    done = check_complete(check=check, completed_on=form.cleaned_data["completed_on"],
-                          results=form.results(), completed_by=user)  # fmt: skip
+    done = check_complete(
+        check=check,
+        completed_on=form.cleaned_data["completed_on"],
+        results=form.results(),
+        completed_by=user,
+    )
     said = _done(f"{done.check.get_kind_display()} recorded as done on {done.check.completed_on}.")
     for recorded in done.results:
         result, outcome = recorded.result, recorded.outcome
@@ -296,8 +309,13 @@ def _complete(check, form, user) -> Said:
             said.append((messages.INFO, head + "no threshold reached."))
         for found in outcome.findings:
             level = messages.INFO if outcome.action in ("none", "advise") else messages.WARNING
-            said.append((level, f"{head}{result.get_outcome_action_display()}. {found.text} "
-                                f"(rule {found.rule_id}; {found.source})"))  # fmt: skip
+            said.append(
+                (
+                    level,
+                    f"{head}{result.get_outcome_action_display()}. {found.text} "
+                    f"(rule {found.rule_id}; {found.source})",
+                )
+            )
     if done.action in ("interrupt", "discontinue"):
         said.append((messages.WARNING, "The clinic's staff are being alerted; clinicians decide."))
     return said
@@ -317,13 +335,22 @@ def _calendar_link(patient, form, user) -> Said:
 COURSE = (TherapyCourse, "patient__clinic")
 ACTIONS: dict[str, Action] = {
     "start-course": Action(
-        "Start a course", Patient, "clinic", Can.MANAGE_COURSES, StartCourseForm, _start,
+        "Start a course",
+        Patient,
+        "clinic",
+        Can.MANAGE_COURSES,
+        StartCourseForm,
+        _start,
         "The preview shows every check the drug's rules plan, the label's renal and age dose "
         "advice, and the drug's do-not-start thresholds with the patient's recent results.",
         preview=lambda patient, form: course_start_preview(**form.service_kwargs()),
     ),
     "report-infection": Action(
-        "Report an infection", *COURSE, Can.REPORT_INFECTIONS, InfectionForm, _report,
+        "Report an infection",
+        *COURSE,
+        Can.REPORT_INFECTIONS,
+        InfectionForm,
+        _report,
         "The course is paused at once, its checks go on hold, and the clinic's staff and the patient "
         "are alerted by email. A clinician decides when to resume.",
     ),
@@ -332,25 +359,42 @@ ACTIONS: dict[str, Action] = {
     "change-dose": Action("Change the dose", *COURSE, Can.MANAGE_COURSES, DoseForm, _change_dose),
     "stop": Action("Stop the course", *COURSE, Can.MANAGE_COURSES, StopForm, _stop),
     "resolve-infection": Action(
-        "Mark the infection resolved", InfectionReport, "course__patient__clinic", Can.MANAGE_COURSES,
-        ConfirmForm, _resolve,
+        "Mark the infection resolved",
+        InfectionReport,
+        "course__patient__clinic",
+        Can.MANAGE_COURSES,
+        ConfirmForm,
+        _resolve,
     ),
     "complete-check": Action(
-        "Record a check as done", MonitoringCheck, "course__patient__clinic", Can.COMPLETE_CHECKS,
-        CompleteCheckForm, _complete,
+        "Record a check as done",
+        MonitoringCheck,
+        "course__patient__clinic",
+        Can.COMPLETE_CHECKS,
+        CompleteCheckForm,
+        _complete,
         "Each result is checked against the drug's thresholds; the outcome is shown with the "
         "rule's text and source, and results that call for an interruption alert the staff.",
     ),
     "send-reminder": Action(
-        "Send a reminder now", MonitoringCheck, "course__patient__clinic", Can.RESEND_MESSAGES,
-        ConfirmForm, _send_reminder,
+        "Send a reminder now",
+        MonitoringCheck,
+        "course__patient__clinic",
+        Can.RESEND_MESSAGES,
+        ConfirmForm,
+        _send_reminder,
         "The patient is emailed a reminder for this check (and any others due the same day).",
     ),
     "calendar-link": Action(
-        "Send a new calendar link", Patient, "clinic", Can.EDIT_PATIENTS, ConfirmForm,
-        _calendar_link, "The patient's current calendar link stops working at once.",
+        "Send a new calendar link",
+        Patient,
+        "clinic",
+        Can.EDIT_PATIENTS,
+        ConfirmForm,
+        _calendar_link,
+        "The patient's current calendar link stops working at once.",
     ),
-}  # fmt: skip
+}
 
 
 def _patient_of(obj) -> Patient:
@@ -386,8 +430,14 @@ def action_view(request, admin_site, name: str, uuid):
     if not allowed(request.user, action.capability, patient.clinic_id):
         raise PermissionDenied
     today = patient.clinic.today()  # the clinic's date, not the server's
-    initial = {"resumed_on": today, "stopped_on": today, "paused_on": today,
-               "effective_on": today, "start_date": today, "completed_on": today}  # fmt: skip
+    initial = {
+        "resumed_on": today,
+        "stopped_on": today,
+        "paused_on": today,
+        "effective_on": today,
+        "start_date": today,
+        "completed_on": today,
+    }
     form = action.form(
         request.POST if request.method == "POST" else None, initial=initial, subject=obj
     )

@@ -56,10 +56,12 @@ class LifecycleConflict(ValidationError):
 def ensure_course_transition(current: str, target: str) -> None:
     if target not in COURSE_TRANSITIONS[current]:
         raise LifecycleConflict(
-            {"status": f"A {CourseStatus(current).label.lower()} course cannot become "
-                       f"{CourseStatus(target).label.lower()}."},
+            {
+                "status": f"A {CourseStatus(current).label.lower()} course cannot become "
+                f"{CourseStatus(target).label.lower()}."
+            },
             code="conflict",
-        )  # fmt: skip
+        )
 
 
 def ensure_check_transition(current: str, target: str) -> None:
@@ -67,7 +69,9 @@ def ensure_check_transition(current: str, target: str) -> None:
         return
     if target not in CHECK_TRANSITIONS[current]:
         raise LifecycleConflict(
-            {"status": f"A {CheckStatus(current).label.lower()} check cannot become "
-                       f"{CheckStatus(target).label.lower()}."},
+            {
+                "status": f"A {CheckStatus(current).label.lower()} check cannot become "
+                f"{CheckStatus(target).label.lower()}."
+            },
             code="conflict",
-        )  # fmt: skip
+        )

@@ -86,8 +86,17 @@ class PlannedCheck:
     def content(self) -> tuple:
         """Everything a stored check copies from its plan: a change to any of it is an update
         (new dates, or a rule whose text, source, analytes or verified flag changed)."""
-        return (self.kind, self.due, self.window_start, self.window_end, self.rule_ids, self.why,
-                self.verified, self.analytes, self.instructions)  # fmt: skip
+        return (
+            self.kind,
+            self.due,
+            self.window_start,
+            self.window_end,
+            self.rule_ids,
+            self.why,
+            self.verified,
+            self.analytes,
+            self.instructions,
+        )
 
     @property
     def why(self) -> str:

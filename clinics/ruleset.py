@@ -195,8 +195,13 @@ class Point(_Strict):
 
 
 # Start dates that exercise month ends and leap years when validating windows.
-_ANCHORS = tuple(date(year, month, day) for year in (2023, 2024) for month in range(1, 13)
-                 for day in (1, 28, 31) if day <= monthrange(year, month)[1])  # fmt: skip
+_ANCHORS = tuple(
+    date(year, month, day)
+    for year in (2023, 2024)
+    for month in range(1, 13)
+    for day in (1, 28, 31)
+    if day <= monthrange(year, month)[1]
+)
 
 
 class MonitoringRule(Scope, Cited):

@@ -35,9 +35,12 @@ def checks_due_this_week(model=MonitoringCheck) -> QuerySet:
     for zone in Clinic.objects.order_by().values_list("time_zone", flat=True).distinct():
         zones_on[today_in(zone)].append(zone)
     this_week = [
-        Q(course__patient__clinic__time_zone__in=zones, due_date__range=(today, today + timedelta(days=6)))
+        Q(
+            course__patient__clinic__time_zone__in=zones,
+            due_date__range=(today, today + timedelta(days=6)),
+        )
         for today, zones in zones_on.items()
-    ]  # fmt: skip
+    ]
     if not this_week:
         return model.objects.none()
     return model.objects.filter(reduce(or_, this_week), status=CheckStatus.SCHEDULED).order_by(
@@ -86,7 +89,7 @@ def dashboard_counts(*, user) -> list[ClinicCounts]:
         "paused": (paused_courses(), "patient__clinic"),
         "no_next_check": (courses_without_next_check(), "patient__clinic"),
         "failed_messages": (failed_messages(), "clinic"),
-    }  # fmt: skip
+    }
     rows = {
         c.pk: ClinicCounts(c, dict.fromkeys(lists, 0))
         for c in scope(Clinic.objects.order_by("name"), user, "pk")

@@ -33,21 +33,44 @@ Analyte = Literal[
 ]
 ANALYTES: tuple[str, ...] = Analyte.__args__  # type: ignore[attr-defined]
 ANALYTE_NAMES = {
-    "anc": "Neutrophils (ANC)", "alc": "Lymphocytes (ALC)", "hb": "Haemoglobin",
-    "platelets": "Platelets", "wbc": "White cells (WBC)", "alt": "ALT", "ast": "AST",
-    "total_cholesterol": "Total cholesterol", "ldl": "LDL cholesterol", "hdl": "HDL cholesterol",
-    "triglycerides": "Triglycerides", "creatinine": "Creatinine", "egfr": "eGFR",
-    "crcl": "Creatinine clearance (CrCl)", "clcr": "Creatinine clearance (Cockcroft-Gault)",
-    "hbsag": "Hepatitis B surface antigen", "anti_hbc": "Hepatitis B core antibody",
-    "hcv_ab": "Hepatitis C antibody", "igra": "TB interferon-gamma release assay", "hcg": "hCG",
-}  # fmt: skip
+    "anc": "Neutrophils (ANC)",
+    "alc": "Lymphocytes (ALC)",
+    "hb": "Haemoglobin",
+    "platelets": "Platelets",
+    "wbc": "White cells (WBC)",
+    "alt": "ALT",
+    "ast": "AST",
+    "total_cholesterol": "Total cholesterol",
+    "ldl": "LDL cholesterol",
+    "hdl": "HDL cholesterol",
+    "triglycerides": "Triglycerides",
+    "creatinine": "Creatinine",
+    "egfr": "eGFR",
+    "crcl": "Creatinine clearance (CrCl)",
+    "clcr": "Creatinine clearance (Cockcroft-Gault)",
+    "hbsag": "Hepatitis B surface antigen",
+    "anti_hbc": "Hepatitis B core antibody",
+    "hcv_ab": "Hepatitis C antibody",
+    "igra": "TB interferon-gamma release assay",
+    "hcg": "hCG",
+}
 assert tuple(ANALYTE_NAMES) == ANALYTES
 
 # Each analyte's accepted units, as a factor to the first (canonical) unit of its group.
 _ONE, _THOUSAND = Decimal(1), Decimal(1000)
-_COUNT = {"cells/mm3": _ONE, "/mm3": _ONE, "cells/ul": _ONE, "/ul": _ONE,
-          "10^9/l": _THOUSAND, "x10^9/l": _THOUSAND, "g/l": _THOUSAND, "10^3/ul": _THOUSAND,
-          "x10^3/ul": _THOUSAND, "10^3/mm3": _THOUSAND, "x10^3/mm3": _THOUSAND}  # fmt: skip
+_COUNT = {
+    "cells/mm3": _ONE,
+    "/mm3": _ONE,
+    "cells/ul": _ONE,
+    "/ul": _ONE,
+    "10^9/l": _THOUSAND,
+    "x10^9/l": _THOUSAND,
+    "g/l": _THOUSAND,
+    "10^3/ul": _THOUSAND,
+    "x10^3/ul": _THOUSAND,
+    "10^3/mm3": _THOUSAND,
+    "x10^3/mm3": _THOUSAND,
+}
 _HB = {"g/dl": _ONE, "g/l": Decimal("0.1")}
 _ULN = {"xuln": _ONE}
 UNITS: dict[str, dict[str, Decimal]] = {

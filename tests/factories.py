@@ -43,19 +43,44 @@ def patients_with_a_check_due(
     drug = Drug.objects.get(code="tofacitinib")
     version = drug.current_version_id
     patients = Patient.objects.bulk_create(
-        Patient(clinic=clinic, mrn=f"D{n:06d}", given_name="Pat", family_name=f"Due{n}",
-                date_of_birth=date(1970, 1, 1), email=f"due{n}@example.org", reminder_consent=True)
+        Patient(
+            clinic=clinic,
+            mrn=f"D{n:06d}",
+            given_name="Pat",
+            family_name=f"Due{n}",
+            date_of_birth=date(1970, 1, 1),
+            email=f"due{n}@example.org",
+            reminder_consent=True,
+        )
         for n in range(count)
-    )  # fmt: skip
+    )
     courses = TherapyCourse.objects.bulk_create(
-        TherapyCourse(patient=p, drug=drug, rules_version_id=version, dose_code="5mg-bid", indication="ra",
-                      start_date=started, status=CourseStatus.ACTIVE, status_changed_at=timezone.now())
+        TherapyCourse(
+            patient=p,
+            drug=drug,
+            rules_version_id=version,
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=started,
+            status=CourseStatus.ACTIVE,
+            status_changed_at=timezone.now(),
+        )
         for p in patients
-    )  # fmt: skip
+    )
     return MonitoringCheck.objects.bulk_create(
-        MonitoringCheck(course=c, kind="cbc", plan_key="cbc/start+4w", due_date=due, window_start=due,
-                        window_end=due + timedelta(days=14), status=CheckStatus.SCHEDULED,
-                        rule_ids=["tofacitinib.cbc.anc-hb"], why="fixture", verified=True, analytes=["anc"],
-                        rules_version_id=version)
+        MonitoringCheck(
+            course=c,
+            kind="cbc",
+            plan_key="cbc/start+4w",
+            due_date=due,
+            window_start=due,
+            window_end=due + timedelta(days=14),
+            status=CheckStatus.SCHEDULED,
+            rule_ids=["tofacitinib.cbc.anc-hb"],
+            why="fixture",
+            verified=True,
+            analytes=["anc"],
+            rules_version_id=version,
+        )
         for c in courses
-    )  # fmt: skip
+    )

@@ -18,8 +18,13 @@ def two_clinics(rules_loaded):
 
 
 def login(client, clinic, role, username="alice"):
-    staff_member_add(clinic=clinic, username=username, email=f"{username}@example.org", role=role,
-                     password="a-long-test-password")  # fmt: skip
+    staff_member_add(
+        clinic=clinic,
+        username=username,
+        email=f"{username}@example.org",
+        role=role,
+        password="a-long-test-password",
+    )
     assert client.login(username=username, password="a-long-test-password")
 
 
@@ -38,13 +43,26 @@ def test_staff_see_only_their_clinic(client, two_clinics):
 
 def test_role_applies_per_clinic(client, two_clinics):
     mine, other = two_clinics
-    staff_member_add(clinic=mine, username="alice", email="a@example.org", role="clinician",
-                     password="a-long-test-password")  # fmt: skip
+    staff_member_add(
+        clinic=mine,
+        username="alice",
+        email="a@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
     login(client, other, "viewer")
     editable = PatientFactory(clinic=mine, reminder_consent=False)
     readonly = PatientFactory(clinic=other)
-    data = {"given_name": "Changed", "family_name": "X", "mrn": readonly.mrn, "date_of_birth": "1970-01-01",
-            "sex_at_birth": "female", "email": "", "time_zone": "", "reminder_consent": "on"}  # fmt: skip
+    data = {
+        "given_name": "Changed",
+        "family_name": "X",
+        "mrn": readonly.mrn,
+        "date_of_birth": "1970-01-01",
+        "sex_at_birth": "female",
+        "email": "",
+        "time_zone": "",
+        "reminder_consent": "on",
+    }
     assert client.post(f"/admin/clinics/patient/{readonly.pk}/change/", data).status_code == 403
     readonly.refresh_from_db()
     assert readonly.given_name != "Changed"
@@ -58,11 +76,23 @@ def test_sex_change_replans_pregnancy_check(client, two_clinics):
     mine, _ = two_clinics
     login(client, mine, "coordinator")
     patient = PatientFactory(clinic=mine, sex_at_birth="female", reminder_consent=False)
-    course = course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
-                          indication="ra", start_date=mine.today()).course  # fmt: skip
+    course = course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="tofacitinib"),
+        dose_code="5mg-bid",
+        indication="ra",
+        start_date=mine.today(),
+    ).course
     assert course.checks.get(kind="pregnancy").status == "scheduled"
-    data = {"given_name": patient.given_name, "family_name": patient.family_name, "mrn": patient.mrn,
-            "date_of_birth": "1970-01-01", "sex_at_birth": "male", "email": "", "time_zone": ""}  # fmt: skip
+    data = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "mrn": patient.mrn,
+        "date_of_birth": "1970-01-01",
+        "sex_at_birth": "male",
+        "email": "",
+        "time_zone": "",
+    }
     assert client.post(f"/admin/clinics/patient/{patient.pk}/change/", data).status_code == 302
     assert course.checks.get(kind="pregnancy").status == "cancelled"
 
@@ -123,8 +153,15 @@ def test_history_records_who_changed_what_and_stays_in_the_clinic(client, two_cl
     patient = PatientFactory(clinic=mine, given_name="Before")
     theirs = PatientFactory(clinic=other)
     login(client, mine, "coordinator")
-    data = {"given_name": "After", "family_name": patient.family_name, "mrn": patient.mrn,
-            "date_of_birth": "1970-01-01", "sex_at_birth": "female", "email": "", "time_zone": ""}  # fmt: skip
+    data = {
+        "given_name": "After",
+        "family_name": patient.family_name,
+        "mrn": patient.mrn,
+        "date_of_birth": "1970-01-01",
+        "sex_at_birth": "female",
+        "email": "",
+        "time_zone": "",
+    }
     assert client.post(f"/admin/clinics/patient/{patient.pk}/change/", data).status_code == 302
     latest = patient.history.latest()
     assert latest.history_user.username == "alice" and latest.given_name == "After"
@@ -141,8 +178,13 @@ def test_course_and_check_changes_are_in_the_history(client, two_clinics):
 
     mine, _ = two_clinics
     patient = PatientFactory(clinic=mine)
-    course = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
-                          indication="ra", start_date=mine.today()).course  # fmt: skip
+    course = course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="baricitinib"),
+        dose_code="2mg-qd-us",
+        indication="ra",
+        start_date=mine.today(),
+    ).course
     course_stop(course=course, reason="patient_choice")
     check = course.checks.first()
     assert [h.status for h in check.history.order_by("history_date")][-1] == "cancelled"

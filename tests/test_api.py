@@ -34,12 +34,21 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def setup(rules_loaded):
     clinic = ClinicFactory(name="Alpha")
-    doc = staff_member_add(clinic=clinic, username="doc", email="doc@example.org",
-                           role="clinician", password="a-long-test-password")  # fmt: skip
+    doc = staff_member_add(
+        clinic=clinic,
+        username="doc",
+        email="doc@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
     patient = PatientFactory(clinic=clinic, date_of_birth=date(1960, 1, 1))
-    course = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"),
-                          dose_code="2mg-qd-us", indication="ra",
-                          start_date=clinic.today() - timedelta(days=10)).course  # fmt: skip
+    course = course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="baricitinib"),
+        dose_code="2mg-qd-us",
+        indication="ra",
+        start_date=clinic.today() - timedelta(days=10),
+    ).course
     return clinic, client_for(doc), course
 
 
@@ -61,20 +70,29 @@ def test_session_login_works_too(client, setup):
 
 def test_patient_create_update_and_errors_name_the_field(setup):
     clinic, api, _ = setup
-    body = {"clinic": str(clinic.uuid), "mrn": "N-1", "given_name": "Ann", "family_name": "Lee",
-            "date_of_birth": "1980-02-03", "sex_at_birth": "female", "email": "ann@example.org",
-            "reminder_consent": True}  # fmt: skip
+    body = {
+        "clinic": str(clinic.uuid),
+        "mrn": "N-1",
+        "given_name": "Ann",
+        "family_name": "Lee",
+        "date_of_birth": "1980-02-03",
+        "sex_at_birth": "female",
+        "email": "ann@example.org",
+        "reminder_consent": True,
+    }
     created = api.post(f"{API}/patients/", body, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["reminder_consent_at"] is not None
     again = api.post(f"{API}/patients/", body, format="json")
     assert again.status_code == 400 and "mrn" in again.json()
-    future = api.post(f"{API}/patients/", {**body, "mrn": "N-2", "date_of_birth": "2999-01-01"},
-                      format="json")  # fmt: skip
+    future = api.post(
+        f"{API}/patients/", {**body, "mrn": "N-2", "date_of_birth": "2999-01-01"}, format="json"
+    )
     assert future.status_code == 400 and "date_of_birth" in future.json()
     other = ClinicFactory(name="Other")
-    foreign = api.post(f"{API}/patients/", {**body, "mrn": "N-3", "clinic": str(other.uuid)},
-                       format="json")  # fmt: skip
+    foreign = api.post(
+        f"{API}/patients/", {**body, "mrn": "N-3", "clinic": str(other.uuid)}, format="json"
+    )
     assert foreign.status_code == 400 and "clinic" in foreign.json()
     uuid = created.json()["uuid"]
     patched = api.patch(f"{API}/patients/{uuid}/", {"email": "new@example.org"}, format="json")
@@ -85,8 +103,14 @@ def test_patient_create_update_and_errors_name_the_field(setup):
 def test_start_preview_and_start_a_course(setup):
     clinic, api, _ = setup
     patient = PatientFactory(clinic=clinic)
-    body = {"drug": "baricitinib", "dose_code": "2mg-qd-us", "indication": "ra",
-            "start_date": clinic.today().isoformat(), "renal_value": "45", "renal_measure": "egfr"}  # fmt: skip
+    body = {
+        "drug": "baricitinib",
+        "dose_code": "2mg-qd-us",
+        "indication": "ra",
+        "start_date": clinic.today().isoformat(),
+        "renal_value": "45",
+        "renal_measure": "egfr",
+    }
     preview = api.post(f"{API}/patients/{patient.uuid}/preview-course/", body, format="json")
     assert preview.status_code == 200
     assert preview.json()["checks"] and "eGFR 30 to below 60" in preview.json()["advice"][0]["text"]
@@ -98,16 +122,20 @@ def test_start_preview_and_start_a_course(setup):
     assert started.status_code == 201 and started.json()["checks_planned"] > 10
     conflict = api.post(f"{API}/patients/{patient.uuid}/start-course/", body, format="json")
     assert conflict.status_code == 409 and "drug" in conflict.json()
-    wrong = api.post(f"{API}/patients/{patient.uuid}/preview-course/", {**body, "dose_code": "9mg"},
-                     format="json")  # fmt: skip
+    wrong = api.post(
+        f"{API}/patients/{patient.uuid}/preview-course/",
+        {**body, "dose_code": "9mg"},
+        format="json",
+    )
     assert wrong.status_code == 400 and "dose_code" in wrong.json()
 
 
 def test_course_lifecycle_and_conflicts(setup):
     clinic, api, course = setup
     url = f"{API}/courses/{course.uuid}"
-    report = api.post(f"{url}/report-infection/", {"serious": True, "description": "cough"},
-                      format="json")  # fmt: skip
+    report = api.post(
+        f"{url}/report-infection/", {"serious": True, "description": "cough"}, format="json"
+    )
     assert report.status_code == 201 and report.json()["reporter"] == "system"
     assert api.get(f"{url}/").json()["status"] == CourseStatus.PAUSED
     assert Message.objects.filter(kind="pause_alert_staff").exists()
@@ -133,33 +161,68 @@ def test_course_lifecycle_and_conflicts(setup):
 def test_checks_filter_complete_and_results(setup):
     clinic, api, course = setup
     today = clinic.today()
-    listed = api.get(f"{API}/checks/", {"status": "scheduled", "kind": "cbc",
-                                        "due_before": (today + timedelta(days=400)).isoformat()})  # fmt: skip
+    listed = api.get(
+        f"{API}/checks/",
+        {
+            "status": "scheduled",
+            "kind": "cbc",
+            "due_before": (today + timedelta(days=400)).isoformat(),
+        },
+    )
     rows = listed.json()["results"]
     assert rows and all(r["kind"] == "cbc" and r["status"] == "scheduled" for r in rows)
     assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)
     assert api.get(f"{API}/checks/", {"due_before": "not-a-date"}).status_code == 400
     check = rows[0]["uuid"]
-    bad = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
-                   "results": [{"analyte": "anc", "value": "400", "unit": "furlongs"}]}, format="json")  # fmt: skip
+    bad = api.post(
+        f"{API}/checks/{check}/complete/",
+        {
+            "completed_on": today.isoformat(),
+            "results": [{"analyte": "anc", "value": "400", "unit": "furlongs"}],
+        },
+        format="json",
+    )
     assert bad.status_code == 400 and "results[0].unit" in bad.json()
-    missing = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
-                       "results": [{"analyte": "anc", "unit": "cells/mm3"}]}, format="json")  # fmt: skip
+    missing = api.post(
+        f"{API}/checks/{check}/complete/",
+        {"completed_on": today.isoformat(), "results": [{"analyte": "anc", "unit": "cells/mm3"}]},
+        format="json",
+    )
     assert missing.status_code == 400 and "value" in missing.json()["results"]["0"]
-    done = api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat(),
-                    "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}]}, format="json")  # fmt: skip
+    done = api.post(
+        f"{API}/checks/{check}/complete/",
+        {
+            "completed_on": today.isoformat(),
+            "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}],
+        },
+        format="json",
+    )
     assert done.status_code == 200 and done.json()["action"] == "interrupt"
     finding = done.json()["results"][0]["findings"][0]
     assert finding["rule_id"] == "baricitinib.anc.interrupt" and "drugs.com" in finding["source"]
-    assert api.post(f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat()},
-                    format="json").status_code == 409  # fmt: skip
-    result = api.post(f"{API}/courses/{course.uuid}/lab-results/",
-                      {"analyte": "hb", "value": 7.5, "unit": "g/dL", "collected_on": today.isoformat()},
-                      format="json")  # fmt: skip
+    assert (
+        api.post(
+            f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat()}, format="json"
+        ).status_code
+        == 409
+    )
+    result = api.post(
+        f"{API}/courses/{course.uuid}/lab-results/",
+        {"analyte": "hb", "value": 7.5, "unit": "g/dL", "collected_on": today.isoformat()},
+        format="json",
+    )
     assert result.status_code == 201 and result.json()["action"] == "interrupt"
-    stray = api.post(f"{API}/courses/{course.uuid}/lab-results/",
-                     {"analyte": "hb", "value": 9, "unit": "g/dL", "collected_on": today.isoformat(),
-                      "check": "00000000-0000-4000-8000-000000000000"}, format="json")  # fmt: skip
+    stray = api.post(
+        f"{API}/courses/{course.uuid}/lab-results/",
+        {
+            "analyte": "hb",
+            "value": 9,
+            "unit": "g/dL",
+            "collected_on": today.isoformat(),
+            "check": "00000000-0000-4000-8000-000000000000",
+        },
+        format="json",
+    )
     assert stray.status_code == 400 and "check" in stray.json()
     assert result.json()["value"] == "7.5"
     listed = api.get(f"{API}/lab-results/", {"course": str(course.uuid)}).json()["results"]
@@ -225,8 +288,11 @@ def test_checks_list_rows_are_what_the_serializer_writes(setup):
     `CheckSerializer` writes for the check, whatever its state."""
     clinic, api, course = setup
     done = course.checks.filter(kind="cbc").earliest("due_date")
-    check_complete(check=done, completed_on=clinic.today(),
-                   results=[ResultInput(analyte="hb", value="13.1", unit="g/dL")])  # fmt: skip
+    check_complete(
+        check=done,
+        completed_on=clinic.today(),
+        results=[ResultInput(analyte="hb", value="13.1", unit="g/dL")],
+    )
     rows = api.get(f"{API}/checks/", {"course": str(course.uuid), "page_size": 500}).json()[
         "results"
     ]
@@ -305,15 +371,38 @@ def test_dates_that_are_typing_mistakes_name_their_field(setup):
     url = f"{API}/courses/{course.uuid}"
     cases = [
         (f"{url}/pause/", {"reason": "clinician", "paused_on": "2000-01-01"}, "paused_on"),
-        (f"{url}/change-dose/", {"dose_code": "1mg-qd-us", "effective_on": "9999-12-31"}, "effective_on"),
-        (f"{url}/report-infection/", {"serious": False, "reported_at": "0001-01-01T00:00:00Z"}, "reported_at"),
-        (f"{url}/lab-results/", {"analyte": "hb", "value": "9", "unit": "g/dL", "collected_on": "2001-01-01"},
-         "collected_on"),
-        (f"{API}/checks/{course.checks.filter(status='scheduled').first().uuid}/complete/",
-         {"completed_on": "2001-01-01"}, "completed_on"),
-        (f"{API}/patients/", {"clinic": str(clinic.uuid), "mrn": "OLD", "given_name": "A", "family_name": "B",
-                              "date_of_birth": "0001-01-01"}, "date_of_birth"),
-    ]  # fmt: skip
+        (
+            f"{url}/change-dose/",
+            {"dose_code": "1mg-qd-us", "effective_on": "9999-12-31"},
+            "effective_on",
+        ),
+        (
+            f"{url}/report-infection/",
+            {"serious": False, "reported_at": "0001-01-01T00:00:00Z"},
+            "reported_at",
+        ),
+        (
+            f"{url}/lab-results/",
+            {"analyte": "hb", "value": "9", "unit": "g/dL", "collected_on": "2001-01-01"},
+            "collected_on",
+        ),
+        (
+            f"{API}/checks/{course.checks.filter(status='scheduled').first().uuid}/complete/",
+            {"completed_on": "2001-01-01"},
+            "completed_on",
+        ),
+        (
+            f"{API}/patients/",
+            {
+                "clinic": str(clinic.uuid),
+                "mrn": "OLD",
+                "given_name": "A",
+                "family_name": "B",
+                "date_of_birth": "0001-01-01",
+            },
+            "date_of_birth",
+        ),
+    ]
     for path, body, field in cases:
         response = api.post(path, body, format="json")
         assert response.status_code == 400 and field in response.json(), (path, response.content)
@@ -323,12 +412,21 @@ def test_dates_that_are_typing_mistakes_name_their_field(setup):
 
 def test_a_role_without_the_right_gets_403_before_the_body_is_read(setup):
     clinic, _, course = setup
-    viewer = staff_member_add(clinic=clinic, username="viv", email="viv@example.org", role="viewer",
-                              password="a-long-test-password")  # fmt: skip
+    viewer = staff_member_add(
+        clinic=clinic,
+        username="viv",
+        email="viv@example.org",
+        role="viewer",
+        password="a-long-test-password",
+    )
     api = client_for(viewer)
     patient = PatientFactory(clinic=clinic)
-    assert api.post(f"{API}/patients/{patient.uuid}/start-course/", {"drug": "nope"},
-                    format="json").status_code == 403  # fmt: skip
+    assert (
+        api.post(
+            f"{API}/patients/{patient.uuid}/start-course/", {"drug": "nope"}, format="json"
+        ).status_code
+        == 403
+    )
 
 
 def test_paging_through_ties_returns_every_check_once(setup):

@@ -47,8 +47,9 @@ def world(clinic) -> World:
 
     def course():
         patient = PatientFactory(clinic=clinic)
-        return course_start(patient=patient, drug=drug, dose_code="2mg-qd-us", indication="ra",
-                            start_date=start).course  # fmt: skip
+        return course_start(
+            patient=patient, drug=drug, dose_code="2mg-qd-us", indication="ra", start_date=start
+        ).course
 
     active, paused, infected = course(), course(), course()
     course_pause(course=paused, reason="clinician")
@@ -62,7 +63,7 @@ def world(clinic) -> World:
         check=active.checks.filter(status="scheduled").order_by("due_date").first(),
         result=lab_result_record(
             course=active, analyte="hb", value="13", unit="g/dL", collected_on=clinic.today()
-        ).result,  # fmt: skip
+        ).result,
         report=report,
         message=infected.messages.first(),
     )
@@ -77,37 +78,101 @@ START = {"drug": "baricitinib", "dose_code": "2mg-qd-us", "indication": "ra"}
 ENDPOINTS = {
     "clinic": ("get", lambda w: f"/clinics/{w.clinic.uuid}/", None, Can.VIEW),
     "patient": ("get", lambda w: f"/patients/{w.patient.uuid}/", None, Can.VIEW),
-    "patient-edit": ("patch", lambda w: f"/patients/{w.patient.uuid}/",
-                     lambda w: {"email": "changed@example.org"}, Can.EDIT_PATIENTS),
-    "calendar-link": ("post", lambda w: f"/patients/{w.patient.uuid}/calendar-link/", None, Can.EDIT_PATIENTS),
-    "calendar-link-stop": ("delete", lambda w: f"/patients/{w.patient.uuid}/calendar-link/", None,
-                           Can.EDIT_PATIENTS),
-    "preview-course": ("post", lambda w: f"/patients/{w.new_patient.uuid}/preview-course/",
-                       lambda w: {**START, "start_date": today(w)}, Can.MANAGE_COURSES),
-    "start-course": ("post", lambda w: f"/patients/{w.new_patient.uuid}/start-course/",
-                     lambda w: {**START, "start_date": today(w)}, Can.MANAGE_COURSES),
+    "patient-edit": (
+        "patch",
+        lambda w: f"/patients/{w.patient.uuid}/",
+        lambda w: {"email": "changed@example.org"},
+        Can.EDIT_PATIENTS,
+    ),
+    "calendar-link": (
+        "post",
+        lambda w: f"/patients/{w.patient.uuid}/calendar-link/",
+        None,
+        Can.EDIT_PATIENTS,
+    ),
+    "calendar-link-stop": (
+        "delete",
+        lambda w: f"/patients/{w.patient.uuid}/calendar-link/",
+        None,
+        Can.EDIT_PATIENTS,
+    ),
+    "preview-course": (
+        "post",
+        lambda w: f"/patients/{w.new_patient.uuid}/preview-course/",
+        lambda w: {**START, "start_date": today(w)},
+        Can.MANAGE_COURSES,
+    ),
+    "start-course": (
+        "post",
+        lambda w: f"/patients/{w.new_patient.uuid}/start-course/",
+        lambda w: {**START, "start_date": today(w)},
+        Can.MANAGE_COURSES,
+    ),
     "course": ("get", lambda w: f"/courses/{w.course.uuid}/", None, Can.VIEW),
-    "pause": ("post", lambda w: f"/courses/{w.course.uuid}/pause/", lambda w: {"reason": "clinician"},
-              Can.MANAGE_COURSES),
-    "resume": ("post", lambda w: f"/courses/{w.paused.uuid}/resume/", lambda w: {}, Can.MANAGE_COURSES),
-    "change-dose": ("post", lambda w: f"/courses/{w.course.uuid}/change-dose/",
-                    lambda w: {"dose_code": "1mg-qd-us"}, Can.MANAGE_COURSES),
-    "stop": ("post", lambda w: f"/courses/{w.course.uuid}/stop/", lambda w: {"reason": "other"},
-             Can.MANAGE_COURSES),
-    "report-infection": ("post", lambda w: f"/courses/{w.course.uuid}/report-infection/",
-                         lambda w: {"serious": False}, Can.REPORT_INFECTIONS),
-    "lab-result": ("post", lambda w: f"/courses/{w.course.uuid}/lab-results/",
-                   lambda w: {"analyte": "anc", "value": "2000", "unit": "cells/mm3",
-                              "collected_on": today(w)}, Can.MANAGE_COURSES),
+    "pause": (
+        "post",
+        lambda w: f"/courses/{w.course.uuid}/pause/",
+        lambda w: {"reason": "clinician"},
+        Can.MANAGE_COURSES,
+    ),
+    "resume": (
+        "post",
+        lambda w: f"/courses/{w.paused.uuid}/resume/",
+        lambda w: {},
+        Can.MANAGE_COURSES,
+    ),
+    "change-dose": (
+        "post",
+        lambda w: f"/courses/{w.course.uuid}/change-dose/",
+        lambda w: {"dose_code": "1mg-qd-us"},
+        Can.MANAGE_COURSES,
+    ),
+    "stop": (
+        "post",
+        lambda w: f"/courses/{w.course.uuid}/stop/",
+        lambda w: {"reason": "other"},
+        Can.MANAGE_COURSES,
+    ),
+    "report-infection": (
+        "post",
+        lambda w: f"/courses/{w.course.uuid}/report-infection/",
+        lambda w: {"serious": False},
+        Can.REPORT_INFECTIONS,
+    ),
+    "lab-result": (
+        "post",
+        lambda w: f"/courses/{w.course.uuid}/lab-results/",
+        lambda w: {
+            "analyte": "anc",
+            "value": "2000",
+            "unit": "cells/mm3",
+            "collected_on": today(w),
+        },
+        Can.MANAGE_COURSES,
+    ),
     "check": ("get", lambda w: f"/checks/{w.check.uuid}/", None, Can.VIEW),
-    "complete": ("post", lambda w: f"/checks/{w.check.uuid}/complete/",
-                 lambda w: {"completed_on": today(w)}, Can.COMPLETE_CHECKS),
-    "send-reminder": ("post", lambda w: f"/checks/{w.check.uuid}/send-reminder/", None, Can.RESEND_MESSAGES),
+    "complete": (
+        "post",
+        lambda w: f"/checks/{w.check.uuid}/complete/",
+        lambda w: {"completed_on": today(w)},
+        Can.COMPLETE_CHECKS,
+    ),
+    "send-reminder": (
+        "post",
+        lambda w: f"/checks/{w.check.uuid}/send-reminder/",
+        None,
+        Can.RESEND_MESSAGES,
+    ),
     "result": ("get", lambda w: f"/lab-results/{w.result.uuid}/", None, Can.VIEW),
     "infection-report": ("get", lambda w: f"/infection-reports/{w.report.uuid}/", None, Can.VIEW),
-    "resolve": ("post", lambda w: f"/infection-reports/{w.report.uuid}/resolve/", None, Can.MANAGE_COURSES),
+    "resolve": (
+        "post",
+        lambda w: f"/infection-reports/{w.report.uuid}/resolve/",
+        None,
+        Can.MANAGE_COURSES,
+    ),
     "message": ("get", lambda w: f"/messages/{w.message.uuid}/", None, Can.VIEW),
-}  # fmt: skip
+}
 LISTS = ["clinics", "patients", "courses", "checks", "lab-results", "infection-reports", "messages"]
 
 
@@ -119,8 +184,13 @@ def worlds(rules_loaded, settings):
 
 
 def api_as(role: str, clinic) -> APIClient:
-    user = staff_member_add(clinic=clinic, username=role, email=f"{role}@example.org", role=role,
-                            password="a-long-test-password")  # fmt: skip
+    user = staff_member_add(
+        clinic=clinic,
+        username=role,
+        email=f"{role}@example.org",
+        role=role,
+        password="a-long-test-password",
+    )
     _, token = AuthToken.objects.create(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -166,8 +236,10 @@ def test_lists_hold_own_clinic_rows_only(worlds, role):
         assert response.status_code == 200, name
         seen = {row["uuid"] for row in response.json()["results"]}
         assert seen, name
-        foreign = {str(getattr(other, attr).uuid) for attr in ("clinic", "patient", "course", "check",
-                                                               "result", "report", "message")}  # fmt: skip
+        foreign = {
+            str(getattr(other, attr).uuid)
+            for attr in ("clinic", "patient", "course", "check", "result", "report", "message")
+        }
         assert not seen & foreign, name
     assert client.get(f"{API}/drugs/baricitinib/").status_code == 200
 

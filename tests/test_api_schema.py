@@ -20,8 +20,12 @@ from jakmonitor.wsgi import application
 from tests.factories import ClinicFactory
 from tests.test_api_authorization import world
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(autouse=True)
@@ -39,15 +43,27 @@ def _wsgi_inside_the_test_transaction():
 def clinic_world(rules_loaded, settings):
     settings.JAKMONITOR = {**settings.JAKMONITOR, "PLAN_HORIZON_MONTHS": 4}
     clinic = ClinicFactory(name="Fuzzed")
-    user = staff_member_add(clinic=clinic, username="fuzz", email="fuzz@example.org",
-                            role="clinician", password="a-long-test-password")  # fmt: skip
+    user = staff_member_add(
+        clinic=clinic,
+        username="fuzz",
+        email="fuzz@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
     return world(clinic), AuthToken.objects.create(user=user)[1]
 
 
 # Which of the clinic's objects an operation's {uuid} names, so that fuzzed bodies reach the
 # services (a random UUID would only ever be 404).
-TARGETS = {"clinics": "clinic", "patients": "patient", "courses": "course", "checks": "check",
-           "lab-results": "result", "infection-reports": "report", "messages": "message"}  # fmt: skip
+TARGETS = {
+    "clinics": "clinic",
+    "patients": "patient",
+    "courses": "course",
+    "checks": "check",
+    "lab-results": "result",
+    "infection-reports": "report",
+    "messages": "message",
+}
 SPECIAL = {"preview-course": "new_patient", "start-course": "new_patient", "resume": "paused"}
 
 # The schema endpoint needs no database: it is read once, when the tests are collected.

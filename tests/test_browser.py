@@ -18,8 +18,15 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's package (bin/test installs it); never
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 PASSWORD = "a-long-test-password"
 # As root and on a closed network: no sandbox, no background connections to Google's hosts.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-         "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture
@@ -55,10 +62,16 @@ def test_clinician_enrols_starts_baricitinib_reports_infection_and_other_clinic_
     page, rules_loaded
 ):
     alpha, other = ClinicFactory(name="Alpha Rheumatology"), ClinicFactory(name="Beta Dermatology")
-    staff_member_add(clinic=alpha, username="doc", email="doc@example.org", role="clinician",
-                     password=PASSWORD)  # fmt: skip
-    staff_member_add(clinic=other, username="stranger", email="s@example.org", role="clinician",
-                     password=PASSWORD)  # fmt: skip
+    staff_member_add(
+        clinic=alpha, username="doc", email="doc@example.org", role="clinician", password=PASSWORD
+    )
+    staff_member_add(
+        clinic=other,
+        username="stranger",
+        email="s@example.org",
+        role="clinician",
+        password=PASSWORD,
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     log_in(page, "doc")

@@ -29,35 +29,87 @@ def test_plan_preview_json_lists_checks_with_rule_and_source():
 
 
 def test_plan_preview_table_shows_advice():
-    out = run("plan_preview", "--drug", "baricitinib", "--start", "2026-01-05", "--jurisdiction", "EU",
-              "--age", "70", "--renal", "45", "--renal-measure", "crcl")  # fmt: skip
+    out = run(
+        "plan_preview",
+        "--drug",
+        "baricitinib",
+        "--start",
+        "2026-01-05",
+        "--jurisdiction",
+        "EU",
+        "--age",
+        "70",
+        "--renal",
+        "45",
+        "--renal-measure",
+        "crcl",
+    )
     assert "baricitinib" in out and "Dose advice" in out and "due" in out.splitlines()[0]
 
 
-@pytest.mark.parametrize("args,option", [
-    (["--drug", "aspirin", "--start", "2026-01-05"], "--drug"),
-    (["--drug", "tofacitinib", "--start", "05/01/2026"], "--start"),
-    (["--drug", "filgotinib", "--start", "2026-01-05", "--jurisdiction", "US"], "--jurisdiction"),
-    (["--drug", "tofacitinib", "--start", "2026-01-05", "--indication", "gout"], "--indication"),
-    (["--drug", "tofacitinib", "--start", "2026-01-05", "--renal", "abc", "--renal-measure", "egfr"], "--renal"),
-    (["--drug", "tofacitinib", "--start", "2026-01-05", "--dose", "1000mg"], "--dose"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["--drug", "aspirin", "--start", "2026-01-05"], "--drug"),
+        (["--drug", "tofacitinib", "--start", "05/01/2026"], "--start"),
+        (
+            ["--drug", "filgotinib", "--start", "2026-01-05", "--jurisdiction", "US"],
+            "--jurisdiction",
+        ),
+        (
+            ["--drug", "tofacitinib", "--start", "2026-01-05", "--indication", "gout"],
+            "--indication",
+        ),
+        (
+            [
+                "--drug",
+                "tofacitinib",
+                "--start",
+                "2026-01-05",
+                "--renal",
+                "abc",
+                "--renal-measure",
+                "egfr",
+            ],
+            "--renal",
+        ),
+        (["--drug", "tofacitinib", "--start", "2026-01-05", "--dose", "1000mg"], "--dose"),
+    ],
+)
 def test_plan_preview_bad_input_names_the_option(args, option):
     with pytest.raises(CommandError, match=option):
         run("plan_preview", *args)
 
 
 def test_evaluate_result_json():
-    data = json.loads(run("evaluate_result", "--drug", "tofacitinib", "--analyte", "hb", "--value", "10.8",
-                          "--unit", "g/dL", "--previous", "13.1", "--format", "json"))  # fmt: skip
+    data = json.loads(
+        run(
+            "evaluate_result",
+            "--drug",
+            "tofacitinib",
+            "--analyte",
+            "hb",
+            "--value",
+            "10.8",
+            "--unit",
+            "g/dL",
+            "--previous",
+            "13.1",
+            "--format",
+            "json",
+        )
+    )
     assert data["action"] == "interrupt" and data["findings"][0]["rule"] == "tofacitinib.hb.drop"
 
 
-@pytest.mark.parametrize("args,option", [
-    (["--analyte", "hb", "--value", "ten", "--unit", "g/dL"], "--value"),
-    (["--analyte", "hb", "--value", "10", "--unit", "mg"], "--unit"),
-    (["--analyte", "glucose", "--value", "10", "--unit", "mmol/L"], "--analyte"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["--analyte", "hb", "--value", "ten", "--unit", "g/dL"], "--value"),
+        (["--analyte", "hb", "--value", "10", "--unit", "mg"], "--unit"),
+        (["--analyte", "glucose", "--value", "10", "--unit", "mmol/L"], "--analyte"),
+    ],
+)
 def test_evaluate_result_bad_input_names_the_option(args, option):
     with pytest.raises(CommandError, match=option):
         run("evaluate_result", "--drug", "tofacitinib", *args)

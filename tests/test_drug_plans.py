@@ -156,9 +156,10 @@ def _plan(library, drug, jurisdiction, **facts):
 
 def _matching(plan, kind, rule, when):
     return [
-        c for c in plan.checks
+        c
+        for c in plan.checks
         if c.kind == kind and rule in c.rule_ids and c.window_start <= when <= c.window_end
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("drug,jurisdiction,kind,rule,when,window", LABEL_ROWS)
@@ -222,9 +223,15 @@ def test_abrocitinib_cbc_after_a_dose_increase_is_us_only_and_unverified(library
     assert {c.key for c in eu.checks} == {c.key for c in _plan(library, "abrocitinib", "EU").checks}
 
 
-@pytest.mark.parametrize("drug,jurisdiction", [
-    ("baricitinib", "US"), ("upadacitinib", "US"), ("filgotinib", "EU"), ("ritlecitinib", "US"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "drug,jurisdiction",
+    [
+        ("baricitinib", "US"),
+        ("upadacitinib", "US"),
+        ("filgotinib", "EU"),
+        ("ritlecitinib", "US"),
+    ],
+)
 def test_dose_increase_adds_nothing_where_no_label_asks(library, drug, jurisdiction):
     increased = _plan(library, drug, jurisdiction, dose_increases=(date(2026, 5, 4),))
     assert {c.key for c in increased.checks} == {
@@ -232,8 +239,10 @@ def test_dose_increase_adds_nothing_where_no_label_asks(library, drug, jurisdict
     }
 
 
-@pytest.mark.parametrize("jurisdiction,measure,not_measure", [("US", "egfr", "crcl"), ("EU", "crcl", "egfr"),
-                                                             ("UK", "crcl", "egfr")])  # fmt: skip
+@pytest.mark.parametrize(
+    "jurisdiction,measure,not_measure",
+    [("US", "egfr", "crcl"), ("EU", "crcl", "egfr"), ("UK", "crcl", "egfr")],
+)
 def test_baricitinib_baseline_renal_measure_by_jurisdiction(
     library, jurisdiction, measure, not_measure
 ):
@@ -279,23 +288,31 @@ def test_baricitinib_renal_dose_advice(library, jurisdiction, indication, measur
     )
 
 
-@pytest.mark.parametrize("jurisdiction,age,expected", [
-    # EU: "2 mg QD is recommended ... for patients aged ≥65"; Article 20: ≥65 only if no alternative.
-    ("EU", 65, {"baricitinib.age.dose.eu", "baricitinib.age.alternative.eu"}),
-    ("UK", 80, {"baricitinib.age.dose.eu", "baricitinib.age.alternative.eu"}),
-    ("EU", 64, set()),
-    ("US", 70, set()),  # "US has no age-based dose rule except upadacitinib AD"
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "jurisdiction,age,expected",
+    [
+        # EU: "2 mg QD is recommended ... for patients aged ≥65"; Article 20: ≥65 only if no alternative.
+        ("EU", 65, {"baricitinib.age.dose.eu", "baricitinib.age.alternative.eu"}),
+        ("UK", 80, {"baricitinib.age.dose.eu", "baricitinib.age.alternative.eu"}),
+        ("EU", 64, set()),
+        ("US", 70, set()),  # "US has no age-based dose rule except upadacitinib AD"
+    ],
+)
 def test_baricitinib_age_advice(library, jurisdiction, age, expected):
     plan = _plan(library, "baricitinib", jurisdiction, indication="ra", age_years=age)
     assert {a.rule_id for a in plan.advice} == expected
 
 
-@pytest.mark.parametrize("drug,rule", [
-    ("tofacitinib", "tofacitinib.age.eu"), ("baricitinib", "baricitinib.age.alternative.eu"),
-    ("upadacitinib", "upadacitinib.age.alternative.eu"), ("filgotinib", "filgotinib.age.alternative"),
-    ("abrocitinib", "abrocitinib.age.alternative.eu"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "drug,rule",
+    [
+        ("tofacitinib", "tofacitinib.age.eu"),
+        ("baricitinib", "baricitinib.age.alternative.eu"),
+        ("upadacitinib", "upadacitinib.age.alternative.eu"),
+        ("filgotinib", "filgotinib.age.alternative"),
+        ("abrocitinib", "abrocitinib.age.alternative.eu"),
+    ],
+)
 def test_eu_age_65_use_only_without_alternative(library, drug, rule):
     # EMA Article 20 / MHRA 2023: "≥65 years ... only if no suitable treatment alternatives".
     assert rule in {a.rule_id for a in _plan(library, drug, "EU", age_years=65).advice}
@@ -330,8 +347,12 @@ def test_no_two_checks_of_a_kind_overlap(library):
 
 def test_blood_tests_with_overlapping_windows_share_a_day(library):
     plan = _plan(library, "tofacitinib", "US")
-    twelve_weeks = [c for c in plan.checks if c.window_start <= date(2026, 3, 30) <= c.window_end
-                    and c.kind in ("cbc", "liver", "renal")]  # fmt: skip
+    twelve_weeks = [
+        c
+        for c in plan.checks
+        if c.window_start <= date(2026, 3, 30) <= c.window_end
+        and c.kind in ("cbc", "liver", "renal")
+    ]
     assert {c.kind for c in twelve_weeks} == {"cbc", "liver", "renal"}
     assert len({c.due for c in twelve_weeks}) == 1
 

@@ -1524,8 +1524,9 @@ def test_threshold_outcome(
 @pytest.mark.parametrize(
     "drug,indication,jurisdiction,phase,analyte,value,unit,action,rule", INDICATION_ROWS
 )
-def test_threshold_outcome_for_indication(library, drug, indication, jurisdiction, phase, analyte, value, unit,
-                                          action, rule):  # fmt: skip
+def test_threshold_outcome_for_indication(
+    library, drug, indication, jurisdiction, phase, analyte, value, unit, action, rule
+):
     outcome = run(
         library, drug, jurisdiction, phase, analyte, value, unit, None, indication=indication
     )
@@ -1542,11 +1543,18 @@ def test_abrocitinib_eu_lymphopenia_discontinue_asks_for_confirmation(library):
     # flagged for confirmation, and the interrupt finding is still given.
     outcome = run(library, "abrocitinib", "EU", "treatment", "alc", "0.4", "10^9/L", None)
     assert [(f.rule_id, f.confirm) for f in outcome.findings] == [
-        ("abrocitinib.alc.discontinue.eu", True), ("abrocitinib.alc.interrupt", False)]  # fmt: skip
+        ("abrocitinib.alc.discontinue.eu", True),
+        ("abrocitinib.alc.interrupt", False),
+    ]
 
 
-PHASE_FOR = {"do_not_start": "baseline", "interrupt": "treatment", "discontinue": "treatment",
-             "advise": "treatment", "resume": "paused"}  # fmt: skip
+PHASE_FOR = {
+    "do_not_start": "baseline",
+    "interrupt": "treatment",
+    "discontinue": "treatment",
+    "advise": "treatment",
+    "resume": "paused",
+}
 
 
 def test_every_threshold_fires_on_its_side_of_each_cut_off(library):
@@ -1563,21 +1571,29 @@ def test_every_threshold_fires_on_its_side_of_each_cut_off(library):
             ]
             for value in {v for b in bounds for v in (b - step, b, b + step) if v >= 0}:
                 outcome = evaluate(
-                    drug=loaded.rules, protocol=None, analyte=rule.analyte, value=value, unit=rule.unit,
+                    drug=loaded.rules,
+                    protocol=None,
+                    analyte=rule.analyte,
+                    value=value,
+                    unit=rule.unit,
                     jurisdiction=(rule.jurisdictions or loaded.rules.drug.jurisdictions)[0],
-                    indication=(rule.indications or [None])[0], phase=(rule.phases or [PHASE_FOR[rule.action]])[0],
-                )  # fmt: skip
+                    indication=(rule.indications or [None])[0],
+                    phase=(rule.phases or [PHASE_FOR[rule.action]])[0],
+                )
                 fired = rule.id in {f.rule_id for f in outcome.findings}
                 assert fired == rule.band.contains(value), (code, rule.id, value)
                 checked += 1
     assert checked > 100
 
 
-@pytest.mark.parametrize("field,kwargs", [
-    ("unit", {"analyte": "hb", "unit": "mmHg"}),
-    ("analyte", {"analyte": "sodium", "unit": "mmol/L"}),
-    ("phase", {"analyte": "hb", "unit": "g/dL", "phase": "later"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "field,kwargs",
+    [
+        ("unit", {"analyte": "hb", "unit": "mmHg"}),
+        ("analyte", {"analyte": "sodium", "unit": "mmol/L"}),
+        ("phase", {"analyte": "hb", "unit": "g/dL", "phase": "later"}),
+    ],
+)
 def test_bad_input_names_the_field(library, field, kwargs):
     kwargs = {"phase": "treatment", **kwargs}
     with pytest.raises(UnitError) as err:

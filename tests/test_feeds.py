@@ -38,14 +38,24 @@ def at(*args):
 @pytest.fixture
 def course(patient):
     with at(2026, 3, 2, 15):
-        return course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
-                            indication="ra", start_date=START).course  # fmt: skip
+        return course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="tofacitinib"),
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=START,
+        ).course
 
 
 @pytest.fixture
 def nurse(clinic):
-    return staff_member_add(clinic=clinic, username="nurse", email="nurse@example.org",
-                            role="clinician", password="a-long-test-password")  # fmt: skip
+    return staff_member_add(
+        clinic=clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
 
 
 def path_of(feed: CalendarFeed) -> str:
@@ -122,8 +132,13 @@ def test_feed_matches_the_reviewed_snapshot(client, patient):
     clinic.calendar_alert_days = 1
     with at(2026, 3, 1, 14):
         clinic.save()
-        started = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"),
-                               dose_code="2mg-qd-us", indication="ra", start_date=START).course  # fmt: skip
+        started = course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="baricitinib"),
+            dose_code="2mg-qd-us",
+            indication="ra",
+            start_date=START,
+        ).course
         for n, check in enumerate(started.checks.order_by("due_date", "kind", "plan_key")):
             MonitoringCheck.objects.filter(pk=check.pk).update(uuid=uuid.UUID(int=n + 1))
         feed = calendar_feed_issue(patient=patient)
@@ -157,10 +172,13 @@ def vevents(body: bytes) -> dict[str, bytes]:
     """Each VEVENT's exact bytes by UID."""
     blocks = body.split(b"BEGIN:VEVENT\r\n")[1:]
     return {
-        parse_icalendar(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n" + b.split(b"END:VEVENT")[0]
-                        + b"END:VEVENT\r\nEND:VCALENDAR\r\n").walk("VEVENT")[0]["UID"]: b
+        parse_icalendar(
+            b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"
+            + b.split(b"END:VEVENT")[0]
+            + b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).walk("VEVENT")[0]["UID"]: b
         for b in blocks
-    }  # fmt: skip
+    }
 
 
 def test_unchanged_events_keep_their_sequence_and_bytes(client, course):
@@ -399,8 +417,13 @@ def test_no_email_without_an_address(course):
 def test_staff_feed_shows_own_clinics_checks_by_mrn_and_initials(client, course, nurse):
     other = PatientFactory(clinic=ClinicFactory(), given_name="Zed", family_name="Other")
     with at(2026, 3, 2, 15):
-        course_start(patient=other, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
-                     indication="ra", start_date=START)  # fmt: skip
+        course_start(
+            patient=other,
+            drug=Drug.objects.get(code="baricitinib"),
+            dose_code="2mg-qd-us",
+            indication="ra",
+            start_date=START,
+        )
     feed = calendar_feed_issue(user=nurse)
     with at(2026, 3, 10, 12):
         body = fetch(client, feed).content
@@ -492,10 +515,20 @@ def test_staff_feed_follows_clinic_membership_and_staff_status(client, course, n
         first = fetch(client, feed)
     other = PatientFactory(clinic=ClinicFactory(), mrn="OTHER-1")
     with at(2026, 3, 2, 15):
-        course_start(patient=other, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
-                     indication="ra", start_date=START)  # fmt: skip
-    staff_member_add(clinic=other.clinic, username="nurse", email="nurse@example.org", role="viewer",
-                     password="a-long-test-password")  # fmt: skip
+        course_start(
+            patient=other,
+            drug=Drug.objects.get(code="baricitinib"),
+            dose_code="2mg-qd-us",
+            indication="ra",
+            start_date=START,
+        )
+    staff_member_add(
+        clinic=other.clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="viewer",
+        password="a-long-test-password",
+    )
     with at(2026, 3, 10, 12, 1):
         joined = client.get(path_of(feed), headers={"If-Modified-Since": first["Last-Modified"]})
     assert joined.status_code == 200 and b"OTHER-1" in joined.content

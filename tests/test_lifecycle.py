@@ -11,9 +11,15 @@ from clinics.lifecycle import (
 )
 
 ALLOWED_COURSE = {
-    ("planned", "active"), ("planned", "paused"), ("planned", "stopped"),
-    ("active", "paused"), ("active", "stopped"), ("paused", "active"), ("paused", "planned"), ("paused", "stopped"),
-}  # fmt: skip
+    ("planned", "active"),
+    ("planned", "paused"),
+    ("planned", "stopped"),
+    ("active", "paused"),
+    ("active", "stopped"),
+    ("paused", "active"),
+    ("paused", "planned"),
+    ("paused", "stopped"),
+}
 
 
 @pytest.mark.parametrize("current", CourseStatus.values)

@@ -39,11 +39,21 @@ def at(*args):
 
 @pytest.fixture
 def course(patient):
-    staff_member_add(clinic=patient.clinic, username="nurse", email="nurse@example.org", role="clinician",
-                     password="a-long-test-password")  # fmt: skip
+    staff_member_add(
+        clinic=patient.clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
     with at(2026, 3, 2, 15):
-        return course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
-                            indication="ra", start_date=START).course  # fmt: skip
+        return course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="tofacitinib"),
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=START,
+        ).course
 
 
 def test_reminder_at_the_local_hour_across_the_dst_change(course):

@@ -20,8 +20,13 @@ PASSWORD = "a-long-test-password"
 
 
 def as_role(client, clinic, role, username):
-    staff_member_add(clinic=clinic, username=username, email=f"{username}@example.org", role=role,
-                     password=PASSWORD)  # fmt: skip
+    staff_member_add(
+        clinic=clinic,
+        username=username,
+        email=f"{username}@example.org",
+        role=role,
+        password=PASSWORD,
+    )
     client.logout()
     assert client.login(username=username, password=PASSWORD)
 
@@ -33,8 +38,13 @@ def action(name, obj):
 @pytest.fixture
 def course(rules_loaded):
     patient = PatientFactory(clinic=ClinicFactory(name="Alpha Clinic"))
-    return course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
-                        indication="ra", start_date=date.today() - timedelta(days=10)).course  # fmt: skip
+    return course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="baricitinib"),
+        dose_code="2mg-qd-us",
+        indication="ra",
+        start_date=date.today() - timedelta(days=10),
+    ).course
 
 
 def test_patient_page_shows_courses_checks_with_why_results_and_messages(client, course):
@@ -49,8 +59,13 @@ def test_patient_page_shows_courses_checks_with_why_results_and_messages(client,
 
 def test_report_infection_then_resolve_and_resume_by_role(client, course):
     clinic = course.patient.clinic
-    staff_member_add(clinic=clinic, username="nurse", email="nurse@example.org", role="clinician",
-                     password=PASSWORD)  # fmt: skip
+    staff_member_add(
+        clinic=clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="clinician",
+        password=PASSWORD,
+    )
     as_role(client, clinic, "coordinator", "coco")
     response = client.post(
         action("report-infection", course), {"serious": "on", "description": "cough"}
@@ -120,8 +135,13 @@ def test_patient_page_queries_do_not_grow_with_history(client, course):
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for day in range(60):
-        lab_result_record(course=course, analyte="hb", value="13.0", unit="g/dL",
-                          collected_on=date.today() - timedelta(days=day % 10 + 1))  # fmt: skip
+        lab_result_record(
+            course=course,
+            analyte="hb",
+            value="13.0",
+            unit="g/dL",
+            collected_on=date.today() - timedelta(days=day % 10 + 1),
+        )
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
@@ -135,9 +155,14 @@ def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, 
     patient = PatientFactory(clinic=ClinicFactory(), date_of_birth=date(1950, 1, 1))
     as_role(client, patient.clinic, "clinician", "doc")
     drug = Drug.objects.get(code="baricitinib")
-    data = {"drug": drug.pk, "dose": "baricitinib:2mg-qd-us", "indication": "ra",
-            "start_date": patient.clinic.today().isoformat(), "renal_value": "45",
-            "renal_measure": "egfr"}  # fmt: skip
+    data = {
+        "drug": drug.pk,
+        "dose": "baricitinib:2mg-qd-us",
+        "indication": "ra",
+        "start_date": patient.clinic.today().isoformat(),
+        "renal_value": "45",
+        "renal_measure": "egfr",
+    }
     preview = client.post(start_url(patient), data)
     page = preview.content.decode()
     assert preview.status_code == 200 and not patient.courses.exists()  # nothing saved yet
@@ -145,8 +170,10 @@ def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, 
     assert "eGFR 30 to below 60" in page  # the renal advice, with its rule
     assert "baricitinib.alc.no-start" in page and "drugs.com" in page  # do-not-start rules
     fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
-    changed = client.post(start_url(patient), {**data, "renal_value": "20", "_confirm": "1",
-                                               "_previewed": fingerprint})  # fmt: skip
+    changed = client.post(
+        start_url(patient),
+        {**data, "renal_value": "20", "_confirm": "1", "_previewed": fingerprint},
+    )
     assert changed.status_code == 200 and not patient.courses.exists()  # changed: preview again
     started = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint})
     assert started.status_code == 302
@@ -161,11 +188,25 @@ def test_start_course_errors_name_the_field(client, rules_loaded):
     patient = PatientFactory(clinic=ClinicFactory())
     as_role(client, patient.clinic, "clinician", "doc")
     drug = Drug.objects.get(code="baricitinib")
-    wrong = client.post(start_url(patient), {"drug": drug.pk, "dose": "tofacitinib:5mg-bid",
-                                             "indication": "ra", "start_date": "2026-01-01"})  # fmt: skip
+    wrong = client.post(
+        start_url(patient),
+        {
+            "drug": drug.pk,
+            "dose": "tofacitinib:5mg-bid",
+            "indication": "ra",
+            "start_date": "2026-01-01",
+        },
+    )
     assert "not a Baricitinib dose" in wrong.content.decode()
-    aa_only = client.post(start_url(patient), {"drug": drug.pk, "dose": "baricitinib:2mg-qd-us",
-                                               "indication": "ad", "start_date": "2026-01-01"})  # fmt: skip
+    aa_only = client.post(
+        start_url(patient),
+        {
+            "drug": drug.pk,
+            "dose": "baricitinib:2mg-qd-us",
+            "indication": "ad",
+            "start_date": "2026-01-01",
+        },
+    )
     errors = aa_only.context["form"].errors
     assert "not a labelled dose for Atopic dermatitis" in errors["dose"][0]
     assert not patient.courses.exists()
@@ -173,21 +214,34 @@ def test_start_course_errors_name_the_field(client, rules_loaded):
 
 def test_recent_result_below_do_not_start_needs_acknowledgement(client, course):
     patient = course.patient
-    lab_result_record(course=course, analyte="alc", value="400", unit="cells/mm3",
-                      collected_on=patient.clinic.today() - timedelta(days=3))  # fmt: skip
+    lab_result_record(
+        course=course,
+        analyte="alc",
+        value="400",
+        unit="cells/mm3",
+        collected_on=patient.clinic.today() - timedelta(days=3),
+    )
     as_role(client, patient.clinic, "clinician", "doc")
-    client.post(action("stop", course), {"stop_reason": "adverse_event",
-                                         "stopped_on": patient.clinic.today()})  # fmt: skip
-    data = {"drug": course.drug.pk, "dose": "baricitinib:2mg-qd-us", "indication": "ra",
-            "start_date": patient.clinic.today().isoformat()}  # fmt: skip
+    client.post(
+        action("stop", course),
+        {"stop_reason": "adverse_event", "stopped_on": patient.clinic.today()},
+    )
+    data = {
+        "drug": course.drug.pk,
+        "dose": "baricitinib:2mg-qd-us",
+        "indication": "ra",
+        "start_date": patient.clinic.today().isoformat(),
+    }
     page = client.post(start_url(patient), data).content.decode()
     assert "reaches a do-not-start threshold" in page and "lymphocyte count is below 500" in page
     fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
     refused = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint})
     assert "acknowledge_do_not_start" in refused.context["form"].errors
     assert patient.courses.count() == 1
-    ok = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint,
-                                          "acknowledge_do_not_start": "on"})  # fmt: skip
+    ok = client.post(
+        start_url(patient),
+        {**data, "_confirm": "1", "_previewed": fingerprint, "acknowledge_do_not_start": "on"},
+    )
     assert ok.status_code == 302
     new = patient.courses.exclude(pk=course.pk).get()
     reason = new.history.earliest().history_change_reason
@@ -205,8 +259,16 @@ def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client,
     assert "unit_hb" in missing.context["form"].errors
     check.refresh_from_db()
     assert check.status != "done" and not check.results.exists()  # nothing half done
-    done = client.post(url, {"completed_on": today, "value_anc": "400", "unit_anc": "cells/mm3",
-                             "value_hb": "13", "unit_hb": "g/dL"})  # fmt: skip
+    done = client.post(
+        url,
+        {
+            "completed_on": today,
+            "value_anc": "400",
+            "unit_anc": "cells/mm3",
+            "value_hb": "13",
+            "unit_hb": "g/dL",
+        },
+    )
     assert done.status_code == 302
     check.refresh_from_db()
     assert check.status == "done" and check.results.count() == 2

@@ -13,8 +13,13 @@ from clinics.tasks import activate_started_courses, roll_plans_forward
 
 def test_planned_course_becomes_active_in_clinic_time(patient):
     with time_machine.travel(datetime(2026, 3, 1, 12, tzinfo=UTC), tick=False):
-        course = course_start(patient=patient, drug=Drug.objects.get(code="upadacitinib"), dose_code="15mg-qd",
-                              indication="ra", start_date=date(2026, 3, 2)).course  # fmt: skip
+        course = course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="upadacitinib"),
+            dose_code="15mg-qd",
+            indication="ra",
+            start_date=date(2026, 3, 2),
+        ).course
     assert course.status == CourseStatus.PLANNED
     # 03:00 UTC on 2 March is still 1 March in New York (the clinic's zone): not yet.
     with time_machine.travel(datetime(2026, 3, 2, 3, tzinfo=UTC), tick=False):
@@ -28,8 +33,13 @@ def test_planned_course_becomes_active_in_clinic_time(patient):
 
 def test_plans_roll_forward_as_time_passes(patient):
     with time_machine.travel(datetime(2026, 1, 5, 15, tzinfo=UTC), tick=False):
-        course = course_start(patient=patient, drug=Drug.objects.get(code="tofacitinib"), dose_code="5mg-bid",
-                              indication="ra", start_date=date(2026, 1, 5)).course  # fmt: skip
+        course = course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="tofacitinib"),
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=date(2026, 1, 5),
+        ).course
         assert roll_plans_forward() == 0  # just planned: nothing to add
     last = course.checks.latest("due_date").due_date
     assert last <= date(2028, 1, 5)

@@ -21,8 +21,11 @@ PROTOCOL = LIB.protocols["default"].rules
 
 
 def plan(drug="tofacitinib", **facts):
-    return plan_course(drug=LIB.drugs[drug].rules, protocol=PROTOCOL,
-                       facts=CourseFacts(start=START, jurisdiction="US", **facts))  # fmt: skip
+    return plan_course(
+        drug=LIB.drugs[drug].rules,
+        protocol=PROTOCOL,
+        facts=CourseFacts(start=START, jurisdiction="US", **facts),
+    )
 
 
 def test_pause_shifts_later_checks_by_its_length():
@@ -118,13 +121,19 @@ def test_any_sequence_never_duplicates_or_loses_done_checks(ops, drug):
                 key = open_keys[days % len(open_keys)]
                 state[key] = replace(state[key], status="done")
                 done[key] = state[key]
-        facts = CourseFacts(start=START, jurisdiction=jurisdiction, pauses=tuple(pauses),
-                            dose_increases=tuple(increases), sex_at_birth="female")  # fmt: skip
+        facts = CourseFacts(
+            start=START,
+            jurisdiction=jurisdiction,
+            pauses=tuple(pauses),
+            dose_increases=tuple(increases),
+            sex_at_birth="female",
+        )
         planned = plan_course(drug=rules, protocol=protocol, facts=facts, as_of=today).checks
         assert len({p.key for p in planned}) == len(planned)
         assert all(p.window_start <= p.due <= p.window_end for p in planned)
-        changes = reconcile(existing=list(state.values()), planned=planned, as_of=today,
-                            backfill_baseline=not state)  # fmt: skip
+        changes = reconcile(
+            existing=list(state.values()), planned=planned, as_of=today, backfill_baseline=not state
+        )
         touched = [p.key for p in (*changes.create, *changes.update)] + list(changes.cancel)
         assert len(touched) == len(set(touched)), "a key is changed twice in one re-plan"
         assert not set(touched) & set(done), "a done check was touched"
@@ -146,8 +155,15 @@ class ServiceSequenceTest(TestCase):
         rules_load(seed_dir=SEEDS)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(ops=st.lists(st.tuples(st.sampled_from(["infection", "resume", "dose", "complete", "wait"]),
-                                  st.integers(min_value=1, max_value=60)), max_size=8))  # fmt: skip
+    @given(
+        ops=st.lists(
+            st.tuples(
+                st.sampled_from(["infection", "resume", "dose", "complete", "wait"]),
+                st.integers(min_value=1, max_value=60),
+            ),
+            max_size=8,
+        )
+    )
     def test_services_never_duplicate_or_lose_done_checks(self, ops):
         from clinics.models import Drug, MonitoringCheck
         from clinics.services.checks import check_complete
@@ -158,8 +174,13 @@ class ServiceSequenceTest(TestCase):
         now = datetime(2026, 1, 5, 15, tzinfo=UTC)
         with time_machine.travel(now, tick=False):
             patient = PatientFactory(clinic=ClinicFactory())
-            course = course_start(patient=patient, drug=Drug.objects.get(code="abrocitinib"),
-                                  dose_code="100mg-qd", indication="ad", start_date=now.date()).course  # fmt: skip
+            course = course_start(
+                patient=patient,
+                drug=Drug.objects.get(code="abrocitinib"),
+                dose_code="100mg-qd",
+                indication="ad",
+                start_date=now.date(),
+            ).course
         done: dict[int, tuple] = {}
         for op, days in ops:
             now += timedelta(days=days)

@@ -201,10 +201,13 @@ def test_threshold_unit_must_be_convertible(tmp_path):
     assert err.value.rule == "tofacitinib.hb.no-start" and "not accepted for hb" in str(err.value)
 
 
-@pytest.mark.parametrize("point,words", [
-    ({"due": "0d"}, "at least 1 day"),
-    ({"due": "1m", "window": ["30d", "1m"]}, "must contain due"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "point,words",
+    [
+        ({"due": "0d"}, "at least 1 day"),
+        ({"due": "1m", "window": ["30d", "1m"]}, "must contain due"),
+    ],
+)
 def test_follow_up_windows_hold_for_every_start_date(tmp_path, point, words):
     seeds = copy_seeds(tmp_path)
     edit_yaml(

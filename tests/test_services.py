@@ -35,8 +35,14 @@ def travel():
 
 
 def start(patient, drug="tofacitinib", dose="5mg-bid", indication="ra", on=date(2026, 3, 2), **kw):
-    return course_start(patient=patient, drug=Drug.objects.get(code=drug), dose_code=dose,
-                        indication=indication, start_date=on, **kw)  # fmt: skip
+    return course_start(
+        patient=patient,
+        drug=Drug.objects.get(code=drug),
+        dose_code=dose,
+        indication=indication,
+        start_date=on,
+        **kw,
+    )
 
 
 def test_start_plans_checks_with_why(travel, patient):
@@ -93,9 +99,15 @@ def test_one_open_course_per_patient(travel, patient):
 def test_complete_check_records_and_evaluates_results(travel, patient):
     course = start(patient).course
     check = course.checks.get(plan_key="cbc/baseline")
-    done = check_complete(check=check, completed_on=date(2026, 3, 1), results=[
-        ResultInput("alc", "0.4", "10^9/L"), ResultInput("anc", "2500", "cells/mm3"), ResultInput("hb", "12", "g/dL"),
-    ])  # fmt: skip
+    done = check_complete(
+        check=check,
+        completed_on=date(2026, 3, 1),
+        results=[
+            ResultInput("alc", "0.4", "10^9/L"),
+            ResultInput("anc", "2500", "cells/mm3"),
+            ResultInput("hb", "12", "g/dL"),
+        ],
+    )
     check.refresh_from_db()
     assert check.status == CheckStatus.DONE and check.completed_on == date(2026, 3, 1)
     assert done.action == "do_not_start"  # collected before the first dose: baseline rules speak
@@ -114,9 +126,14 @@ def test_complete_check_records_and_evaluates_results(travel, patient):
 def test_bad_result_leaves_check_open_and_stores_nothing(travel, patient):
     check = start(patient).course.checks.get(plan_key="cbc/baseline")
     with pytest.raises(ValidationError) as err:
-        check_complete(check=check, completed_on=date(2026, 3, 1), results=[
-            ResultInput("anc", "2.0", "10^9/L"), ResultInput("hb", "12", "mmHg"),
-        ])  # fmt: skip
+        check_complete(
+            check=check,
+            completed_on=date(2026, 3, 1),
+            results=[
+                ResultInput("anc", "2.0", "10^9/L"),
+                ResultInput("hb", "12", "mmHg"),
+            ],
+        )
     assert "results[1].unit" in err.value.message_dict
     check.refresh_from_db()
     assert check.status == CheckStatus.SCHEDULED and not LabResult.objects.exists()
@@ -213,8 +230,10 @@ def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient,
         seeds / "protocols/default.yaml",
         lambda d: d.update(additional=[r for r in d["additional"] if r["kind"] != "skin_exam"]),
     )
-    edit_yaml(seeds / "drugs/tofacitinib.yaml",
-              lambda d: d.update(monitoring=[r for r in d["monitoring"] if r["id"] != "tofacitinib.tb"]))  # fmt: skip
+    edit_yaml(
+        seeds / "drugs/tofacitinib.yaml",
+        lambda d: d.update(monitoring=[r for r in d["monitoring"] if r["id"] != "tofacitinib.tb"]),
+    )
 
     report = rules_load(seed_dir=seeds)
     assert report.courses_replanned == 1
@@ -267,8 +286,14 @@ def test_result_for_another_courses_check_is_refused(travel, patient):
     course = start(patient).course
     other = start(PatientFactory(clinic=patient.clinic)).course
     with pytest.raises(ValidationError) as err:
-        lab_result_record(course=course, analyte="hb", value="13", unit="g/dL", collected_on=date(2026, 3, 2),
-                          monitoring_check=other.checks.first())  # fmt: skip
+        lab_result_record(
+            course=course,
+            analyte="hb",
+            value="13",
+            unit="g/dL",
+            collected_on=date(2026, 3, 2),
+            monitoring_check=other.checks.first(),
+        )
     assert "monitoring_check" in err.value.message_dict
 
 
@@ -276,10 +301,12 @@ def test_result_taken_before_a_pause_is_judged_as_on_treatment(travel, patient):
     course = start(patient, on=date(2026, 2, 2)).course
     infection_report(course=course, serious=True, reporter="staff")
     course.refresh_from_db()
-    before_pause = lab_result_record(course=course, analyte="anc", value="1200", unit="cells/mm3",
-                                     collected_on=date(2026, 2, 20))  # fmt: skip
-    during = lab_result_record(course=course, analyte="anc", value="1200", unit="cells/mm3",
-                               collected_on=date(2026, 3, 2))  # fmt: skip
+    before_pause = lab_result_record(
+        course=course, analyte="anc", value="1200", unit="cells/mm3", collected_on=date(2026, 2, 20)
+    )
+    during = lab_result_record(
+        course=course, analyte="anc", value="1200", unit="cells/mm3", collected_on=date(2026, 3, 2)
+    )
     assert before_pause.outcome.action == "none"
     assert during.outcome.action == "advise"  # resume criterion met while paused
 
@@ -319,8 +346,12 @@ def test_stop_date_and_report_time_are_checked(travel, patient):
 def test_rule_text_changes_reach_open_checks(travel, patient, tmp_path):
     course = start(patient).course
     seeds = copy_seeds(tmp_path)
-    edit_yaml(seeds / "drugs/tofacitinib.yaml", lambda d: rule_in(d, "tofacitinib.tb").update(
-        verified=False, source="Re-checked against the 2026 label: pending confirmation"))  # fmt: skip
+    edit_yaml(
+        seeds / "drugs/tofacitinib.yaml",
+        lambda d: rule_in(d, "tofacitinib.tb").update(
+            verified=False, source="Re-checked against the 2026 label: pending confirmation"
+        ),
+    )
     rules_load(seed_dir=seeds)
     check = course.checks.get(plan_key="tb/baseline")
     assert check.verified is False and "pending confirmation" in check.why

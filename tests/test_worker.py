@@ -54,9 +54,23 @@ class Worker:
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "SECRET_KEY": "worker-test",
         }
-        self.args = [sys.executable, "-m", "celery", "-A", "jakmonitor", "worker", "-Q", queue,
-                     f"--concurrency={concurrency}", "--pool=prefork", "--without-mingle",
-                     "--without-gossip", "--loglevel=WARNING", "-n", f"test-{os.getpid()}@%h"]  # fmt: skip
+        self.args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "jakmonitor",
+            "worker",
+            "-Q",
+            queue,
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -105,8 +119,13 @@ def smtp_server():
 def clinic_with_staff():
     rules_load(seed_dir=SEEDS)
     clinic = ClinicFactory()
-    staff_member_add(clinic=clinic, username="nurse", email="nurse@example.org", role="clinician",
-                     password="a-long-test-password")  # fmt: skip
+    staff_member_add(
+        clinic=clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
     return clinic
 
 
@@ -116,8 +135,13 @@ def test_infection_report_reaches_staff_and_patient_through_the_worker(
     worker = Worker(queue, smtp_server.port).start()
     try:
         patient = PatientFactory(clinic=clinic_with_staff)
-        course = course_start(patient=patient, drug=Drug.objects.get(code="baricitinib"), dose_code="2mg-qd-us",
-                              indication="ra", start_date=timezone.localdate()).course  # fmt: skip
+        course = course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="baricitinib"),
+            dose_code="2mg-qd-us",
+            indication="ra",
+            start_date=timezone.localdate(),
+        ).course
         infection_report(course=course, serious=True, reporter="staff", description="pneumonia")
         wait_until(lambda: len(smtp_server.messages) >= 2, "two pause alerts")
         assert {m["To"] for m in smtp_server.messages} == {"nurse@example.org", patient.email}
@@ -134,8 +158,9 @@ def test_sigkill_mid_batch_loses_no_reminder_and_duplicates_only_what_smtp_had_a
     queue, smtp_server, clinic_with_staff
 ):
     total = 150
-    patients_with_a_check_due(clinic=clinic_with_staff, count=total, due=date(2026, 11, 9),
-                              started=date(2026, 10, 12))  # fmt: skip
+    patients_with_a_check_due(
+        clinic=clinic_with_staff, count=total, due=date(2026, 11, 9), started=date(2026, 10, 12)
+    )
     # 09:00 in New York, 7 days before the checks are due: every patient's reminder is due.
     assert reminders_queue_due(now=datetime(2026, 11, 2, 14, tzinfo=UTC)) == total
     worker = Worker(queue, smtp_server.port).start()
@@ -161,7 +186,9 @@ def test_sigkill_mid_batch_loses_no_reminder_and_duplicates_only_what_smtp_had_a
     counts = Counter(m["Message-ID"] for m in smtp_server.messages)
     stored = set(Message.objects.values_list("message_id", flat=True))
     duplicates = sum(c - 1 for c in counts.values())
-    print(f"\nSIGKILL test: {total} reminders, {received_at_kill} received before the kill, "
-          f"{duplicates} recognisable duplicate(s)")  # fmt: skip
+    print(
+        f"\nSIGKILL test: {total} reminders, {received_at_kill} received before the kill, "
+        f"{duplicates} recognisable duplicate(s)"
+    )
     assert set(counts) == stored, "every message arrived (none lost), with its stored Message-ID"
     assert duplicates <= 2, "only sends in flight at the kill (one per worker process) may repeat"

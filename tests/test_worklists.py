@@ -37,13 +37,19 @@ def populate(clinic, count: int) -> None:
     paused (with a result and an infection report), done (so the course has no next check), and
     a failed message each."""
     today = timezone.localdate()
-    checks = patients_with_a_check_due(clinic=clinic, count=count, due=today + timedelta(days=2),
-                                       started=today - timedelta(days=30))  # fmt: skip
+    checks = patients_with_a_check_due(
+        clinic=clinic,
+        count=count,
+        due=today + timedelta(days=2),
+        started=today - timedelta(days=30),
+    )
     ids = [c.pk for c in checks]
     MonitoringCheck.objects.filter(pk__in=ids[: count // 4]).update(
-        status=CheckStatus.OVERDUE, window_end=today - timedelta(days=1), due_date=today - timedelta(days=3),
+        status=CheckStatus.OVERDUE,
+        window_end=today - timedelta(days=1),
+        due_date=today - timedelta(days=3),
         window_start=today - timedelta(days=5),
-    )  # fmt: skip
+    )
     MonitoringCheck.objects.filter(pk__in=ids[count // 4 : count // 2]).update(
         status=CheckStatus.DONE, completed_on=today
     )
@@ -60,18 +66,31 @@ def populate(clinic, count: int) -> None:
         for c in courses
     )
     Message.objects.bulk_create(
-        Message(clinic=clinic, recipient=f"p{n}@example.org", kind=Message.Kind.REMINDER, subject="s",
-                dedupe_key=f"bulk/{clinic.pk}/{n}", status=Message.Status.FAILED, send_after=timezone.now(),
-                message_id=f"<{n}@test>", last_error="550 no such user")
+        Message(
+            clinic=clinic,
+            recipient=f"p{n}@example.org",
+            kind=Message.Kind.REMINDER,
+            subject="s",
+            dedupe_key=f"bulk/{clinic.pk}/{n}",
+            status=Message.Status.FAILED,
+            send_after=timezone.now(),
+            message_id=f"<{n}@test>",
+            last_error="550 no such user",
+        )
         for n in range(count)
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def staff(client, rules_loaded):
     mine, other = ClinicFactory(name="Alpha Clinic"), ClinicFactory(name="Other Clinic")
-    staff_member_add(clinic=mine, username="viv", email="viv@example.org", role="viewer",
-                     password="a-long-test-password")  # fmt: skip
+    staff_member_add(
+        clinic=mine,
+        username="viv",
+        email="viv@example.org",
+        role="viewer",
+        password="a-long-test-password",
+    )
     assert client.login(username="viv", password="a-long-test-password")
     return mine, other
 
@@ -94,13 +113,18 @@ def test_due_this_week_runs_on_each_clinics_own_date(rules_loaded):
     behind = ClinicFactory(name="Behind", time_zone="Pacific/Pago_Pago")
     with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
         for clinic in (ahead, behind):
-            _, later = patients_with_a_check_due(clinic=clinic, count=2, due=date(2026, 3, 10),
-                                                 started=date(2026, 1, 1))  # fmt: skip
+            _, later = patients_with_a_check_due(
+                clinic=clinic, count=2, due=date(2026, 3, 10), started=date(2026, 1, 1)
+            )
             MonitoringCheck.objects.filter(pk=later.pk).update(
-                due_date=date(2026, 3, 17), window_start=date(2026, 3, 17), window_end=date(2026, 3, 31)
-            )  # fmt: skip
-        listed = {(c.course.patient.clinic.name, c.due_date.day)
-                  for c in checks_due_this_week().select_related("course__patient__clinic")}  # fmt: skip
+                due_date=date(2026, 3, 17),
+                window_start=date(2026, 3, 17),
+                window_end=date(2026, 3, 31),
+            )
+        listed = {
+            (c.course.patient.clinic.name, c.due_date.day)
+            for c in checks_due_this_week().select_related("course__patient__clinic")
+        }
     assert listed == {("Ahead", 17), ("Behind", 10)}
 
 

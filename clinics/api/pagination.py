@@ -92,17 +92,25 @@ class Pages(BasePagination):
                     "nullable": True,
                     "format": "uri",
                     "description": "The next page, or null on the last one",
-                },  # fmt: skip
+                },
                 "results": schema,
             },
         }
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": self.cursor_query_param, "required": False, "in": "query",
-             "description": "Where the page starts (from the `next` link)",
-             "schema": {"type": "string"}},
-            {"name": self.page_size_query_param, "required": False, "in": "query",
-             "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size})",
-             "schema": {"type": "integer"}},
-        ]  # fmt: skip
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts (from the `next` link)",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size})",
+                "schema": {"type": "integer"},
+            },
+        ]

@@ -60,9 +60,11 @@ class JsonValuesIterable(ValuesIterable):
     def __iter__(self):
         query = self.queryset.query
         compiler = query.get_compiler(self.queryset.db)
-        columns = list(query.selected) if query.selected else [
-            *query.extra_select, *query.values_select, *query.annotation_select
-        ]  # fmt: skip
+        columns = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
         names = [self.names.get(column, column) for column in columns]
         chunks = compiler.execute_sql(  # compiles the query first: `compiler.select` is set
             MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size

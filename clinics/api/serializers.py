@@ -25,8 +25,15 @@ from ..units import ANALYTES
 class ClinicSerializer(serializers.ModelSerializer):
     class Meta:
         model = Clinic
-        fields = ["uuid", "name", "jurisdiction", "time_zone", "contact_email", "contact_phone",
-                  "test_location"]  # fmt: skip
+        fields = [
+            "uuid",
+            "name",
+            "jurisdiction",
+            "time_zone",
+            "contact_email",
+            "contact_phone",
+            "test_location",
+        ]
 
 
 class ScopedClinicField(serializers.SlugRelatedField):
@@ -44,9 +51,21 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["uuid", "clinic", "mrn", "given_name", "family_name", "date_of_birth",
-                  "sex_at_birth", "email", "time_zone", "reminder_consent", "reminder_consent_at",
-                  "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "uuid",
+            "clinic",
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex_at_birth",
+            "email",
+            "time_zone",
+            "reminder_consent",
+            "reminder_consent_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["reminder_consent_at", "created_at", "updated_at"]
         # The (clinic, MRN) constraint is checked when saving (the error names "mrn").
         validators = []
@@ -69,9 +88,23 @@ class CourseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TherapyCourse
-        fields = ["uuid", "patient", "drug", "dose_code", "indication", "start_date", "status",
-                  "status_changed_at", "stop_reason", "stop_note", "stopped_on", "renal_value",
-                  "renal_measure", "planned_until", "created_at"]  # fmt: skip
+        fields = [
+            "uuid",
+            "patient",
+            "drug",
+            "dose_code",
+            "indication",
+            "start_date",
+            "status",
+            "status_changed_at",
+            "stop_reason",
+            "stop_note",
+            "stopped_on",
+            "renal_value",
+            "renal_measure",
+            "planned_until",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -97,15 +130,18 @@ class CourseStartSerializer(serializers.Serializer):
     dose_code = serializers.CharField(max_length=50)
     indication = serializers.CharField(max_length=50)
     start_date = serializers.DateField()
-    renal_value = serializers.DecimalField(max_digits=6, decimal_places=1, required=False,
-                                           allow_null=True, default=None)  # fmt: skip
-    renal_measure = serializers.ChoiceField(choices=TherapyCourse.RenalMeasure.choices,
-                                            required=False, allow_blank=True, default="")  # fmt: skip
+    renal_value = serializers.DecimalField(
+        max_digits=6, decimal_places=1, required=False, allow_null=True, default=None
+    )
+    renal_measure = serializers.ChoiceField(
+        choices=TherapyCourse.RenalMeasure.choices, required=False, allow_blank=True, default=""
+    )
     acknowledge_do_not_start = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text="Start although a recent result reaches a do-not-start threshold (the "
         "prescriber has reviewed it); kept in the course history.",
-    )  # fmt: skip
+    )
 
 
 class CourseStartedSerializer(serializers.Serializer):
@@ -180,19 +216,28 @@ class InfectionReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InfectionReport
-        fields = ["uuid", "course", "serious", "description", "reporter", "reported_at",
-                  "resolved_at"]  # fmt: skip
+        fields = [
+            "uuid",
+            "course",
+            "serious",
+            "description",
+            "reporter",
+            "reported_at",
+            "resolved_at",
+        ]
         read_only_fields = fields
 
 
 class InfectionReportCreateSerializer(serializers.Serializer):
     serious = serializers.BooleanField(help_text="Needing hospital care or intravenous antibiotics")
-    description = serializers.CharField(required=False, default="", allow_blank=True,
-                                        max_length=2000)  # fmt: skip
+    description = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=2000
+    )
     reporter = serializers.ChoiceField(
         choices=[InfectionReport.Reporter.STAFF, InfectionReport.Reporter.SYSTEM],
-        required=False, default=InfectionReport.Reporter.SYSTEM,
-    )  # fmt: skip
+        required=False,
+        default=InfectionReport.Reporter.SYSTEM,
+    )
     reported_at = serializers.DateTimeField(required=False, default=None)
 
 
@@ -205,9 +250,22 @@ class CheckSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MonitoringCheck
-        fields = ["uuid", "course", "patient", "kind", "due_date", "window_start", "window_end",
-                  "status", "why", "verified", "analytes", "instructions", "sequence",
-                  "completed_on"]  # fmt: skip
+        fields = [
+            "uuid",
+            "course",
+            "patient",
+            "kind",
+            "due_date",
+            "window_start",
+            "window_end",
+            "status",
+            "why",
+            "verified",
+            "analytes",
+            "instructions",
+            "sequence",
+            "completed_on",
+        ]
         read_only_fields = fields
 
     @classmethod
@@ -242,8 +300,18 @@ class LabResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LabResult
-        fields = ["uuid", "course", "check", "analyte", "value", "unit", "collected_on",
-                  "recorded_at", "outcome_action", "outcome"]  # fmt: skip
+        fields = [
+            "uuid",
+            "course",
+            "check",
+            "analyte",
+            "value",
+            "unit",
+            "collected_on",
+            "recorded_at",
+            "outcome_action",
+            "outcome",
+        ]
         read_only_fields = fields
 
 
@@ -252,8 +320,12 @@ class LabResultCreateSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
     unit = serializers.CharField(max_length=20)
     collected_on = serializers.DateField()
-    check = serializers.UUIDField(required=False, allow_null=True, default=None,
-                                  help_text="The planned check this result belongs to")  # fmt: skip
+    check = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The planned check this result belongs to",
+    )
 
 
 class DrugSerializer(serializers.ModelSerializer):
@@ -267,10 +339,11 @@ class DrugSerializer(serializers.ModelSerializer):
 
 class DrugRulesSerializer(DrugSerializer):
     rules = serializers.JSONField(
-        source="current_version.document", read_only=True,
+        source="current_version.document",
+        read_only=True,
         help_text="The drug's rule file as loaded: every rule with its source and whether that "
         "source was verified",
-    )  # fmt: skip
+    )
 
     class Meta(DrugSerializer.Meta):
         fields = [*DrugSerializer.Meta.fields, "rules"]
@@ -283,8 +356,20 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["uuid", "kind", "status", "recipient", "subject", "patient", "course",
-                  "send_after", "sent_at", "attempts", "last_error", "created_at"]  # fmt: skip
+        fields = [
+            "uuid",
+            "kind",
+            "status",
+            "recipient",
+            "subject",
+            "patient",
+            "course",
+            "send_after",
+            "sent_at",
+            "attempts",
+            "last_error",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

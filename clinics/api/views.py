@@ -137,8 +137,11 @@ class PatientViewSet(
     def perform_update(self, serializer):
         patient_update(patient=serializer.instance, data=serializer.validated_data)
 
-    @extend_schema(request=None, responses={200: s.CalendarLinkSerializer, 204: None},
-                   summary="Send a new calendar link (POST; the old one stops) or stop it (DELETE)")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: s.CalendarLinkSerializer, 204: None},
+        summary="Send a new calendar link (POST; the old one stops) or stop it (DELETE)",
+    )
     @action(detail=True, methods=["post", "delete"], url_path="calendar-link")
     def calendar_link(self, request, uuid=None):
         patient = self.get_object()
@@ -152,15 +155,21 @@ class PatientViewSet(
         patient = self.get_object()  # 404 and 403 before anything about the body
         return {"patient": patient, **self.valid(s.CourseStartSerializer)}
 
-    @extend_schema(request=s.CourseStartSerializer, responses={201: s.CourseStartedSerializer},
-                   summary="Start a course: plans every check the drug's rules call for")  # fmt: skip
+    @extend_schema(
+        request=s.CourseStartSerializer,
+        responses={201: s.CourseStartedSerializer},
+        summary="Start a course: plans every check the drug's rules call for",
+    )
     @action(detail=True, methods=["post"], url_path="start-course")
     def start_course(self, request, uuid=None):
         started = course_start(**self._start_kwargs(), started_by=request.user)
         return Response(s.CourseStartedSerializer(started).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CourseStartSerializer, responses={200: s.StartPreviewSerializer},
-                   summary="What starting this course would plan and advise (nothing is saved)")  # fmt: skip
+    @extend_schema(
+        request=s.CourseStartSerializer,
+        responses={200: s.StartPreviewSerializer},
+        summary="What starting this course would plan and advise (nothing is saved)",
+    )
     @action(detail=True, methods=["post"], url_path="preview-course")
     def preview_course(self, request, uuid=None):
         kwargs = self._start_kwargs()
@@ -225,19 +234,26 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         )
         return self._done(course)
 
-    @extend_schema(request=s.InfectionReportCreateSerializer, responses={201: s.InfectionReportSerializer},
-                   summary="Report an infection: pauses the course and alerts staff and patient")  # fmt: skip
+    @extend_schema(
+        request=s.InfectionReportCreateSerializer,
+        responses={201: s.InfectionReportSerializer},
+        summary="Report an infection: pauses the course and alerts staff and patient",
+    )
     @action(detail=True, methods=["post"], url_path="report-infection")
     def report_infection(self, request, uuid=None):
         course = self.get_object()
-        reported = infection_report(course=course, reported_by=request.user,
-                                    **self.valid(s.InfectionReportCreateSerializer))  # fmt: skip
+        reported = infection_report(
+            course=course, reported_by=request.user, **self.valid(s.InfectionReportCreateSerializer)
+        )
         return Response(
             s.InfectionReportSerializer(reported.report).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=s.LabResultCreateSerializer, responses={201: s.ResultOutcomeSerializer},
-                   summary="Record a lab result: returns the threshold outcome with rule text and source")  # fmt: skip
+    @extend_schema(
+        request=s.LabResultCreateSerializer,
+        responses={201: s.ResultOutcomeSerializer},
+        summary="Record a lab result: returns the threshold outcome with rule text and source",
+    )
     @action(detail=True, methods=["post"], url_path="lab-results")
     def lab_results(self, request, uuid=None):
         course = self.get_object()
@@ -247,8 +263,9 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             check = course.checks.filter(uuid=check).first()
             if check is None:
                 raise ValidationError({"check": "No such check in this course."})
-        recorded = lab_result_record(course=course, monitoring_check=check, recorded_by=request.user,
-                                     **data)  # fmt: skip
+        recorded = lab_result_record(
+            course=course, monitoring_check=check, recorded_by=request.user, **data
+        )
         return Response(s.ResultOutcomeSerializer(recorded).data, status=status.HTTP_201_CREATED)
 
 
@@ -278,19 +295,29 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             del row["id"]  # the cursor's (the paginator has read it), not the API's
         return self.get_paginated_response(page)
 
-    @extend_schema(request=s.CheckCompleteSerializer, responses={200: s.CheckCompletedSerializer},
-                   summary="Record a check as done with its results (each evaluated against the thresholds)")  # fmt: skip
+    @extend_schema(
+        request=s.CheckCompleteSerializer,
+        responses={200: s.CheckCompletedSerializer},
+        summary="Record a check as done with its results (each evaluated against the thresholds)",
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, uuid=None):
         check = self.get_object()
         data = self.valid(s.CheckCompleteSerializer)
-        done = check_complete(check=check, completed_on=data["completed_on"], completed_by=request.user,
-                              results=[ResultInput(**r) for r in data["results"]])  # fmt: skip
+        done = check_complete(
+            check=check,
+            completed_on=data["completed_on"],
+            completed_by=request.user,
+            results=[ResultInput(**r) for r in data["results"]],
+        )
         body = {"check": self.fresh(check), "action": done.action, "results": done.results}
         return Response(s.CheckCompletedSerializer(body).data)
 
-    @extend_schema(request=None, responses={200: s.MessageSerializer},
-                   summary="Email the patient a reminder for this check now")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: s.MessageSerializer},
+        summary="Email the patient a reminder for this check now",
+    )
     @action(detail=True, methods=["post"], url_path="send-reminder")
     def send_reminder(self, request, uuid=None):
         message = reminder_resend(check=self.get_object(), requested_by=request.user)
@@ -313,8 +340,11 @@ class InfectionReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     cursor_ordering = ("-reported_at", "-id")
     capabilities = {"resolve": Can.MANAGE_COURSES}
 
-    @extend_schema(request=None, responses={200: s.InfectionReportSerializer},
-                   summary="Mark the infection resolved (a clinician may then resume the course)")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: s.InfectionReportSerializer},
+        summary="Mark the infection resolved (a clinician may then resume the course)",
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, uuid=None):
         report = infection_resolve(report=self.get_object(), resolved_by=request.user)

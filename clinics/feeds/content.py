@@ -97,11 +97,15 @@ def _render(state: FeedState) -> bytes:
     else:
         clinics = staff_clinics(state.user_id)
     rows = (
-        shown_checks(patient_id=state.patient_id, clinic_ids=[c.pk for c in clinics],
-                     today=state.today, tz=state.tz)
+        shown_checks(
+            patient_id=state.patient_id,
+            clinic_ids=[c.pk for c in clinics],
+            today=state.today,
+            tz=state.tz,
+        )
         .select_related("course__drug", "course__patient")
         .order_by("due_date", "kind", "id")
-    )  # fmt: skip
+    )
     if state.patient_id is not None:
         clinic = clinics[0]
         # A clinic's name can tell what a patient is treated for: shown only if the clinic allows.

@@ -206,9 +206,13 @@ def course_start(
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
         # Read under the lock: a result recorded meanwhile is seen.
-        blocking = [f for f in baseline_findings(patient=patient, drug=drug, indication=indication,
-                                                 start_date=start_date)
-                    if f.outcome.action == "do_not_start"]  # fmt: skip
+        blocking = [
+            f
+            for f in baseline_findings(
+                patient=patient, drug=drug, indication=indication, start_date=start_date
+            )
+            if f.outcome.action == "do_not_start"
+        ]
         if blocking and not acknowledge_do_not_start:
             raise ValidationError({"acknowledge_do_not_start": _do_not_start_message(blocking)})
         open_course = (

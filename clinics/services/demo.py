@@ -72,8 +72,13 @@ def demo_setup(*, today: date) -> DemoLogin:
         },
     )
     password = secrets.token_urlsafe(12)
-    nurse = staff_member_add(clinic=clinic, username=DEMO_USER, email="nurse@example.org",
-                             role="clinician", password=password)  # fmt: skip
+    nurse = staff_member_add(
+        clinic=clinic,
+        username=DEMO_USER,
+        email="nurse@example.org",
+        role="clinician",
+        password=password,
+    )
     if created:
         for mrn, given, family, dob, sex, drug_code, dose, indication, days in _PATIENTS:
             _enrol(
@@ -110,9 +115,15 @@ def _live_feed(**owner) -> CalendarFeed:
 
 def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, start) -> None:
     patient = Patient.objects.create(
-        clinic=clinic, mrn=mrn, given_name=given, family_name=family, date_of_birth=dob, sex_at_birth=sex,
-        email=f"{mrn.lower()}@example.org", reminder_consent=True,
-    )  # fmt: skip
+        clinic=clinic,
+        mrn=mrn,
+        given_name=given,
+        family_name=family,
+        date_of_birth=dob,
+        sex_at_birth=sex,
+        email=f"{mrn.lower()}@example.org",
+        reminder_consent=True,
+    )
     drug = Drug.objects.get(code=drug_code)
     dose = dose or drug_rules(drug=drug).doses[0].code
     started = course_start(
@@ -132,6 +143,12 @@ def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, st
 
 def _normal_results(analytes: list[str]) -> list[ResultInput]:
     """Unremarkable demo values in the units the labels use."""
-    values = {"anc": ("3.5", "10^9/L"), "alc": ("1.8", "10^9/L"), "hb": ("13.2", "g/dL"),
-              "platelets": ("250", "10^9/L"), "alt": ("0.6", "xULN"), "ast": ("0.5", "xULN")}  # fmt: skip
+    values = {
+        "anc": ("3.5", "10^9/L"),
+        "alc": ("1.8", "10^9/L"),
+        "hb": ("13.2", "g/dL"),
+        "platelets": ("250", "10^9/L"),
+        "alt": ("0.6", "xULN"),
+        "ast": ("0.5", "xULN"),
+    }
     return [ResultInput(a, *values[a]) for a in analytes if a in values]

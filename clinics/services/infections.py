@@ -91,9 +91,10 @@ def infection_report(
         )
         jurisdiction = course.patient.clinic.jurisdiction
         rules = tuple(
-            r for r in drug_rules(drug=course.drug).infection
+            r
+            for r in drug_rules(drug=course.drug).infection
             if r.applies(jurisdiction=jurisdiction, indication=course.indication)
-        )  # fmt: skip
+        )
         pause_alerts_queue(report=report, rules=rules)
     return InfectionReported(report=report, rules=rules)
 

@@ -183,7 +183,7 @@ def reminder_resend(*, check: MonitoringCheck, requested_by=None) -> Message:
                 "due_date": due_date,
                 "lead_days": lead,
                 "requested_by": getattr(requested_by, "pk", None),
-            },  # fmt: skip
+            },
             patient=patient,
             course=course,
             checks=checks,
@@ -316,9 +316,12 @@ def checks_mark_overdue(*, now: datetime | None = None) -> int:
                     now,
                 )
             bulk_update_with_history(
-                rows, MonitoringCheck, ["status", "sequence", "updated_at"], batch_size=500,
+                rows,
+                MonitoringCheck,
+                ["status", "sequence", "updated_at"],
+                batch_size=500,
                 default_change_reason="window ended without a result",
-            )  # fmt: skip
+            )
         marked += len(rows)
     return marked
 
@@ -346,13 +349,20 @@ def overdue_digests_queue(*, now: datetime | None = None) -> int:
         data = {
             "date": local.date().isoformat(),
             "overdue": [
-                {"mrn": c.course.patient.mrn, "initials": c.course.patient.initials,
-                 "kind": c.get_kind_display(), "window_end": c.window_end.isoformat()}
+                {
+                    "mrn": c.course.patient.mrn,
+                    "initials": c.course.patient.initials,
+                    "kind": c.get_kind_display(),
+                    "window_end": c.window_end.isoformat(),
+                }
                 for c in overdue
             ],
-            "no_next": [{"mrn": c.patient.mrn, "initials": c.patient.initials, "drug": c.drug.name} for c in no_next],
+            "no_next": [
+                {"mrn": c.patient.mrn, "initials": c.patient.initials, "drug": c.drug.name}
+                for c in no_next
+            ],
             "admin_url": settings.JAKMONITOR["BASE_URL"].rstrip("/") + reverse("admin:index"),
-        }  # fmt: skip
+        }
         for user_id, email in staff:
             queued += bool(
                 message_queue(

@@ -26,8 +26,17 @@ from ..planning import (
 from ..ruleset import Duration
 from .rules import drug_rules, protocol_rules
 
-PLAN_FIELDS = ("kind", "due_date", "window_start", "window_end", "rule_ids", "why", "verified",
-               "analytes", "instructions")  # fmt: skip
+PLAN_FIELDS = (
+    "kind",
+    "due_date",
+    "window_start",
+    "window_end",
+    "rule_ids",
+    "why",
+    "verified",
+    "analytes",
+    "instructions",
+)
 
 
 def _horizon() -> Duration:

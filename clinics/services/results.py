@@ -166,7 +166,7 @@ def lab_result_record(
                     "confirm": f.confirm,
                 }
                 for f in outcome.findings
-            ],  # fmt: skip
+            ],
         )
         result_alert_queue(result=result)
     return RecordedResult(result=result, outcome=outcome)

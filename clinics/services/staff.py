@@ -12,10 +12,23 @@ from ..models import Clinic, StaffMembership
 Role = StaffMembership.Role
 
 # Django model permissions per role (row scoping to the user's clinics is done in querysets).
-_VIEW = ["view_clinic", "view_patient", "view_therapycourse", "view_monitoringcheck", "view_labresult",
-         "view_infectionreport", "view_drug", "view_rulesetversion", "view_staffmembership",
-         "view_message", "view_duethisweekcheck", "view_overduecheck", "view_pausedcourse",
-         "view_coursewithoutnextcheck", "view_failedmessage"]  # fmt: skip
+_VIEW = [
+    "view_clinic",
+    "view_patient",
+    "view_therapycourse",
+    "view_monitoringcheck",
+    "view_labresult",
+    "view_infectionreport",
+    "view_drug",
+    "view_rulesetversion",
+    "view_staffmembership",
+    "view_message",
+    "view_duethisweekcheck",
+    "view_overduecheck",
+    "view_pausedcourse",
+    "view_coursewithoutnextcheck",
+    "view_failedmessage",
+]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.VIEWER: _VIEW,
     Role.COORDINATOR: [*_VIEW, "add_patient", "change_patient"],

@@ -16,11 +16,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         login = demo_setup(today=Clinic(time_zone="Europe/London").today())
         staff, patient = feed_urls(login.staff_feed), feed_urls(login.patient_feed)
-        self.stdout.write(self.style.SUCCESS(
-            f"\nDemo clinic: {login.clinic.name} ({login.patients} sample patients)\n"
-            f"Staff login: {options['url']}\n  username: {login.username}\n  password: {login.password}\n"
-            f"Calendar feeds (subscribe in a calendar app, or open in a browser):\n"
-            f"  staff ({login.username}): {staff.web}\n"
-            f"  patient {login.patient_feed.patient.mrn}: {patient.web}\n"
-            f"  webcal:// links open a calendar app's subscribe dialog: {patient.webcal}\n"
-        ))  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nDemo clinic: {login.clinic.name} ({login.patients} sample patients)\n"
+                f"Staff login: {options['url']}\n  username: {login.username}\n  password: {login.password}\n"
+                f"Calendar feeds (subscribe in a calendar app, or open in a browser):\n"
+                f"  staff ({login.username}): {staff.web}\n"
+                f"  patient {login.patient_feed.patient.mrn}: {patient.web}\n"
+                f"  webcal:// links open a calendar app's subscribe dialog: {patient.webcal}\n"
+            )
+        )

@@ -58,15 +58,34 @@ class Command(BaseCommand):
         except UnitError as exc:
             raise CommandError(f"--{exc.field}: {exc}") from None
         if options["format"] == "json":
-            self.stdout.write(dump_json({
-                "drug": drug.drug.code, "analyte": options["analyte"], "value": options["value"],
-                "unit": options["unit"], "jurisdiction": options["jurisdiction"], "action": outcome.action,
-                "findings": [{"rule": f.rule_id, "action": f.action, "text": f.text, "source": f.source,
-                              "verified": f.verified, "confirm_by_repeat": f.confirm} for f in outcome.findings],
-            }))  # fmt: skip
+            self.stdout.write(
+                dump_json(
+                    {
+                        "drug": drug.drug.code,
+                        "analyte": options["analyte"],
+                        "value": options["value"],
+                        "unit": options["unit"],
+                        "jurisdiction": options["jurisdiction"],
+                        "action": outcome.action,
+                        "findings": [
+                            {
+                                "rule": f.rule_id,
+                                "action": f.action,
+                                "text": f.text,
+                                "source": f.source,
+                                "verified": f.verified,
+                                "confirm_by_repeat": f.confirm,
+                            }
+                            for f in outcome.findings
+                        ],
+                    }
+                )
+            )
             return
         self.stdout.write(f"action: {outcome.action}")
         if outcome.findings:
-            rows = [[f.action, f.rule_id + ("" if f.verified else " [unverified]"), f.text, f.source]
-                    for f in outcome.findings]  # fmt: skip
+            rows = [
+                [f.action, f.rule_id + ("" if f.verified else " [unverified]"), f.text, f.source]
+                for f in outcome.findings
+            ]
             self.stdout.write(render_table(["rule action", "rule", "text", "source"], rows))

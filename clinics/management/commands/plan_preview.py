@@ -62,26 +62,60 @@ class Command(BaseCommand):
             horizon=Duration(options["horizon_months"], "m"),
         )
         if options["format"] == "json":
-            self.stdout.write(dump_json({
-                "drug": drug.drug.code, "start": facts.start, "jurisdiction": facts.jurisdiction,
-                "indication": facts.indication, "dose": facts.dose_code,
-                "checks": [
-                    {"key": c.key, "kind": c.kind, "due": c.due, "window_start": c.window_start,
-                     "window_end": c.window_end, "analytes": list(c.analytes),
-                     "rules": [{"rule": r.rule_id, "layer": r.layer, "source": r.source,
-                                "verified": r.verified, "anchor": r.anchor} for r in c.reasons]}
-                    for c in plan.checks
-                ],
-                "advice": [{"rule": a.rule_id, "text": a.text, "source": a.source, "verified": a.verified,
-                            "not_recommended": a.not_recommended} for a in plan.advice],
-            }))  # fmt: skip
+            self.stdout.write(
+                dump_json(
+                    {
+                        "drug": drug.drug.code,
+                        "start": facts.start,
+                        "jurisdiction": facts.jurisdiction,
+                        "indication": facts.indication,
+                        "dose": facts.dose_code,
+                        "checks": [
+                            {
+                                "key": c.key,
+                                "kind": c.kind,
+                                "due": c.due,
+                                "window_start": c.window_start,
+                                "window_end": c.window_end,
+                                "analytes": list(c.analytes),
+                                "rules": [
+                                    {
+                                        "rule": r.rule_id,
+                                        "layer": r.layer,
+                                        "source": r.source,
+                                        "verified": r.verified,
+                                        "anchor": r.anchor,
+                                    }
+                                    for r in c.reasons
+                                ],
+                            }
+                            for c in plan.checks
+                        ],
+                        "advice": [
+                            {
+                                "rule": a.rule_id,
+                                "text": a.text,
+                                "source": a.source,
+                                "verified": a.verified,
+                                "not_recommended": a.not_recommended,
+                            }
+                            for a in plan.advice
+                        ],
+                    }
+                )
+            )
             return
         rows = [
-            [c.kind, c.due, f"{c.window_start} – {c.window_end}",
-             r.rule_id + ("" if r.verified else " [unverified]"), r.source]
+            [
+                c.kind,
+                c.due,
+                f"{c.window_start} – {c.window_end}",
+                r.rule_id + ("" if r.verified else " [unverified]"),
+                r.source,
+            ]
             for c in plan.checks
             for r in c.reasons
-        ]  # fmt: skip
+        ]
         self.stdout.write(render_table(["kind", "due", "window", "rule", "source"], rows))
         for advice in plan.advice:
             self.stdout.write(f"\nDose advice ({advice.rule_id}): {advice.text} [{advice.source}]")
