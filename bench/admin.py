@@ -39,9 +39,9 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from clinics.lifecycle import CheckStatus  # noqa: E402
+from clinics.core.vocab import CheckStatus  # noqa: E402
 from clinics.models import Clinic, MonitoringCheck, Patient, Protocol  # noqa: E402
-from clinics.services.rules import rules_load  # noqa: E402
+from clinics.services.seeds import rules_load  # noqa: E402
 from clinics.services.staff import staff_member_add  # noqa: E402
 from tests.factories import patients_with_a_check_due  # noqa: E402
 

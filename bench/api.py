@@ -50,16 +50,9 @@ from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
 from bench.http_timing import free_port, rounds, serve  # noqa: E402
-from clinics.lifecycle import CheckStatus, CourseStatus  # noqa: E402
-from clinics.models import (  # noqa: E402
-    Clinic,
-    Drug,
-    MonitoringCheck,
-    Patient,
-    Protocol,
-    TherapyCourse,
-)
-from clinics.services.rules import rules_load  # noqa: E402
+from clinics.core.vocab import CheckStatus, CourseStatus  # noqa: E402
+from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
+from clinics.services.seeds import rules_load  # noqa: E402
 from clinics.services.staff import staff_member_add  # noqa: E402
 
 

@@ -44,10 +44,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from clinics.lifecycle import CourseStatus  # noqa: E402
+from clinics.core.vocab import CourseStatus  # noqa: E402
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
-from clinics.services.notifications import reminders_due  # noqa: E402
-from clinics.services.rules import rules_load  # noqa: E402
+from clinics.selectors.reminders import reminders_due  # noqa: E402
+from clinics.services.seeds import rules_load  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
 DUE = date(2026, 11, 9)  # 7 days later: the default first lead time

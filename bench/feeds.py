@@ -48,9 +48,9 @@ from django.urls import reverse  # noqa: E402
 from bench.http_timing import free_port, rounds, serve  # noqa: E402
 from clinics.feeds.tokens import feed_token  # noqa: E402
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol  # noqa: E402
+from clinics.services.calendar_feeds import calendar_feed_issue  # noqa: E402
 from clinics.services.courses import course_start  # noqa: E402
-from clinics.services.feeds import calendar_feed_issue  # noqa: E402
-from clinics.services.rules import rules_load  # noqa: E402
+from clinics.services.seeds import rules_load  # noqa: E402
 
 EVENTS = 100
 

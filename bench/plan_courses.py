@@ -35,10 +35,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from clinics.lifecycle import CourseStatus  # noqa: E402
+from clinics.core.vocab import CourseStatus  # noqa: E402
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
-from clinics.services.plans import courses_plan_new  # noqa: E402
-from clinics.services.rules import drug_rules, rules_load  # noqa: E402
+from clinics.rulebook import drug_rules  # noqa: E402
+from clinics.services.replanning import courses_plan_new  # noqa: E402
+from clinics.services.seeds import rules_load  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
 

@@ -51,9 +51,10 @@ django.setup()
 from celery import current_app  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from clinics.core.vocab import MessageStatus  # noqa: E402
 from clinics.models import Clinic, Message, Protocol  # noqa: E402
-from clinics.services.notifications import reminders_queue_due  # noqa: E402
-from clinics.services.rules import rules_load  # noqa: E402
+from clinics.services.reminders import reminders_queue_due  # noqa: E402
+from clinics.services.seeds import rules_load  # noqa: E402
 from tests.factories import patients_with_a_check_due  # noqa: E402
 from tests.smtp_sink import SmtpServer  # noqa: E402
 
@@ -126,7 +127,7 @@ def main() -> None:
                 "metric": "reminders",
                 "value": round(len(counts) / elapsed, 1),
                 "unit": "msg/s",
-                "sent": Message.objects.filter(status=Message.Status.SENT).count(),
+                "sent": Message.objects.filter(status=MessageStatus.SENT).count(),
                 "duplicates": sum(c - 1 for c in counts.values()),
                 "lost": len(stored - set(counts)),
             }

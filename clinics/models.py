@@ -14,11 +14,26 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .lifecycle import CheckStatus, CourseStatus
-from .ruleset import CHECK_KINDS, JURISDICTIONS
+from .core.dates import today_in
+from .core.vocab import (
+    CheckKind,
+    CheckStatus,
+    CourseStatus,
+    Jurisdiction,
+    LinkPurpose,
+    MessageKind,
+    MessageStatus,
+    OutcomeAction,
+    PauseReason,
+    RenalMeasure,
+    Reporter,
+    Role,
+    RuleSetKind,
+    SexAtBirth,
+    StopReason,
+)
 
 EARLIEST_BIRTH = date(1900, 1, 1)  # an earlier year is a typing mistake
 
@@ -48,38 +63,10 @@ def default_hold_text() -> str:
     )
 
 
-class Jurisdiction(models.TextChoices):
-    US = "US", "United States (FDA label)"
-    EU = "EU", "European Union (EMA SmPC)"
-    UK = "UK", "United Kingdom (MHRA SmPC)"
-
-
-assert tuple(Jurisdiction.values) == JURISDICTIONS
-
-
-class CheckKind(models.TextChoices):
-    CBC = "cbc", "Full blood count"
-    LIVER = "liver", "Liver function"
-    LIPIDS = "lipids", "Lipid panel"
-    RENAL = "renal", "Renal function"
-    TB = "tb", "Tuberculosis screening"
-    HEPATITIS = "hepatitis", "Hepatitis B and C screening"
-    ZOSTER_VACCINATION = "zoster_vaccination", "Zoster vaccination status"
-    PREGNANCY = "pregnancy", "Pregnancy test"
-    SKIN_EXAM = "skin_exam", "Skin examination"
-
-
-assert tuple(CheckKind.values) == CHECK_KINDS
-
-
 class RuleSetVersion(models.Model):
     """One loaded version of a drug rule file or protocol file; never changed once stored."""
 
-    class Kind(models.TextChoices):
-        DRUG = "drug", "Drug rules"
-        PROTOCOL = "protocol", "Clinic protocol"
-
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=RuleSetKind.choices())
     code = models.CharField(max_length=50)
     version = models.PositiveIntegerField()
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the file as loaded")
@@ -122,18 +109,13 @@ class Drug(models.Model):
         return self.name
 
 
-def today_in(zone: str) -> date:
-    """The date now in a time zone (an IANA name such as a clinic's)."""
-    return timezone.localtime(timezone=zoneinfo.ZoneInfo(zone)).date()
-
-
 class Clinic(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     time_zone = models.CharField(
         max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
-    jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices)
+    jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices())
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="clinics")
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=50, blank=True)
@@ -188,16 +170,11 @@ class Clinic(models.Model):
 
 
 class StaffMembership(models.Model):
-    class Role(models.TextChoices):
-        CLINICIAN = "clinician", "Clinician"
-        COORDINATOR = "coordinator", "Coordinator"
-        VIEWER = "viewer", "Viewer"
-
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=Role.choices())
 
     history = HistoricalRecords()
 
@@ -209,11 +186,6 @@ class StaffMembership(models.Model):
 
 
 class Patient(models.Model):
-    class SexAtBirth(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        UNKNOWN = "unknown", "Not recorded"
-
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=50)
@@ -222,7 +194,7 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex_at_birth = models.CharField(
         max_length=10,
-        choices=SexAtBirth.choices,
+        choices=SexAtBirth.choices(),
         default=SexAtBirth.UNKNOWN,
         help_text="Used only by rules that need it (pregnancy testing)",
     )
@@ -255,26 +227,14 @@ class Patient(models.Model):
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
     def clean(self) -> None:
-        if self.date_of_birth and self.date_of_birth > date.today():
+        today = self.clinic.today() if self.clinic_id else today_in("UTC")
+        if self.date_of_birth and self.date_of_birth > today:
             raise ValidationError({"date_of_birth": "The date of birth is in the future."})
         if self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH:
             raise ValidationError({"date_of_birth": f"Give a date from {EARLIEST_BIRTH} on."})
 
 
 class TherapyCourse(models.Model):
-    class StopReason(models.TextChoices):
-        FAILURE = "failure", "Treatment failure"
-        ADVERSE_EVENT = "adverse_event", "Adverse event"
-        INFECTION = "infection", "Infection"
-        LAB_RESULT = "lab_result", "Laboratory result"
-        PATIENT_CHOICE = "patient_choice", "Patient choice"
-        OTHER = "other", "Other"
-
-    class RenalMeasure(models.TextChoices):
-        CLCR = "clcr_cockcroft_gault", "CLcr (Cockcroft-Gault), mL/min"
-        CRCL = "crcl", "CrCl, mL/min"
-        EGFR = "egfr", "eGFR, mL/min/1.73m²"
-
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="courses")
@@ -288,17 +248,17 @@ class TherapyCourse(models.Model):
     indication = models.CharField(max_length=50)
     start_date = models.DateField()
     status = models.CharField(
-        max_length=10, choices=CourseStatus.choices, default=CourseStatus.PLANNED
+        max_length=10, choices=CourseStatus.choices(), default=CourseStatus.PLANNED
     )
     status_changed_at = models.DateTimeField()
-    stop_reason = models.CharField(max_length=20, choices=StopReason.choices, blank=True)
+    stop_reason = models.CharField(max_length=20, choices=StopReason.choices(), blank=True)
     stop_note = models.TextField(blank=True)
     stopped_on = models.DateField(null=True, blank=True)
     planned_until = models.DateField(
         null=True, blank=True, help_text="End of the horizon last planned to"
     )
     renal_value = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
-    renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices, blank=True)
+    renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices(), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -330,15 +290,10 @@ class TherapyCourse(models.Model):
 class CoursePause(models.Model):
     """A time off the drug. Planning counts time on the drug, so each pause shifts later checks."""
 
-    class Reason(models.TextChoices):
-        INFECTION = "infection", "Infection"
-        LAB_RESULT = "lab_result", "Laboratory result"
-        CLINICIAN = "clinician", "Clinician decision"
-
     course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="pauses")
     paused_on = models.DateField()
     resumed_on = models.DateField(null=True, blank=True)
-    reason = models.CharField(max_length=20, choices=Reason.choices)
+    reason = models.CharField(max_length=20, choices=PauseReason.choices())
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -358,6 +313,10 @@ class CoursePause(models.Model):
         ]
         ordering = ["paused_on"]
 
+    def __str__(self) -> str:
+        until = f" to {self.resumed_on}" if self.resumed_on else ""
+        return f"Off the drug from {self.paused_on}{until} ({self.get_reason_display()})"
+
 
 class DoseChange(models.Model):
     course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="dose_changes")
@@ -375,11 +334,14 @@ class DoseChange(models.Model):
     class Meta:
         ordering = ["effective_on", "id"]
 
+    def __str__(self) -> str:
+        return f"Dose {self.from_dose} to {self.to_dose} from {self.effective_on}"
+
 
 class MonitoringCheck(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     course = models.ForeignKey(TherapyCourse, on_delete=models.CASCADE, related_name="checks")
-    kind = models.CharField(max_length=30, choices=CheckKind.choices)
+    kind = models.CharField(max_length=30, choices=CheckKind.choices())
     plan_key = models.CharField(
         max_length=120, help_text="Stable key: the same check across re-plans"
     )
@@ -387,7 +349,7 @@ class MonitoringCheck(models.Model):
     window_start = models.DateField()
     window_end = models.DateField()
     status = models.CharField(
-        max_length=10, choices=CheckStatus.choices, default=CheckStatus.SCHEDULED
+        max_length=10, choices=CheckStatus.choices(), default=CheckStatus.SCHEDULED
     )
     rule_ids = models.JSONField(default=list)
     why = models.TextField(
@@ -435,16 +397,11 @@ class MonitoringCheck(models.Model):
 
 
 class InfectionReport(models.Model):
-    class Reporter(models.TextChoices):
-        STAFF = "staff", "Clinic staff"
-        PATIENT = "patient", "Patient"
-        SYSTEM = "system", "Other system"
-
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     course = models.ForeignKey(TherapyCourse, on_delete=models.PROTECT, related_name="infections")
     serious = models.BooleanField()
     description = models.TextField(blank=True)
-    reporter = models.CharField(max_length=10, choices=Reporter.choices)
+    reporter = models.CharField(max_length=10, choices=Reporter.choices())
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -468,15 +425,12 @@ class InfectionReport(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        kind = "Serious infection" if self.serious else "Infection"
+        return f"{kind} reported {self.reported_at:%Y-%m-%d}"
+
 
 class LabResult(models.Model):
-    class Action(models.TextChoices):
-        NONE = "none", "No threshold reached"
-        ADVISE = "advise", "Advice"
-        DO_NOT_START = "do_not_start", "Do not start"
-        INTERRUPT = "interrupt", "Interrupt"
-        DISCONTINUE = "discontinue", "Discontinue"
-
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     course = models.ForeignKey(TherapyCourse, on_delete=models.PROTECT, related_name="results")
     monitoring_check = models.ForeignKey(
@@ -490,7 +444,9 @@ class LabResult(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    outcome_action = models.CharField(max_length=20, choices=Action.choices, default=Action.NONE)
+    outcome_action = models.CharField(
+        max_length=20, choices=OutcomeAction.choices(), default=OutcomeAction.NONE
+    )
     outcome = models.JSONField(default=list, help_text="Rules reached: id, action, text, source")
 
     history = HistoricalRecords()
@@ -512,22 +468,6 @@ class Message(models.Model):
     """One outgoing email (the outbox). Written in the transaction that causes it, sent by a
     worker; the unique dedupe key makes every send effectively once."""
 
-    class Kind(models.TextChoices):
-        REMINDER = "reminder", "Check reminder (patient)"
-        PAUSE_ALERT_STAFF = "pause_alert_staff", "Pause alert (staff)"
-        PAUSE_ALERT_PATIENT = "pause_alert_patient", "Pause alert (patient)"
-        RESULT_ALERT_STAFF = "result_alert_staff", "Result alert (staff)"
-        NEW_DATES = "new_dates", "New check dates after resume (patient)"
-        OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
-        CALENDAR_LINK = "calendar_link", "Calendar link (patient)"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="messages")
     patient = models.ForeignKey(
@@ -538,13 +478,15 @@ class Message(models.Model):
     )
     checks = models.ManyToManyField(MonitoringCheck, blank=True, related_name="messages")
     recipient = models.EmailField()
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=MessageKind.choices())
     subject = models.CharField(max_length=200)
     context = models.JSONField(
         default=dict, blank=True, help_text="What the message is about (ids, dates)"
     )
     dedupe_key = models.CharField(max_length=200, unique=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices(), default=MessageStatus.QUEUED
+    )
     send_after = models.DateTimeField()
     lease_until = models.DateTimeField(null=True, blank=True)
     claim = models.UUIDField(
@@ -571,19 +513,17 @@ class LinkToken(models.Model):
     """A secret link in an email (unsubscribe, report an infection). Only its SHA-256 is stored,
     so a copy of the database gives no usable links; deleting the row revokes the link."""
 
-    class Purpose(models.TextChoices):
-        UNSUBSCRIBE = "unsubscribe", "Stop reminders"
-        REPORT_INFECTION = "report_infection", "Report an infection"
-
     digest = models.CharField(max_length=64, unique=True)
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    purpose = models.CharField(max_length=20, choices=LinkPurpose.choices())
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="link_tokens")
     course = models.ForeignKey(
         TherapyCourse, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.patient}"
 
 
 class CalendarFeed(models.Model):

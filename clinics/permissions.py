@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .core.vocab import Role
 from .models import Clinic, StaffMembership
-
-Role = StaffMembership.Role
 
 
 class Can(StrEnum):

@@ -1,29 +1,33 @@
 """Celery tasks: thin callers of the services, idempotent, safe to run twice (acks_late with
-reject_on_worker_lost: a task whose worker died is delivered again)."""
+reject_on_worker_lost: a task whose worker died is delivered again). Their names are
+`core.vocab.TaskName`, by which services queue them and beat runs them."""
 
 from celery import shared_task
 
+from .core.vocab import TaskName
+from .services.checks import checks_mark_overdue
 from .services.courses import courses_activate_due
-from .services.notifications import checks_mark_overdue, overdue_digests_queue, reminders_queue_due
+from .services.digests import overdue_digests_queue
 from .services.outbox import message_send, messages_dispatch
-from .services.plans import plans_roll_forward
+from .services.reminders import reminders_queue_due
+from .services.replanning import plans_roll_forward
 
 TASK = {"acks_late": True, "reject_on_worker_lost": True}
 
 
-@shared_task(**TASK)
+@shared_task(name=TaskName.ACTIVATE_STARTED_COURSES.value, **TASK)
 def activate_started_courses() -> int:
     """Planned courses whose start date has come become active."""
     return courses_activate_due()
 
 
-@shared_task(**TASK)
+@shared_task(name=TaskName.ROLL_PLANS_FORWARD.value, **TASK)
 def roll_plans_forward() -> int:
     """Extend every open course's plan as the rolling horizon moves on."""
     return plans_roll_forward()
 
 
-@shared_task(**TASK)
+@shared_task(name=TaskName.QUEUE_REMINDERS.value, **TASK)
 def queue_reminders() -> int:
     """Queue the patient reminders whose moment has come, then dispatch."""
     queued = reminders_queue_due()
@@ -31,7 +35,7 @@ def queue_reminders() -> int:
     return queued
 
 
-@shared_task(**TASK)
+@shared_task(name=TaskName.MARK_OVERDUE_AND_DIGEST.value, **TASK)
 def mark_overdue_and_digest() -> int:
     """Mark checks overdue and queue each clinic's daily staff digest."""
     checks_mark_overdue()
@@ -40,12 +44,13 @@ def mark_overdue_and_digest() -> int:
     return queued
 
 
-@shared_task(**TASK)
+@shared_task(name=TaskName.DISPATCH_MESSAGES.value, **TASK)
 def dispatch_messages() -> int:
     """Claim due outbox rows and enqueue one send task each."""
     return len(messages_dispatch())
 
 
-@shared_task(**TASK)
+@shared_task(name=TaskName.SEND_MESSAGE.value, **TASK)
 def send_message(message_id: int, claim: str) -> str:
+    """Send one claimed outbox row (the claim is the dispatcher's token for it)."""
     return message_send(message_id=message_id, claim=claim)

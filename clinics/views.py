@@ -18,12 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from .core.vocab import LifecycleConflict, LinkPurpose, Reporter
 from .feeds.content import feed_body
 from .feeds.version import feed_open
-from .lifecycle import LifecycleConflict
 from .models import LinkToken
 from .services.infections import infection_report
-from .services.links import link_find
+from .services.link_tokens import link_find
 from .services.patients import patient_save
 
 
@@ -51,7 +51,7 @@ def _link(token: str, purpose: str) -> LinkToken:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
-    link = _link(token, LinkToken.Purpose.UNSUBSCRIBE)
+    link = _link(token, LinkPurpose.UNSUBSCRIBE)
     patient = link.patient
     done = request.method == "POST"
     if done and patient.reminder_consent:
@@ -62,7 +62,7 @@ def unsubscribe(request, token: str):
     )
 
 
-class InfectionForm(forms.Form):
+class PatientInfectionForm(forms.Form):
     serious = forms.BooleanField(
         required=False, label="I feel very unwell, or I have been admitted to hospital"
     )
@@ -76,8 +76,8 @@ class InfectionForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def report_infection(request, token: str):
-    link = _link(token, LinkToken.Purpose.REPORT_INFECTION)
-    form = InfectionForm(request.POST if request.method == "POST" else None)
+    link = _link(token, LinkPurpose.REPORT_INFECTION)
+    form = PatientInfectionForm(request.POST if request.method == "POST" else None)
     context = {"clinic": link.patient.clinic, "form": form, "reported": False, "problem": ""}
     if request.method == "POST" and form.is_valid() and link.course is not None:
         try:
@@ -85,7 +85,7 @@ def report_infection(request, token: str):
                 course=link.course,
                 serious=form.cleaned_data["serious"],
                 description=form.cleaned_data["description"],
-                reporter="patient",
+                reporter=Reporter.PATIENT,
             )
             context["reported"] = True
         except LifecycleConflict:

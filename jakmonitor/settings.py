@@ -227,7 +227,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "clinics.api.schema.ApiSchema",
+    "DEFAULT_SCHEMA_CLASS": "clinics.api.internals.ApiSchema",
     "EXCEPTION_HANDLER": "clinics.api.errors.exception_handler",
     # DRF names the item of a list with an integer key ({"results": {0: {...}}}).
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_NON_STR_KEYS,),

@@ -4,7 +4,7 @@ calendar feeds."""
 from django.contrib import admin
 from django.urls import include, path
 
-from clinics.staff_views import staff_calendar
+from clinics.admin.calendar import staff_calendar
 from clinics.views import calendar_feed, health, report_infection, unsubscribe
 
 urlpatterns = [

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from clinics.ruleset import RuleLibrary, load_library
+from clinics.core.ruleset import RuleLibrary, load_library
 
 SEEDS = Path(settings.JAKMONITOR["SEED_DIR"])
 
@@ -23,7 +23,7 @@ def protocol(library):
 
 @pytest.fixture
 def rules_loaded(db):
-    from clinics.services.rules import rules_load
+    from clinics.services.seeds import rules_load
 
     return rules_load(seed_dir=SEEDS)
 
@@ -55,16 +55,6 @@ def _plain_static_files(settings):
 def _fast_password_hashing(settings):
     """Tests log in often; production's PBKDF2 work factor is not what they test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rules_cache():
-    """Each test's database is rolled back, so version ids repeat: never share parsed rules."""
-    from clinics.services.rules import rules_cache_clear
-
-    rules_cache_clear()
-    yield
-    rules_cache_clear()
 
 
 @pytest.fixture

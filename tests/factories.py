@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import factory
 from django.utils import timezone
 
-from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.core.vocab import CheckStatus, CourseStatus
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse
 
 

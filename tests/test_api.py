@@ -12,8 +12,8 @@ from django.db.models import Value
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from clinics.api.rows import json_values
-from clinics.lifecycle import CourseStatus
+from clinics.api.internals import json_values
+from clinics.core.vocab import CourseStatus
 from clinics.models import Drug, Message, Patient
 from clinics.services.checks import check_complete
 from clinics.services.courses import course_start

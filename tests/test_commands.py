@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.core.vocab import CheckStatus, CourseStatus
 from clinics.models import Clinic, MonitoringCheck, TherapyCourse
 
 

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from clinics.planning import CourseFacts, plan_course
+from clinics.core.planning import CourseFacts, plan_course
 
 START = date(2026, 1, 5)  # a Monday; 4w = 2026-02-02, 8w = 2026-03-02, 12w = 2026-03-30
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from clinics.thresholds import UnitError, evaluate
+from clinics.core.thresholds import evaluate
+from clinics.core.units import UnitError
 
 # (drug, jurisdiction, phase, analyte, value, unit, previous, action, rule or None)
 ROWS = [

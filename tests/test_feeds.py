@@ -15,12 +15,12 @@ from django.core.management import call_command
 from django.db.models import F
 from django.urls import reverse
 
+from clinics.core.vocab import CheckStatus, CourseStatus, MessageKind, MessageStatus
 from clinics.feeds.tokens import feed_token, feed_urls
-from clinics.lifecycle import CheckStatus, CourseStatus
 from clinics.models import CalendarFeed, Drug, Message, MonitoringCheck
+from clinics.services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from clinics.services.checks import check_complete
 from clinics.services.courses import course_change_dose, course_resume, course_start, course_stop
-from clinics.services.feeds import calendar_feed_issue, calendar_feed_revoke
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.staff import staff_member_add
 from tests.factories import ClinicFactory, PatientFactory
@@ -387,7 +387,7 @@ def test_wrong_tokens_are_rate_limited_per_address_but_live_feeds_still_served(
 def test_issuing_emails_the_patient_both_links(client, course, smtp):
     with at(2026, 3, 3, 10):
         feed = calendar_feed_issue(patient=course.patient)
-    assert send_all(datetime(2026, 3, 3, 10, 1, tzinfo=UTC)) == [Message.Status.SENT]
+    assert send_all(datetime(2026, 3, 3, 10, 1, tzinfo=UTC)) == [MessageStatus.SENT]
     (mail,) = smtp.messages
     text = mail.get_payload()[0].get_payload(decode=True).decode()
     urls = feed_urls(feed)
@@ -402,7 +402,7 @@ def test_a_link_replaced_before_sending_is_not_sent(course, smtp):
         calendar_feed_issue(patient=course.patient)
         calendar_feed_issue(patient=course.patient)
     outcomes = send_all(datetime(2026, 3, 3, 10, 1, tzinfo=UTC))
-    assert sorted(outcomes) == [Message.Status.CANCELLED, Message.Status.SENT]
+    assert sorted(outcomes) == [MessageStatus.CANCELLED, MessageStatus.SENT]
     assert len(smtp.messages) == 1
 
 
@@ -411,7 +411,7 @@ def test_no_email_without_an_address(course):
     patient.email = ""
     patient.save()
     calendar_feed_issue(patient=patient)
-    assert not Message.objects.filter(kind=Message.Kind.CALENDAR_LINK).exists()
+    assert not Message.objects.filter(kind=MessageKind.CALENDAR_LINK).exists()
 
 
 def test_staff_feed_shows_own_clinics_checks_by_mrn_and_initials(client, course, nurse):
@@ -492,7 +492,7 @@ def test_a_change_committed_out_of_order_still_changes_the_version(client, cours
 
 
 def test_a_new_rule_set_changes_the_version(client, course, tmp_path):
-    from clinics.services.rules import rules_load
+    from clinics.services.seeds import rules_load
     from tests.seed_edits import copy_seeds, edit_yaml
 
     clinic = course.patient.clinic

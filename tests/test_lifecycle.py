@@ -2,7 +2,7 @@
 
 import pytest
 
-from clinics.lifecycle import (
+from clinics.core.vocab import (
     CheckStatus,
     CourseStatus,
     LifecycleConflict,
@@ -22,8 +22,8 @@ ALLOWED_COURSE = {
 }
 
 
-@pytest.mark.parametrize("current", CourseStatus.values)
-@pytest.mark.parametrize("target", CourseStatus.values)
+@pytest.mark.parametrize("current", CourseStatus.values())
+@pytest.mark.parametrize("target", CourseStatus.values())
 def test_course_transitions(current, target):
     if (current, target) in ALLOWED_COURSE:
         ensure_course_transition(current, target)
@@ -33,7 +33,7 @@ def test_course_transitions(current, target):
         assert "status" in err.value.message_dict
 
 
-@pytest.mark.parametrize("target", CheckStatus.values)
+@pytest.mark.parametrize("target", CheckStatus.values())
 def test_done_check_is_final(target):
     if target == CheckStatus.DONE:
         ensure_check_transition(CheckStatus.DONE, target)

@@ -13,23 +13,26 @@ from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from clinics.lifecycle import CheckStatus, CourseStatus, LifecycleConflict
-from clinics.models import Drug, LinkToken, Message, MonitoringCheck
-from clinics.services.checks import check_complete
-from clinics.services.courses import course_resume, course_start
-from clinics.services.infections import infection_report, infection_resolve
-from clinics.services.notifications import (
-    checks_mark_overdue,
-    overdue_digests_queue,
-    reminder_resend,
-    reminders_queue_due,
+from clinics.core.vocab import (
+    CheckStatus,
+    CourseStatus,
+    LifecycleConflict,
+    LinkPurpose,
+    MessageKind,
+    MessageStatus,
 )
+from clinics.models import Drug, LinkToken, Message, MonitoringCheck
+from clinics.services.checks import check_complete, checks_mark_overdue
+from clinics.services.courses import course_resume, course_start
+from clinics.services.digests import overdue_digests_queue
+from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.outbox import _is_transient, message_send, messages_dispatch
+from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
 from tests.outbox import send_all
 
-Kind, Status = Message.Kind, Message.Status
+Kind, Status = MessageKind, MessageStatus
 START = date(2026, 3, 2)
 
 
@@ -328,11 +331,9 @@ def test_a_full_dispatch_batch_asks_for_another(course, django_capture_on_commit
 
 def test_report_infection_link_works_with_an_empty_form(client, course):
     """Nothing ticked, nothing typed: still a report (a POST with no fields is a submission)."""
-    from clinics.services.links import link_issue
+    from clinics.services.link_tokens import link_issue
 
-    token = link_issue(
-        purpose=LinkToken.Purpose.REPORT_INFECTION, patient=course.patient, course=course
-    )
+    token = link_issue(purpose=LinkPurpose.REPORT_INFECTION, patient=course.patient, course=course)
     with at(2026, 3, 24, 10):
         page = client.post(f"/links/{token}/report-infection/")
     assert page.status_code == 200

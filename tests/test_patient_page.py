@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clinics.lifecycle import CourseStatus
+from clinics.core.vocab import CourseStatus, MessageKind
 from clinics.models import Drug, Message
 from clinics.services.courses import course_start
 from clinics.services.results import lab_result_record
@@ -73,7 +73,7 @@ def test_report_infection_then_resolve_and_resume_by_role(client, course):
     assert response.status_code == 302
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED
-    assert Message.objects.filter(kind=Message.Kind.PAUSE_ALERT_STAFF).exists()
+    assert Message.objects.filter(kind=MessageKind.PAUSE_ALERT_STAFF).exists()
     report = course.infections.get()
     assert report.reported_by.username == "coco"
     assert client.post(action("resolve-infection", report)).status_code == 403  # clinicians decide
@@ -276,7 +276,7 @@ def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client,
     anc = next(m for m in shown if m.startswith("Neutrophils (ANC) 400"))
     assert "Interrupt" in anc and "baricitinib.anc.interrupt" in anc and "drugs.com" in anc
     assert any(m.startswith("Haemoglobin 13 g/dL: no threshold") for m in shown)
-    alert = Message.objects.get(kind=Message.Kind.RESULT_ALERT_STAFF)
+    alert = Message.objects.get(kind=MessageKind.RESULT_ALERT_STAFF)
     assert alert.context["value"] == "400"  # as written, not 4E+2
 
 
@@ -284,11 +284,11 @@ def test_send_reminder_queues_one_and_refuses_what_cannot_go(client, course):
     as_role(client, course.patient.clinic, "coordinator", "coco")
     check = course.checks.filter(status__in=["scheduled", "overdue"]).first()
     assert client.post(action("send-reminder", check)).status_code == 302
-    reminder = Message.objects.get(kind=Message.Kind.REMINDER)
+    reminder = Message.objects.get(kind=MessageKind.REMINDER)
     assert check in reminder.checks.all() and reminder.recipient == course.patient.email
     again = client.post(action("send-reminder", check))
     assert "already waiting" in again.content.decode()
-    assert Message.objects.filter(kind=Message.Kind.REMINDER).count() == 1
+    assert Message.objects.filter(kind=MessageKind.REMINDER).count() == 1
 
 
 def test_pause_change_dose_and_calendar_link_by_role(client, course):

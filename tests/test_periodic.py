@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import time_machine
 
-from clinics.lifecycle import CourseStatus
+from clinics.core.vocab import CourseStatus
 from clinics.models import Drug
 from clinics.services.courses import course_start
 from clinics.tasks import activate_started_courses, roll_plans_forward

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from clinics.lifecycle import CheckStatus
-from clinics.planning import CourseFacts, ExistingCheck, Pause, plan_course, reconcile
-from clinics.ruleset import load_library
+from clinics.core.planning import CourseFacts, Pause, plan_course
+from clinics.core.reconcile import ExistingCheck, reconcile
+from clinics.core.ruleset import load_library
+from clinics.core.vocab import CheckStatus
 from tests.conftest import SEEDS
 
 START = date(2026, 1, 5)
@@ -150,7 +151,7 @@ class ServiceSequenceTest(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        from clinics.services.rules import rules_load
+        from clinics.services.seeds import rules_load
 
         rules_load(seed_dir=SEEDS)
 

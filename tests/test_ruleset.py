@@ -5,9 +5,9 @@ import re
 
 import pytest
 
+from clinics.core.ruleset import RuleFileError, load_library
 from clinics.models import Drug, RuleSetVersion
-from clinics.ruleset import RuleFileError, load_library
-from clinics.services.rules import rules_load
+from clinics.services.seeds import rules_load
 from tests.seed_edits import copy_seeds, edit_yaml, rule_in
 
 REQUIRED_DRUGS = {

@@ -10,18 +10,13 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from clinics.lifecycle import CheckStatus, CourseStatus, LifecycleConflict
+from clinics.core.vocab import CheckStatus, CourseStatus, LifecycleConflict
 from clinics.models import Drug, LabResult, MonitoringCheck
 from clinics.services.checks import check_complete
-from clinics.services.courses import (
-    course_change_dose,
-    course_resume,
-    course_start,
-    course_stop,
-)
+from clinics.services.courses import course_change_dose, course_resume, course_start, course_stop
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
-from clinics.services.rules import rules_load
+from clinics.services.seeds import rules_load
 from tests.factories import PatientFactory
 from tests.seed_edits import copy_seeds, edit_yaml, rule_in
 

@@ -19,12 +19,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from clinics.core.vocab import MessageStatus
 from clinics.models import Drug, Message
 from clinics.services.courses import course_start
 from clinics.services.infections import infection_report
-from clinics.services.notifications import reminders_queue_due
 from clinics.services.outbox import messages_dispatch
-from clinics.services.rules import rules_load
+from clinics.services.reminders import reminders_queue_due
+from clinics.services.seeds import rules_load
 from clinics.services.staff import staff_member_add
 from tests.conftest import SEEDS
 from tests.factories import ClinicFactory, PatientFactory, patients_with_a_check_due
@@ -147,7 +148,7 @@ def test_infection_report_reaches_staff_and_patient_through_the_worker(
         assert {m["To"] for m in smtp_server.messages} == {"nurse@example.org", patient.email}
         # The worker marks a row sent just after the SMTP server accepted it.
         wait_until(
-            lambda: set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT},
+            lambda: set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT},
             "both messages marked sent",
         )
     finally:
@@ -177,7 +178,7 @@ def test_sigkill_mid_batch_loses_no_reminder_and_duplicates_only_what_smtp_had_a
             # The beat's job, run here: rows whose worker died are claimed again once their
             # lease has run out (time moved past it, not waited for).
             messages_dispatch(now=timezone.now() + lease)
-            return not Message.objects.exclude(status=Message.Status.SENT).exists()
+            return not Message.objects.exclude(status=MessageStatus.SENT).exists()
 
         wait_until(all_sent, "every message to be sent")
         wait_until(lambda: len(smtp_server.messages) >= total, "the SMTP server to receive them")

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clinics.lifecycle import CheckStatus, CourseStatus
+from clinics.core.vocab import CheckStatus, CourseStatus, MessageKind, MessageStatus
 from clinics.models import (
     InfectionReport,
     LabResult,
@@ -19,7 +19,7 @@ from clinics.models import (
     Patient,
     TherapyCourse,
 )
-from clinics.selectors import checks_due_this_week
+from clinics.selectors.worklists import checks_due_this_week
 from clinics.services.staff import staff_member_add
 from tests.factories import ClinicFactory, patients_with_a_check_due
 
@@ -69,10 +69,10 @@ def populate(clinic, count: int) -> None:
         Message(
             clinic=clinic,
             recipient=f"p{n}@example.org",
-            kind=Message.Kind.REMINDER,
+            kind=MessageKind.REMINDER,
             subject="s",
             dedupe_key=f"bulk/{clinic.pk}/{n}",
-            status=Message.Status.FAILED,
+            status=MessageStatus.FAILED,
             send_after=timezone.now(),
             message_id=f"<{n}@test>",
             last_error="550 no such user",

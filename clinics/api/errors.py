@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..lifecycle import LifecycleConflict
+from ..core.vocab import LifecycleConflict
 
 
 def _detail(exc: DjangoValidationError) -> dict:

@@ -2,35 +2,19 @@
 (an unknown status, a malformed date) is a 400 naming the parameter."""
 
 import django_filters as filters
-from django_filters.filters import QuerySetRequestMixin
 
-from ..lifecycle import CheckStatus, CourseStatus
-from ..models import (
+from ..core.units import ANALYTES
+from ..core.vocab import (
     CheckKind,
-    InfectionReport,
-    LabResult,
-    Message,
-    MonitoringCheck,
-    Patient,
-    TherapyCourse,
+    CheckStatus,
+    CourseStatus,
+    MessageKind,
+    MessageStatus,
+    OutcomeAction,
 )
-from ..selectors import courses_without_next_check
-from ..units import ANALYTES
-
-
-class StaticFormFilterSet(filters.FilterSet):
-    """django-filter builds a new form class from the filters for every request; when no filter
-    depends on the request (its choices, say), the class is the same each time, so it is built
-    once per FilterSet (each request still gets a form instance of its own)."""
-
-    def get_form_class(self):
-        cls = type(self)
-        if "_form_class" in cls.__dict__:
-            return cls._form_class
-        form_class = super().get_form_class()
-        if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
-            cls._form_class = form_class
-        return form_class
+from ..models import InfectionReport, LabResult, Message, MonitoringCheck, Patient, TherapyCourse
+from ..selectors.worklists import courses_without_next_check
+from .internals import StaticFormFilterSet
 
 
 class PatientFilter(StaticFormFilterSet):
@@ -45,7 +29,7 @@ class PatientFilter(StaticFormFilterSet):
 class CourseFilter(StaticFormFilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     drug = filters.CharFilter(field_name="drug__code")
-    status = filters.MultipleChoiceFilter(distinct=False, choices=CourseStatus.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=CourseStatus.choices())
     no_next_check = filters.BooleanFilter(
         method="filter_no_next_check", label="Active with no open check (the worklist)"
     )
@@ -60,8 +44,8 @@ class CourseFilter(StaticFormFilterSet):
 
 
 class CheckFilter(StaticFormFilterSet):
-    status = filters.MultipleChoiceFilter(distinct=False, choices=CheckStatus.choices)
-    kind = filters.MultipleChoiceFilter(distinct=False, choices=CheckKind.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=CheckStatus.choices())
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=CheckKind.choices())
     due_after = filters.DateFilter(
         field_name="due_date", lookup_expr="gte", label="Due on or after"
     )
@@ -79,7 +63,7 @@ class CheckFilter(StaticFormFilterSet):
 class LabResultFilter(StaticFormFilterSet):
     course = filters.UUIDFilter(field_name="course__uuid")
     analyte = filters.ChoiceFilter(choices=[(a, a) for a in ANALYTES])
-    outcome_action = filters.MultipleChoiceFilter(distinct=False, choices=LabResult.Action.choices)
+    outcome_action = filters.MultipleChoiceFilter(distinct=False, choices=OutcomeAction.choices())
 
     class Meta:
         model = LabResult
@@ -97,8 +81,8 @@ class InfectionReportFilter(StaticFormFilterSet):
 
 class MessageFilter(StaticFormFilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
-    status = filters.MultipleChoiceFilter(distinct=False, choices=Message.Status.choices)
-    kind = filters.MultipleChoiceFilter(distinct=False, choices=Message.Kind.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=MessageStatus.choices())
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=MessageKind.choices())
 
     class Meta:
         model = Message

@@ -4,12 +4,12 @@ are the services' own, and their errors come back naming the same fields."""
 
 from rest_framework import serializers
 
+from ..core.units import ANALYTES
+from ..core.vocab import STAFF_PAUSE_REASONS, CheckKind, RenalMeasure, Reporter, StopReason
 from ..feeds.tokens import feed_urls
 from ..models import (
     CalendarFeed,
-    CheckKind,
     Clinic,
-    CoursePause,
     Drug,
     InfectionReport,
     LabResult,
@@ -19,7 +19,6 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import clinics
-from ..units import ANALYTES
 
 
 class ClinicSerializer(serializers.ModelSerializer):
@@ -80,10 +79,10 @@ class CourseSerializer(serializers.ModelSerializer):
     drug = serializers.SlugRelatedField(slug_field="code", read_only=True)
     # Declared: DRF drops allow_blank from read-only model fields, and these may be blank.
     stop_reason = serializers.ChoiceField(
-        choices=TherapyCourse.StopReason.choices, allow_blank=True, read_only=True
+        choices=StopReason.choices(), allow_blank=True, read_only=True
     )
     renal_measure = serializers.ChoiceField(
-        choices=TherapyCourse.RenalMeasure.choices, allow_blank=True, read_only=True
+        choices=RenalMeasure.choices(), allow_blank=True, read_only=True
     )
 
     class Meta:
@@ -134,7 +133,7 @@ class CourseStartSerializer(serializers.Serializer):
         max_digits=6, decimal_places=1, required=False, allow_null=True, default=None
     )
     renal_measure = serializers.ChoiceField(
-        choices=TherapyCourse.RenalMeasure.choices, required=False, allow_blank=True, default=""
+        choices=RenalMeasure.choices(), required=False, allow_blank=True, default=""
     )
     acknowledge_do_not_start = serializers.BooleanField(
         required=False,
@@ -151,7 +150,7 @@ class CourseStartedSerializer(serializers.Serializer):
 
 
 class PlannedCheckSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=CheckKind.choices)
+    kind = serializers.ChoiceField(choices=CheckKind.choices())
     due = serializers.DateField()
     window_start = serializers.DateField()
     window_end = serializers.DateField()
@@ -189,7 +188,7 @@ class StartPreviewSerializer(serializers.Serializer):
 
 class PauseSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
-        choices=[c for c in CoursePause.Reason.choices if c[0] != CoursePause.Reason.INFECTION],
+        choices=[(r.value, r.label) for r in STAFF_PAUSE_REASONS],
         help_text="For an infection, use report-infection: it alerts staff and the patient.",
     )
     paused_on = serializers.DateField(required=False, default=None)
@@ -206,7 +205,7 @@ class DoseChangeSerializer(serializers.Serializer):
 
 
 class StopSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=TherapyCourse.StopReason.choices)
+    reason = serializers.ChoiceField(choices=StopReason.choices())
     stopped_on = serializers.DateField(required=False, default=None)
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
@@ -234,9 +233,9 @@ class InfectionReportCreateSerializer(serializers.Serializer):
         required=False, default="", allow_blank=True, max_length=2000
     )
     reporter = serializers.ChoiceField(
-        choices=[InfectionReport.Reporter.STAFF, InfectionReport.Reporter.SYSTEM],
+        choices=[Reporter.STAFF.value, Reporter.SYSTEM.value],
         required=False,
-        default=InfectionReport.Reporter.SYSTEM,
+        default=Reporter.SYSTEM.value,
     )
     reported_at = serializers.DateTimeField(required=False, default=None)
 

@@ -26,26 +26,26 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import Can, allowed, scope
-from ..selectors import dashboard_counts
+from ..selectors.starts import course_start_preview
+from ..selectors.worklists import dashboard_counts
+from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.checks import check_complete
 from ..services.courses import (
     course_change_dose,
     course_pause,
     course_resume,
     course_start,
-    course_start_preview,
     course_stop,
 )
-from ..services.feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.infections import infection_report, infection_resolve
-from ..services.notifications import reminder_resend
 from ..services.patients import patient_save, patient_update
+from ..services.reminders import reminder_resend
 from ..services.results import ResultInput, lab_result_record
 from . import filters
 from . import serializers as s
+from .internals import json_values
 from .pagination import Pages
 from .permissions import ClinicRole, IsStaff
-from .rows import json_values
 
 UUID = "[0-9a-fA-F-]{36}"  # anything else in the place of an id is simply not found
 

@@ -1,4 +1,4 @@
-"""What a calendar feed shows, its version (ETag and Last-Modified) and its bytes.
+"""What a calendar feed shows, and its bytes (rendered by `core.ics`, cached per version).
 
 A patient's feed shows every open check of their courses; checks on hold (course paused) and
 cancelled ones as STATUS:CANCELLED so that calendar apps remove them; done checks for a year.
@@ -17,15 +17,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils.dateformat import format as format_date
 
-from ..lifecycle import CheckStatus
+from ..core.ics import CalendarInfo, FeedEvent, calendar_bytes
+from ..core.vocab import OPEN_CHECKS, CheckStatus
 from ..models import Clinic, MonitoringCheck
-from .ics import CalendarInfo, FeedEvent, calendar_bytes
+from ..public_urls import public_url
 
 FORMAT = "1"
 DONE_KEPT_DAYS = 365
@@ -36,7 +35,6 @@ CANCELLED_KEPT_DAYS = 60
 REFRESH = timedelta(hours=12)
 CACHE_SECONDS = 24 * 3600
 _STAFF_UID = uuid.UUID("6a1d8d2e-3c53-4c43-9a43-3f0e1b7c5d10")
-_OPEN = (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def shown_checks(
 
 def _shown(today: date, tz, *, done_days: int, ahead_days: int | None) -> Q:
     kept_since = datetime.combine(today - timedelta(days=CANCELLED_KEPT_DAYS), time(), tz)
-    current = Q(status__in=(*_OPEN, CheckStatus.ON_HOLD)) | Q(
+    current = Q(status__in=OPEN_CHECKS) | Q(
         status=CheckStatus.CANCELLED, updated_at__gte=kept_since
     )
     if ahead_days is not None:
@@ -206,8 +204,7 @@ def _staff_event(check: MonitoringCheck, clinic: Clinic) -> FeedEvent:
         check.updated_at,
         clinic.updated_at,
         patient.updated_at,
-        url=settings.JAKMONITOR["BASE_URL"].rstrip("/")
-        + reverse("admin:clinics_monitoringcheck_change", args=[check.pk]),
+        url=public_url("admin:clinics_monitoringcheck_change", check.pk),
     )
 
 

@@ -15,10 +15,10 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..models import CalendarFeed
+from ..public_urls import public_url
 
 KEY_BYTES = 16
 TOKEN_LENGTH = 64  # base64 of 16 + 32 bytes, no padding
@@ -45,9 +45,7 @@ class FeedUrls:
 
 
 def feed_urls(feed: CalendarFeed) -> FeedUrls:
-    web = settings.JAKMONITOR["BASE_URL"].rstrip("/") + reverse(
-        "calendar-feed", args=[feed_token(feed)]
-    )
+    web = public_url("calendar-feed", feed_token(feed))
     return FeedUrls(web=web, webcal="webcal://" + web.split("://", 1)[1])
 
 

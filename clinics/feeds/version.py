@@ -27,6 +27,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ..core.dates import today_in
 from ..models import (
     CalendarFeed,
     Clinic,
@@ -72,11 +73,10 @@ def feed_open(token: str) -> FeedState | None:
     feed_id, patient_id, user_id, seen_etag, seen_at, active, staff, *facts = row
     if patient_id is not None:
         clinic_id, zone, clinic_changed, checks, rules = facts
-        tz = zoneinfo.ZoneInfo(zone)
-        today = timezone.localdate(timezone=tz)
+        tz, today = zoneinfo.ZoneInfo(zone), today_in(zone)
         stamps = [clinic_id, _aware(clinic_changed).isoformat(), checks, rules]
     elif active and staff:
-        tz, today = timezone.get_default_timezone(), timezone.localdate()
+        tz, today = timezone.get_default_timezone(), today_in(settings.TIME_ZONE)
         stamps = [*_staff_stamps(user_id, today, tz), facts[-1]]
     else:
         return None

@@ -2,5 +2,5 @@
 
 Each service is keyword-only, typed, runs in one transaction and raises
 `django.core.exceptions.ValidationError` naming the field on bad input
-(`clinics.lifecycle.LifecycleConflict` when the state does not allow the action).
+(`clinics.core.vocab.LifecycleConflict` when the state does not allow the action).
 """

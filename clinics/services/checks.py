@@ -1,19 +1,105 @@
-"""Completing planned checks."""
+"""A check's status and sequence: the one module that writes them.
+
+Every change of a check's status goes through `_transition` (the allowed transitions are
+`core.vocab.CHECK_TRANSITIONS`) and raises its `sequence`, which calendar feeds send as SEQUENCE
+and reminders use to tell a current check from a changed one. Re-planning, pausing, stopping,
+the overdue sweep and completing a check all write through here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
-from ..lifecycle import CheckStatus, LifecycleConflict, ensure_check_transition
-from ..models import MonitoringCheck, TherapyCourse
-from ..thresholds import SEVERITY
+from ..core.dates import today_in
+from ..core.thresholds import most_severe
+from ..core.vocab import (
+    OPEN_CHECKS,
+    TO_DO_CHECKS,
+    CheckStatus,
+    OutcomeAction,
+    conflict,
+    ensure_check_transition,
+)
+from ..models import Clinic, MonitoringCheck, TherapyCourse
 from .results import RecordedResult, ResultInput, earliest_sample, lab_result_record
+
+STATUS_FIELDS = ("status", "sequence", "updated_at")
+
+
+def _transition(row: MonitoringCheck, status: CheckStatus) -> None:
+    ensure_check_transition(row.status, status)
+    row.status = status
+    row.sequence += 1
+
+
+def checks_move(
+    *,
+    moves: Iterable[tuple[MonitoringCheck, CheckStatus]],
+    fields: Sequence[str] = (),
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> list[MonitoringCheck]:
+    """Give each row its new status (its sequence grows even when the status stays, as the
+    caller changed its plan) and write them in bulk with their history: the status fields and
+    `fields`, which the caller has already set (each field costs a CASE over every row).
+    `at` is the change's time (default: now)."""
+    now = at or timezone.now()
+    rows = []
+    for row, status in moves:
+        _transition(row, status)
+        row.updated_at = now
+        rows.append(row)
+    bulk_update_with_history(
+        rows,
+        MonitoringCheck,
+        [*STATUS_FIELDS, *fields],
+        batch_size=500,
+        default_change_reason=reason,
+    )
+    return rows
+
+
+def checks_cancel(*, rows: Iterable[MonitoringCheck]) -> int:
+    """Cancel the open ones among `rows` (no longer planned, or the course stopped)."""
+    return len(
+        checks_move(moves=[(r, CheckStatus.CANCELLED) for r in rows if r.status in OPEN_CHECKS])
+    )
+
+
+def checks_hold(*, course: TherapyCourse) -> int:
+    """Put every check still to do of a course on hold (its course was paused)."""
+    to_do = [c for c in course.checks.all() if c.status in TO_DO_CHECKS]
+    return len(checks_move(moves=[(row, CheckStatus.ON_HOLD) for row in to_do]))
+
+
+def checks_mark_overdue(*, now: datetime | None = None) -> int:
+    """A scheduled check whose window ended (in its clinic's calendar) without a result is overdue."""
+    now = now or timezone.now()
+    ensure_check_transition(CheckStatus.SCHEDULED, CheckStatus.OVERDUE)
+    marked = 0
+    for clinic in Clinic.objects.all():
+        with transaction.atomic():  # locked, so a check completed meanwhile is not overwritten
+            rows = MonitoringCheck.objects.select_for_update(of=("self",)).filter(
+                course__patient__clinic=clinic,
+                status=CheckStatus.SCHEDULED,
+                window_end__lt=today_in(clinic.time_zone, now),
+            )
+            marked += len(
+                checks_move(
+                    moves=[(row, CheckStatus.OVERDUE) for row in rows],
+                    reason="window ended without a result",
+                    at=now,
+                )
+            )
+    return marked
 
 
 @dataclass(frozen=True)
@@ -22,11 +108,13 @@ class CheckCompleted:
     results: tuple[RecordedResult, ...]
 
     @property
-    def action(self) -> str:
+    def action(self) -> OutcomeAction:
         """The most severe threshold action among the results."""
-        return max(
-            (r.outcome.action for r in self.results), key=SEVERITY.__getitem__, default="none"
-        )
+        return most_severe(r.outcome.action for r in self.results)
+
+    @property
+    def alerts_staff(self) -> bool:
+        return self.action.alerts_staff
 
 
 def check_complete(
@@ -34,7 +122,7 @@ def check_complete(
     check: MonitoringCheck,
     completed_on: date,
     results: Sequence[ResultInput] = (),
-    completed_by=None,
+    completed_by: AbstractBaseUser | None = None,
 ) -> CheckCompleted:
     """Mark a check done, record its results and evaluate each against the thresholds.
 
@@ -51,9 +139,7 @@ def check_complete(
             .get(pk=check.pk)
         )
         if check.status == CheckStatus.DONE:
-            raise LifecycleConflict(
-                {"status": f"This check was done on {check.completed_on}."}, code="conflict"
-            )
+            raise conflict("status", f"This check was done on {check.completed_on}.")
         ensure_check_transition(check.status, CheckStatus.DONE)
         if completed_on > check.course.patient.clinic.today():
             raise ValidationError({"completed_on": "The date is in the future."})
@@ -84,8 +170,7 @@ def check_complete(
                 raise ValidationError(
                     {f"results[{index}].{k}": v for k, v in exc.message_dict.items()}
                 ) from None
-        check.status = CheckStatus.DONE
-        check.sequence += 1
+        _transition(check, CheckStatus.DONE)
         check.completed_on = completed_on
         check.completed_at = timezone.now()
         check.completed_by = completed_by

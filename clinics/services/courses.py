@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..lifecycle import CourseStatus, LifecycleConflict, ensure_course_transition
-from ..models import CoursePause, DoseChange, Drug, LabResult, Patient, TherapyCourse
-from ..planning import Advice, PlannedCheck, reconcile
-from ..ruleset import Threshold
-from ..thresholds import Outcome, evaluate
-from .notifications import new_dates_queue
-from .plans import checks_hold, course_plan, course_replan
-from .rules import drug_rules, protocol_rules
-
-MAX_START_AHEAD = timedelta(days=366)  # planning further ahead than this is a typing mistake
+from ..core.planning import Advice
+from ..core.vocab import (
+    STAFF_PAUSE_REASONS,
+    CourseStatus,
+    LifecycleConflict,
+    PauseReason,
+    StopReason,
+    conflict,
+    ensure_course_transition,
+)
+from ..models import CoursePause, DoseChange, Drug, Patient, TherapyCourse
+from ..rulebook import drug_rules
+from ..selectors.starts import (
+    MAX_AHEAD,
+    BaselineFinding,
+    baseline_findings,
+    blocking,
+    course_start_preview,
+    dose_validate,
+)
+from .alerts import new_dates_queue
+from .checks import checks_hold
+from .replanning import course_replan
 
 
 @dataclass(frozen=True)
@@ -29,147 +43,11 @@ class CourseStarted:
     advice: tuple[Advice, ...]
 
 
-def _validate_dose_and_indication(
-    *, drug: Drug, jurisdiction: str, dose_code: str, indication: str
-) -> None:
-    rules = drug_rules(drug=drug)
-    errors = {}
-    if jurisdiction not in rules.drug.jurisdictions:
-        errors["drug"] = (
-            f"{rules.drug.name} has no label for the clinic's jurisdiction ({jurisdiction})."
-        )
-    indications = {i.code: i.name for i in rules.drug.indications}
-    if indication not in indications:
-        errors["indication"] = f"Choose one of: {', '.join(sorted(indications))}."
-    dose = rules.dose(dose_code)
-    if dose is None:
-        errors["dose_code"] = f"Choose one of: {', '.join(d.code for d in rules.doses)}."
-    elif not dose.applies(jurisdiction=jurisdiction, indication=indication):
-        errors["dose_code"] = (
-            f"{dose.label} is not a labelled dose for {indications.get(indication, indication)}."
-        )
-    if errors:
-        raise ValidationError(errors)
-
-
-@dataclass(frozen=True)
-class BaselineFinding:
-    result: LabResult
-    outcome: Outcome
-
-
-def baseline_findings(
-    *, patient: Patient, drug: Drug, indication: str, start_date: date
-) -> tuple[BaselineFinding, ...]:
-    """The patient's latest result of each analyte within the protocol's baseline look-back
-    (from any earlier course, e.g. before a switch), evaluated against this drug's baseline
-    rules: do-not-start thresholds and baseline advice, each with its text and source."""
-    clinic = patient.clinic
-    protocol = protocol_rules(protocol=clinic.protocol)
-    since = protocol.settings.baseline_lookback.before(start_date)
-    latest: dict[str, LabResult] = {}
-    for result in LabResult.objects.filter(
-        course__patient=patient, collected_on__range=(since, start_date)
-    ).order_by("analyte", "-collected_on", "-id"):
-        latest.setdefault(result.analyte, result)
-    rules = drug_rules(drug=drug)
-    findings = []
-    for result in latest.values():
-        outcome = evaluate(
-            drug=rules,
-            protocol=protocol,
-            analyte=result.analyte,
-            value=result.value,
-            unit=result.unit,
-            jurisdiction=clinic.jurisdiction,
-            indication=indication,
-            phase="baseline",
-        )
-        if outcome.findings:
-            findings.append(BaselineFinding(result, outcome))
-    return tuple(findings)
-
-
 def _do_not_start_message(findings: list[BaselineFinding]) -> str:
     return " ".join(
         f"{f.result.analyte} {f.result.value_text} {f.result.unit} on "
         f"{f.result.collected_on}: {f.outcome.summary} ({f.outcome.findings[0].source})."
         for f in findings
-    )
-
-
-@dataclass(frozen=True)
-class StartPreview:
-    """What starting a course would do, shown to staff before anything is saved."""
-
-    course: TherapyCourse  # unsaved
-    checks: tuple[PlannedCheck, ...]
-    advice: tuple[Advice, ...]
-    do_not_start_rules: tuple[Threshold, ...]
-    findings: tuple[BaselineFinding, ...]
-
-    @property
-    def blocking(self) -> bool:
-        return any(f.outcome.action == "do_not_start" for f in self.findings)
-
-
-def course_start_preview(
-    *,
-    patient: Patient,
-    drug: Drug,
-    dose_code: str,
-    indication: str,
-    start_date: date,
-    renal_value: Decimal | None = None,
-    renal_measure: str = "",
-) -> StartPreview:
-    """The checks `course_start` would plan, the renal and age dose advice, the drug's
-    do-not-start thresholds and the patient's recent results that reach them. Writes nothing;
-    raises the ValidationError `course_start` would raise for bad input."""
-    clinic = patient.clinic
-    _validate_dose_and_indication(
-        drug=drug, jurisdiction=clinic.jurisdiction, dose_code=dose_code, indication=indication
-    )
-    if (renal_value is None) != (not renal_measure):
-        raise ValidationError({"renal_measure": "Give the renal value together with its measure."})
-    if renal_value is not None and renal_value < 0:
-        raise ValidationError({"renal_value": "Renal function cannot be negative."})
-    if start_date < patient.date_of_birth:
-        raise ValidationError(
-            {"start_date": "The start date is before the patient's date of birth."}
-        )
-    if start_date > clinic.today() + MAX_START_AHEAD:
-        raise ValidationError({"start_date": "A course can be entered at most a year ahead."})
-    course = TherapyCourse(
-        patient=patient,
-        drug=drug,
-        rules_version_id=drug.current_version_id,
-        dose_code=dose_code,
-        indication=indication,
-        start_date=start_date,
-        renal_value=renal_value,
-        renal_measure=renal_measure,
-    )
-    today = clinic.today()
-    plan = course_plan(course=course, as_of=today)
-    checks = reconcile(existing=(), planned=plan.checks, as_of=today, backfill_baseline=True).create
-    thresholds = [
-        *drug_rules(drug=drug).thresholds,
-        *protocol_rules(protocol=clinic.protocol).thresholds,
-    ]
-    return StartPreview(
-        course=course,
-        checks=tuple(checks),
-        advice=plan.advice,
-        do_not_start_rules=tuple(
-            t
-            for t in thresholds
-            if t.action == "do_not_start"
-            and t.applies(jurisdiction=clinic.jurisdiction, indication=indication)
-        ),
-        findings=baseline_findings(
-            patient=patient, drug=drug, indication=indication, start_date=start_date
-        ),
     )
 
 
@@ -182,7 +60,7 @@ def course_start(
     start_date: date,
     renal_value: Decimal | None = None,
     renal_measure: str = "",
-    started_by=None,
+    started_by: AbstractBaseUser | None = None,
     acknowledge_do_not_start: bool = False,
 ) -> CourseStarted:
     """Enrol a patient on a JAK inhibitor and plan every check its rules call for.
@@ -206,24 +84,19 @@ def course_start(
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
         # Read under the lock: a result recorded meanwhile is seen.
-        blocking = [
-            f
-            for f in baseline_findings(
+        reached = blocking(
+            baseline_findings(
                 patient=patient, drug=drug, indication=indication, start_date=start_date
             )
-            if f.outcome.action == "do_not_start"
-        ]
-        if blocking and not acknowledge_do_not_start:
-            raise ValidationError({"acknowledge_do_not_start": _do_not_start_message(blocking)})
+        )
+        if reached and not acknowledge_do_not_start:
+            raise ValidationError({"acknowledge_do_not_start": _do_not_start_message(reached)})
         open_course = (
             patient.courses.exclude(status=CourseStatus.STOPPED).select_related("drug").first()
         )
         if open_course is not None:
-            raise LifecycleConflict(
-                {
-                    "drug": f"The patient already has an open {open_course.drug} course; stop it first."
-                },
-                code="conflict",
+            raise conflict(
+                "drug", f"The patient already has an open {open_course.drug} course; stop it first."
             )
         today = patient.clinic.today()
         course = preview.course
@@ -231,8 +104,8 @@ def course_start(
         course.status_changed_at = timezone.now()
         course.created_by = started_by
         course.full_clean()
-        if blocking:
-            rules = sorted({found.rule_id for f in blocking for found in f.outcome.findings})
+        if reached:
+            rules = sorted({found.rule_id for f in reached for found in f.outcome.findings})
             reason = "Prescriber acknowledged do-not-start: " + ", ".join(rules)
             course._change_reason = reason[:100]  # simple-history keeps 100 characters
         course.save()
@@ -248,7 +121,7 @@ def _locked(course: TherapyCourse) -> TherapyCourse:
     )
 
 
-def _set_status(course: TherapyCourse, status: str) -> None:
+def _set_status(course: TherapyCourse, status: CourseStatus) -> None:
     ensure_course_transition(course.status, status)
     course.status = status
     course.status_changed_at = timezone.now()
@@ -288,32 +161,42 @@ def course_pause(
 ) -> CoursePause:
     """Take the patient off the drug: the course is paused and its open checks go on hold.
 
+    An infection is not a reason staff pause for: `infection_report` records it, pauses and
+    alerts staff and the patient.
     Side effects: a CoursePause row; open checks ON_HOLD (reminders stop, feeds show them
     cancelled). Resuming re-plans from the resume date.
     """
-    if reason not in CoursePause.Reason.values:
-        raise ValidationError({"reason": f"Choose one of: {', '.join(CoursePause.Reason.values)}."})
-    with transaction.atomic():
-        course = _locked(course)
-        today = course.patient.clinic.today()
-        paused_on = paused_on or today
-        if paused_on > today:
-            raise ValidationError({"paused_on": "A pause cannot start in the future."})
-        if course.status == CourseStatus.ACTIVE and paused_on < course.start_date:
-            raise ValidationError({"paused_on": f"The course started on {course.start_date}."})
-        last = course.pauses.exclude(resumed_on__isnull=True).order_by("-resumed_on").first()
-        if last is not None and paused_on < last.resumed_on:
-            raise ValidationError(
-                {
-                    "paused_on": f"The course was off the drug until {last.resumed_on}; pause after that."
-                }
-            )
-        _set_status(course, CourseStatus.PAUSED)
-        course.save(update_fields=["status", "status_changed_at"])
-        pause = CoursePause.objects.create(
-            course=course, paused_on=paused_on, reason=reason, note=note
+    if reason == PauseReason.INFECTION:
+        raise ValidationError(
+            {"reason": "Report the infection instead: the report pauses and alerts."}
         )
-        checks_hold(course=course)
+    if reason not in STAFF_PAUSE_REASONS:
+        raise ValidationError(
+            {"reason": f"Choose one of: {', '.join(r.value for r in STAFF_PAUSE_REASONS)}."}
+        )
+    with transaction.atomic():
+        return _pause(_locked(course), reason=PauseReason(reason), paused_on=paused_on, note=note)
+
+
+def _pause(
+    course: TherapyCourse, *, reason: PauseReason, paused_on: date | None, note: str
+) -> CoursePause:
+    """Pause a locked course (`course_pause`, and `infection_report` for an infection)."""
+    today = course.patient.clinic.today()
+    paused_on = paused_on or today
+    if paused_on > today:
+        raise ValidationError({"paused_on": "A pause cannot start in the future."})
+    if course.status == CourseStatus.ACTIVE and paused_on < course.start_date:
+        raise ValidationError({"paused_on": f"The course started on {course.start_date}."})
+    last = course.pauses.exclude(resumed_on__isnull=True).order_by("-resumed_on").first()
+    if last is not None and last.resumed_on is not None and paused_on < last.resumed_on:
+        raise ValidationError(
+            {"paused_on": f"The course was off the drug until {last.resumed_on}; pause after that."}
+        )
+    _set_status(course, CourseStatus.PAUSED)
+    course.save(update_fields=["status", "status_changed_at"])
+    pause = CoursePause.objects.create(course=course, paused_on=paused_on, reason=reason, note=note)
+    checks_hold(course=course)
     return pause
 
 
@@ -326,14 +209,9 @@ def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> T
     with transaction.atomic():
         course = _locked(course)
         if course.status != CourseStatus.PAUSED:
-            raise LifecycleConflict(
-                {"status": "Only a paused course can be resumed."}, code="conflict"
-            )
+            raise conflict("status", "Only a paused course can be resumed.")
         if course.infections.filter(resolved_at__isnull=True).exists():
-            raise LifecycleConflict(
-                {"status": "Resolve the reported infection before resuming the course."},
-                code="conflict",
-            )
+            raise conflict("status", "Resolve the reported infection before resuming the course.")
         pause = course.pauses.get(resumed_on__isnull=True)
         today = course.patient.clinic.today()
         resumed_on = resumed_on or today
@@ -355,15 +233,19 @@ def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> T
 
 
 def course_change_dose(
-    *, course: TherapyCourse, dose_code: str, effective_on: date | None = None, changed_by=None
+    *,
+    course: TherapyCourse,
+    dose_code: str,
+    effective_on: date | None = None,
+    changed_by: AbstractBaseUser | None = None,
 ) -> DoseChange:
     """Record a new dose; a dose increase brings any "after a dose increase" checks."""
     with transaction.atomic():
         course = _locked(course)
         if course.status == CourseStatus.STOPPED:
-            raise LifecycleConflict({"status": "The course is stopped."}, code="conflict")
+            raise conflict("status", "The course is stopped.")
         clinic = course.patient.clinic
-        _validate_dose_and_indication(
+        dose_validate(
             drug=course.drug,
             jurisdiction=clinic.jurisdiction,
             dose_code=dose_code,
@@ -374,7 +256,7 @@ def course_change_dose(
         effective_on = effective_on or clinic.today()
         if effective_on < course.start_date:
             raise ValidationError({"effective_on": "The change cannot be before the course start."})
-        if effective_on > clinic.today() + MAX_START_AHEAD:
+        if effective_on > clinic.today() + MAX_AHEAD:
             raise ValidationError({"effective_on": "A change can be entered at most a year ahead."})
         rules = drug_rules(drug=course.drug)
         old, new = rules.dose(course.dose_code), rules.dose(dose_code)
@@ -399,10 +281,8 @@ def course_stop(
 
     Side effects: every open check is cancelled.
     """
-    if reason not in TherapyCourse.StopReason.values:
-        raise ValidationError(
-            {"stop_reason": f"Choose one of: {', '.join(TherapyCourse.StopReason.values)}."}
-        )
+    if reason not in StopReason.values():
+        raise ValidationError({"stop_reason": StopReason.refusal()})
     with transaction.atomic():
         course = _locked(course)
         today = course.patient.clinic.today()

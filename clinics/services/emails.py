@@ -3,18 +3,19 @@ should no longer go out (the check was done, the course is paused, consent withd
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 
+from ..core.vocab import TO_DO_CHECKS, CheckStatus, CourseStatus, LinkPurpose
+from ..core.vocab import MessageKind as Kind
 from ..feeds.tokens import feed_urls
-from ..lifecycle import CheckStatus, CourseStatus
-from ..models import CalendarFeed, LinkToken, Message
-from .links import link_issue
+from ..models import CalendarFeed, Message
+from ..public_urls import public_url
+from .link_tokens import link_issue
 
-Kind = Message.Kind
-OPEN = (CheckStatus.SCHEDULED, CheckStatus.OVERDUE)
 # Subscription-like mail: one-click unsubscribe (RFC 8058); alerts are transactional.
 SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES}
 STAFF_KINDS = {Kind.PAUSE_ALERT_STAFF, Kind.RESULT_ALERT_STAFF, Kind.OVERDUE_DIGEST}
@@ -32,7 +33,7 @@ def _suppressed(message: Message) -> str:
             return "course is not active (paused or stopped)"
     if message.kind == Kind.REMINDER:
         due = message.context.get("due_date")
-        if not message.checks.filter(status__in=OPEN, due_date=due).exists():
+        if not message.checks.filter(status__in=TO_DO_CHECKS, due_date=due).exists():
             return "no open check is due on that date any more"
     if message.kind in PATIENT_SERVICE_KINDS and not (patient and patient.email):
         return "patient has no email address"
@@ -47,16 +48,12 @@ def _live_feed(message: Message) -> CalendarFeed | None:
     ).first()
 
 
-def _url(name: str, token: str) -> str:
-    return settings.JAKMONITOR["BASE_URL"].rstrip("/") + reverse(name, args=[token])
-
-
 def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str]:
     reason = _suppressed(message)
     if reason:
         return None, reason
     clinic, patient, course = message.clinic, message.patient, message.course
-    context = {
+    context: dict[str, Any] = {
         "message": message,
         "clinic": clinic,
         "patient": patient,
@@ -66,13 +63,14 @@ def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str
     }
     headers = {"Message-ID": message.message_id}
     if patient is not None and message.kind not in STAFF_KINDS and course is not None:
-        context["report_url"] = _url(
+        context["report_url"] = public_url(
             "link-report-infection",
-            link_issue(purpose=LinkToken.Purpose.REPORT_INFECTION, patient=patient, course=course),
+            link_issue(purpose=LinkPurpose.REPORT_INFECTION, patient=patient, course=course),
         )
     if message.kind in SUBSCRIPTION_KINDS:
-        unsubscribe = _url(
-            "link-unsubscribe", link_issue(purpose=LinkToken.Purpose.UNSUBSCRIBE, patient=patient)
+        assert patient is not None  # a reminder that reached here has a consenting patient
+        unsubscribe = public_url(
+            "link-unsubscribe", link_issue(purpose=LinkPurpose.UNSUBSCRIBE, patient=patient)
         )
         context["unsubscribe_url"] = unsubscribe
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..lifecycle import CourseStatus, LifecycleConflict
-from ..models import CoursePause, InfectionReport, TherapyCourse
-from ..ruleset import InfectionRule
-from .courses import course_pause
-from .notifications import pause_alerts_queue
-from .rules import drug_rules
+from ..core.dates import today_in
+from ..core.ruleset import InfectionRule
+from ..core.vocab import CourseStatus, LifecycleConflict, PauseReason, Reporter, conflict
+from ..models import InfectionReport, TherapyCourse
+from ..rulebook import drug_rules
+from .alerts import pause_alerts_queue
+from .courses import _locked, _pause
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def infection_report(
     serious: bool,
     reporter: str,
     description: str = "",
-    reported_by=None,
+    reported_by: AbstractBaseUser | None = None,
     reported_at: datetime | None = None,
 ) -> InfectionReported:
     """Record an infection and pause the course in the same transaction.
@@ -41,10 +42,8 @@ def infection_report(
     Side effects: InfectionReport row; the course PAUSED and its open checks ON_HOLD; pause
     alerts to the clinic's staff and the patient, sent as soon as the transaction commits.
     """
-    if reporter not in InfectionReport.Reporter.values:
-        raise ValidationError(
-            {"reporter": f"Choose one of: {', '.join(InfectionReport.Reporter.values)}."}
-        )
+    if reporter not in Reporter.values():
+        raise ValidationError({"reporter": Reporter.refusal()})
     now = timezone.now()
     reported_at = reported_at or now
     if timezone.is_naive(reported_at):
@@ -52,13 +51,9 @@ def infection_report(
     if reported_at > now:
         raise ValidationError({"reported_at": "The report time is in the future."})
     with transaction.atomic():
-        course = (
-            TherapyCourse.objects.select_for_update(of=("self",))
-            .select_related("patient__clinic", "drug")
-            .get(pk=course.pk)
-        )
+        course = _locked(course)
         if course.status == CourseStatus.STOPPED:
-            raise LifecycleConflict({"course": "The course is stopped."}, code="conflict")
+            raise conflict("course", "The course is stopped.")
         if reported_at < course.created_at:
             raise ValidationError(
                 {"reported_at": "The report cannot be earlier than the course was entered."}
@@ -66,14 +61,11 @@ def infection_report(
         if course.status == CourseStatus.PAUSED:
             pause = course.pauses.get(resumed_on__isnull=True)
         else:
-            reported_on = timezone.localtime(
-                reported_at, ZoneInfo(course.patient.clinic.time_zone)
-            ).date()
             try:
-                pause = course_pause(
-                    course=course,
-                    reason=CoursePause.Reason.INFECTION,
-                    paused_on=reported_on,
+                pause = _pause(
+                    course,
+                    reason=PauseReason.INFECTION,
+                    paused_on=today_in(course.patient.clinic.time_zone, reported_at),
                     note="Infection reported",
                 )
             except LifecycleConflict:
@@ -100,15 +92,16 @@ def infection_report(
 
 
 def infection_resolve(
-    *, report: InfectionReport, resolved_at: datetime | None = None, resolved_by=None
+    *,
+    report: InfectionReport,
+    resolved_at: datetime | None = None,
+    resolved_by: AbstractBaseUser | None = None,
 ) -> InfectionReport:
     """Mark an infection resolved (a clinician then decides whether to resume)."""
     with transaction.atomic():
         report = InfectionReport.objects.select_for_update().get(pk=report.pk)
         if report.resolved_at is not None:
-            raise LifecycleConflict(
-                {"resolved_at": "This infection is already resolved."}, code="conflict"
-            )
+            raise conflict("resolved_at", "This infection is already resolved.")
         resolved_at = resolved_at or timezone.now()
         if resolved_at < report.reported_at or resolved_at > timezone.now():
             raise ValidationError({"resolved_at": "Give a time between the report and now."})

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import Any
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from celery import current_app
@@ -24,10 +25,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ..core.vocab import MessageStatus as Status
+from ..core.vocab import TaskName
 from ..models import Clinic, Message, MonitoringCheck, Patient, TherapyCourse
 from .emails import render_message
-
-Status = Message.Status
 
 
 def message_queue(
@@ -37,7 +38,7 @@ def message_queue(
     kind: str,
     subject: str,
     dedupe_key: str,
-    context: dict | None = None,
+    context: dict[str, Any] | None = None,
     patient: Patient | None = None,
     course: TherapyCourse | None = None,
     checks: Iterable[MonitoringCheck] = (),
@@ -70,7 +71,7 @@ def _domain() -> str:
 
 def dispatch_after_commit() -> None:
     """Ask a worker to dispatch as soon as the current transaction commits (alerts go at once)."""
-    transaction.on_commit(lambda: current_app.send_task("clinics.tasks.dispatch_messages"))
+    transaction.on_commit(lambda: current_app.send_task(TaskName.DISPATCH_MESSAGES))
 
 
 def messages_dispatch(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
@@ -99,8 +100,7 @@ def messages_dispatch(*, now: datetime | None = None, limit: int = 1000) -> list
         )
         transaction.on_commit(
             lambda: [
-                current_app.send_task("clinics.tasks.send_message", args=[i, str(claim)])
-                for i in ids
+                current_app.send_task(TaskName.SEND_MESSAGE, args=[i, str(claim)]) for i in ids
             ]
         )
         if len(ids) == limit:  # a full batch: more are due, dispatch again without waiting for beat

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..lifecycle import CourseStatus
+from ..core.vocab import CourseStatus
 from ..models import Patient
-from .plans import course_replan
+from .replanning import course_replan
 
 # Facts the drug rules read (pregnancy checks by sex at birth, age conditions and advice).
 PLANNING_FACTS = frozenset({"sex_at_birth", "date_of_birth"})
@@ -47,7 +48,7 @@ def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
     return patient
 
 
-def patient_update(*, patient: Patient, data: dict) -> Patient:
+def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
     """Set the given fields and save (`patient_save`), knowing which of them changed."""
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
     for name, value in data.items():

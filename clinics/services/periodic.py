@@ -4,13 +4,15 @@ it in the admin (Periodic tasks) and later installs never overwrite their change
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from ..core.vocab import TaskName
+
 # (name, task, every N minutes)
 DEFAULTS = [
-    ("Dispatch queued messages", "clinics.tasks.dispatch_messages", 1),
-    ("Queue patient reminders", "clinics.tasks.queue_reminders", 15),
-    ("Mark overdue checks and send staff digests", "clinics.tasks.mark_overdue_and_digest", 60),
-    ("Activate courses that have started", "clinics.tasks.activate_started_courses", 60),
-    ("Roll plans forward", "clinics.tasks.roll_plans_forward", 360),
+    ("Dispatch queued messages", TaskName.DISPATCH_MESSAGES, 1),
+    ("Queue patient reminders", TaskName.QUEUE_REMINDERS, 15),
+    ("Mark overdue checks and send staff digests", TaskName.MARK_OVERDUE_AND_DIGEST, 60),
+    ("Activate courses that have started", TaskName.ACTIVATE_STARTED_COURSES, 60),
+    ("Roll plans forward", TaskName.ROLL_PLANS_FORWARD, 360),
 ]
 
 

@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..lifecycle import CourseStatus, LifecycleConflict
+from ..core.thresholds import Outcome, evaluate
+from ..core.units import ANALYTES, UnitError, check_unit, convert, normalise_unit
+from ..core.vocab import CourseStatus, Phase, conflict
 from ..models import LabResult, MonitoringCheck, TherapyCourse
-from ..thresholds import Outcome, evaluate
-from ..units import ANALYTES, UnitError, check_unit, convert, normalise_unit
-from .notifications import result_alert_queue
-from .rules import drug_rules, protocol_rules
+from ..rulebook import drug_rules, protocol_rules
+from .alerts import result_alert_queue
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ _PLACES = Decimal("0.0001")  # LabResult.value keeps 4 decimal places
 _LIMIT = Decimal("1e8")  # and 8 digits before the point
 
 
-def _clean_value(value) -> Decimal:
+def _clean_value(value: object) -> Decimal:
     """The value as stored, so that what is evaluated is exactly what is kept."""
     try:
         number = Decimal(str(value).strip())
@@ -61,16 +62,16 @@ def _clean_unit(analyte: str, unit: str) -> str:
     return unit
 
 
-def _phase(course: TherapyCourse, collected_on: date) -> str:
+def _phase(course: TherapyCourse, collected_on: date) -> Phase:
     """Which rules speak for a sample: by the day it was taken, not the day it is recorded."""
     if course.status == CourseStatus.PLANNED or collected_on < course.start_date:
-        return "baseline"
+        return Phase.BASELINE
     for pause in course.pauses.all():
         if pause.paused_on <= collected_on and (
             pause.resumed_on is None or collected_on < pause.resumed_on
         ):
-            return "paused"
-    return "treatment"
+            return Phase.PAUSED
+    return Phase.TREATMENT
 
 
 def _previous_in_unit(previous: LabResult | None, analyte: str, unit: str) -> Decimal | None:
@@ -97,18 +98,19 @@ def lab_result_record(
     *,
     course: TherapyCourse,
     analyte: str,
-    value,
+    value: Decimal | str | float,
     unit: str,
     collected_on: date,
     monitoring_check: MonitoringCheck | None = None,
-    recorded_by=None,
+    recorded_by: AbstractBaseUser | None = None,
 ) -> RecordedResult:
     """Store one result and evaluate it against the drug's and the protocol's thresholds.
 
     The outcome (none / advise / do_not_start / interrupt / discontinue, with each rule's text
     and source) is stored with the result; rules that compare use the previous result of the
     same analyte in this course. The course itself is not changed: clinicians decide.
-    Side effects: an interrupt or discontinue outcome alerts the clinic's staff after commit.
+    Side effects: an outcome that alerts staff (interrupt, discontinue) is emailed to the
+    clinic's staff after commit.
     """
     if analyte not in ANALYTES:
         raise ValidationError(
@@ -119,9 +121,7 @@ def lab_result_record(
     if monitoring_check is not None and monitoring_check.course_id != course.pk:
         raise ValidationError({"monitoring_check": "That check belongs to another course."})
     if course.status == CourseStatus.STOPPED:
-        raise LifecycleConflict(
-            {"course": "The course is stopped; results are not evaluated."}, code="conflict"
-        )
+        raise conflict("course", "The course is stopped; results are not evaluated.")
     clinic = course.patient.clinic
     if collected_on > clinic.today():
         raise ValidationError({"collected_on": "The collection date is in the future."})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ..core.vocab import Role
 from ..models import Clinic, StaffMembership
-
-Role = StaffMembership.Role
 
 # Django model permissions per role (row scoping to the user's clinics is done in querysets).
 _VIEW = [
@@ -53,7 +52,7 @@ def _role_group(role: str) -> Group:
 @transaction.atomic
 def staff_member_add(
     *, clinic: Clinic, username: str, email: str, role: str, password: str | None = None
-):
+) -> AbstractUser:
     """Give a login a role in a clinic, creating the login if needed; returns the user.
 
     `password` sets (or, for an existing login, resets) the password. The role's Django

@@ -2,8 +2,8 @@
 
 from django import template
 
-from ..models import CheckKind
-from ..units import ANALYTE_NAMES
+from ..core.units import ANALYTE_NAMES
+from ..core.vocab import CheckKind
 
 register = template.Library()
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from clinics.ruleset import JURISDICTIONS, RuleFileError, RuleLibrary, load_library
+from clinics.core.ruleset import RuleFileError, RuleLibrary, load_library
+from clinics.core.vocab import Jurisdiction
 
 
 def add_rule_options(parser) -> None:
     parser.add_argument("--drug", required=True, help="Drug code, e.g. tofacitinib")
-    parser.add_argument("--jurisdiction", default="US", choices=JURISDICTIONS)
+    parser.add_argument("--jurisdiction", default="US", choices=Jurisdiction.values())
     parser.add_argument("--indication", help="Indication code (default: the drug's first)")
     parser.add_argument("--seeds", default=settings.JAKMONITOR["SEED_DIR"], help="Rule directory")
     parser.add_argument("--format", default="table", choices=("table", "json"))

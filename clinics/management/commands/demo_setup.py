@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
+from clinics.core.dates import today_in
+from clinics.demo import DEMO_ZONE, demo_setup
 from clinics.feeds.tokens import feed_urls
-from clinics.models import Clinic
-from clinics.services.demo import demo_setup
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000/admin/")
 
     def handle(self, *args, **options):
-        login = demo_setup(today=Clinic(time_zone="Europe/London").today())
+        login = demo_setup(today=today_in(DEMO_ZONE))
         staff, patient = feed_urls(login.staff_feed), feed_urls(login.patient_feed)
         self.stdout.write(
             self.style.SUCCESS(

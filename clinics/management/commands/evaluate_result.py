@@ -4,7 +4,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinics.thresholds import PHASES, UnitError, evaluate
+from clinics.core.thresholds import evaluate
+from clinics.core.units import UnitError
+from clinics.core.vocab import Phase
 
 from ._options import add_rule_options, drug_from, dump_json, library, render_table
 
@@ -34,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--previous", help="Previous value in the same unit, for rules that compare"
         )
-        parser.add_argument("--phase", default="treatment", choices=PHASES)
+        parser.add_argument("--phase", default=Phase.TREATMENT.value, choices=Phase.values())
         parser.add_argument("--protocol", default="default")
 
     def handle(self, *args, **options):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinics.ruleset import RuleFileError
-from clinics.services.rules import rules_load
+from clinics.core.ruleset import RuleFileError
+from clinics.services.seeds import rules_load
 
 
 class Command(BaseCommand):

@@ -4,8 +4,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinics.planning import CourseFacts, plan_course
-from clinics.ruleset import Duration
+from clinics.core.dates import Duration
+from clinics.core.planning import CourseFacts, plan_course
+from clinics.core.vocab import RenalMeasure, SexAtBirth
 
 from ._options import add_rule_options, drug_from, dump_json, library, parse_date, render_table
 
@@ -19,10 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--dose", help="Dose code (default: the drug's first)")
         parser.add_argument("--age", type=int, help="Patient age in years")
         parser.add_argument(
-            "--sex", choices=("female", "male"), help="Sex at birth, where a rule needs it"
+            "--sex",
+            choices=(SexAtBirth.FEMALE.value, SexAtBirth.MALE.value),
+            help="Sex at birth, where a rule needs it",
         )
         parser.add_argument("--renal", help="Renal function value, e.g. 45")
-        parser.add_argument("--renal-measure", choices=("clcr_cockcroft_gault", "crcl", "egfr"))
+        parser.add_argument("--renal-measure", choices=RenalMeasure.values())
         parser.add_argument("--protocol", default="default")
         parser.add_argument("--horizon-months", type=int, default=24)
 
@@ -49,7 +52,6 @@ class Command(BaseCommand):
             start=parse_date(options["start"], "start"),
             jurisdiction=options["jurisdiction"],
             indication=options["indication"],
-            dose_code=options["dose"] or drug.doses[0].code,
             age_years=options["age"],
             sex_at_birth=options["sex"],
             renal_value=renal,
@@ -69,7 +71,7 @@ class Command(BaseCommand):
                         "start": facts.start,
                         "jurisdiction": facts.jurisdiction,
                         "indication": facts.indication,
-                        "dose": facts.dose_code,
+                        "dose": options["dose"] or drug.doses[0].code,
                         "checks": [
                             {
                                 "key": c.key,

@@ -8,18 +8,19 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
-from ..lifecycle import CheckStatus
-from ..models import CalendarFeed, Clinic, Drug, Patient, Protocol
-from .checks import check_complete
-from .courses import course_start
-from .feeds import calendar_feed_issue
-from .infections import infection_report
-from .results import ResultInput
-from .rules import drug_rules
-from .staff import staff_member_add
+from .core.vocab import TO_DO_CHECKS, Reporter, Role
+from .models import CalendarFeed, Clinic, Drug, Patient, Protocol
+from .rulebook import drug_rules
+from .services.calendar_feeds import calendar_feed_issue
+from .services.checks import check_complete
+from .services.courses import course_start
+from .services.infections import infection_report
+from .services.results import ResultInput
+from .services.staff import staff_member_add
 
 DEMO_CLINIC = "Demo Rheumatology Clinic"
 DEMO_USER = "demo-nurse"
+DEMO_ZONE = "Europe/London"
 
 # (MRN, given, family, birth date, sex, drug, dose, indication, days since start)
 _PATIENTS = [
@@ -65,7 +66,7 @@ def demo_setup(*, today: date) -> DemoLogin:
         name=DEMO_CLINIC,
         defaults={
             "jurisdiction": "UK",
-            "time_zone": "Europe/London",
+            "time_zone": DEMO_ZONE,
             "protocol": Protocol.objects.get(code="default"),
             "contact_email": "clinic@example.org",
             "contact_phone": "+44 20 7946 0000",
@@ -76,7 +77,7 @@ def demo_setup(*, today: date) -> DemoLogin:
         clinic=clinic,
         username=DEMO_USER,
         email="nurse@example.org",
-        role="clinician",
+        role=Role.CLINICIAN,
         password=password,
     )
     if created:
@@ -95,7 +96,10 @@ def demo_setup(*, today: date) -> DemoLogin:
             )
         infected = Patient.objects.get(clinic=clinic, mrn="DEMO-0003").courses.get()
         infection_report(
-            course=infected, serious=True, reporter="staff", description="Demo: chest infection"
+            course=infected,
+            serious=True,
+            reporter=Reporter.STAFF,
+            description="Demo: chest infection",
         )
     first = clinic.patients.get(mrn=_PATIENTS[0][0])
     return DemoLogin(
@@ -130,9 +134,7 @@ def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, st
         patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start
     )
     calendar_feed_issue(patient=patient)
-    baseline = started.course.checks.filter(
-        window_end__lte=start, status__in=[CheckStatus.OVERDUE, CheckStatus.SCHEDULED]
-    )
+    baseline = started.course.checks.filter(window_end__lte=start, status__in=TO_DO_CHECKS)
     for check in baseline:
         check_complete(
             check=check,

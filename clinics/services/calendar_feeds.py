@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ..core.vocab import MessageKind
 from ..feeds.tokens import new_feed_key
-from ..models import CalendarFeed, Message, Patient
+from ..models import CalendarFeed, Patient
 from .outbox import dispatch_after_commit, message_queue
 
 
@@ -35,7 +36,7 @@ def calendar_feed_issue(
                 clinic=patient.clinic,
                 patient=patient,
                 recipient=patient.email,
-                kind=Message.Kind.CALENDAR_LINK,
+                kind=MessageKind.CALENDAR_LINK,
                 subject=f"Your check dates in your calendar ({patient.clinic.name})",
                 dedupe_key=f"calendar-link/{feed.key}",
                 context={"feed": feed.pk},

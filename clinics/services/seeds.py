@@ -1,8 +1,8 @@
-"""Loading the drug rule files and protocols into versioned rows, and reading them back."""
+"""Loading the seed files (drug rules and clinic protocols) as new stored versions; the rules in
+force are read back through `clinics.rulebook`."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,16 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from ..lifecycle import CourseStatus
+from ..core.ruleset import LoadedFile, load_library
+from ..core.vocab import OPEN_COURSES, RuleSetKind
 from ..models import Drug, Protocol, RuleSetVersion, TherapyCourse
-from ..ruleset import (
-    DrugRules,
-    LoadedFile,
-    ProtocolRules,
-    drug_rules_from_document,
-    load_library,
-    protocol_rules_from_document,
-)
+from .replanning import course_replan
 
 
 @dataclass
@@ -39,22 +33,11 @@ def rules_load(*, seed_dir: Path | None = None, as_of: date | None = None) -> Lo
     Raises `RuleFileError` (naming file, rule and field) before any write if a file is bad.
     """
     library = load_library(Path(seed_dir or settings.JAKMONITOR["SEED_DIR"]))
-    try:
-        return _store_library(library, as_of)
-    except BaseException:
-        # Versions read while re-planning were rolled back; their ids may be used again.
-        rules_cache_clear()
-        raise
-
-
-def _store_library(library, as_of: date | None) -> LoadReport:
-    from .plans import course_replan  # plans imports this module
-
     report = LoadReport()
     with transaction.atomic():
         changed_protocols = []
         for code, loaded in library.protocols.items():
-            version, created = _store_version(RuleSetVersion.Kind.PROTOCOL, code, loaded)
+            version, created = _store_version(RuleSetKind.PROTOCOL, code, loaded)
             name = loaded.rules.protocol.name
             protocol, _ = Protocol.objects.update_or_create(
                 code=code, defaults={"name": name, "current_version": version}
@@ -66,7 +49,7 @@ def _store_library(library, as_of: date | None) -> LoadReport:
                 changed_protocols.append(protocol)
         changed_drugs = []
         for code, loaded in library.drugs.items():
-            version, created = _store_version(RuleSetVersion.Kind.DRUG, code, loaded)
+            version, created = _store_version(RuleSetKind.DRUG, code, loaded)
             info = loaded.rules.drug
             drug, _ = Drug.objects.update_or_create(
                 code=code,
@@ -82,10 +65,10 @@ def _store_library(library, as_of: date | None) -> LoadReport:
             )
             if created:
                 changed_drugs.append(drug)
-        affected = TherapyCourse.objects.filter(
-            status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE, CourseStatus.PAUSED]
-        ).filter(_changed_filter(changed_drugs, changed_protocols))
-        for course in affected.select_related("patient__clinic__protocol", "drug").iterator():
+        affected = TherapyCourse.objects.filter(status__in=OPEN_COURSES).filter(
+            _changed_filter(changed_drugs, changed_protocols)
+        )
+        for course in affected.iterator():
             course_replan(course=course, as_of=as_of)
             report.courses_replanned += 1
     return report
@@ -120,27 +103,3 @@ def _relative(path: str) -> str:
         return str(Path(path).resolve().relative_to(Path(settings.BASE_DIR)))
     except ValueError:
         return path
-
-
-@functools.lru_cache(maxsize=256)
-def _drug_rules(version_id: int) -> DrugRules:
-    return drug_rules_from_document(RuleSetVersion.objects.get(pk=version_id).document)
-
-
-@functools.lru_cache(maxsize=64)
-def _protocol_rules(version_id: int) -> ProtocolRules:
-    return protocol_rules_from_document(RuleSetVersion.objects.get(pk=version_id).document)
-
-
-def drug_rules(*, drug: Drug) -> DrugRules:
-    """The drug's current rules (versions never change once stored, so they are cached)."""
-    return _drug_rules(drug.current_version_id)
-
-
-def protocol_rules(*, protocol: Protocol) -> ProtocolRules:
-    return _protocol_rules(protocol.current_version_id)
-
-
-def rules_cache_clear() -> None:
-    _drug_rules.cache_clear()
-    _protocol_rules.cache_clear()

@@ -1,24 +1,32 @@
-"""Rows read for the JSON renderer as the database sends them, without Django's converters.
+"""Code that reads framework internals, fenced here: read this module before upgrading Django,
+Django REST framework, django-filter or drf-spectacular.
 
-`.values()` converts every value of every row into a Python object (a UUID from SQLite's hex
-text, a list from JSON text) only for the renderer to write it straight back out as text; on a
-page of checks that cost more than the query. `json_values` reads the same columns, keeps what
-the renderer already writes as the serializer would (text, numbers, booleans, dates: sqlite3 and
-psycopg deliver those typed), and touches only the two kinds that need it: the values are the
-serializer's, the bytes may differ (a JSON column is written as the database keeps its text). A
-column of any other kind is refused, so a new column cannot silently change the API's output.
-The rows need the orjson renderer (`orjson.Fragment`), which is the API's JSON renderer. This
-reads Django's own `ValuesIterable` internals; tests/test_api.py holds the list's rows equal to
-the serializer's on both databases, which is what guards a Django upgrade.
+- `json_values`: the checks list's rows read as the database sends them, without Django's
+  per-value converters (Django's `ValuesIterable` internals: `query.selected`, `compiler.select`).
+  `.values()` converts every value into a Python object (a UUID from SQLite's hex text, a list
+  from JSON text) only for the renderer to write it straight back out as text; on a page of
+  checks that cost more than the query. Only UUIDs and JSON are touched; a column of any other
+  kind is refused, so a new column cannot silently change the API's output. The rows need the
+  orjson renderer (`orjson.Fragment`), the API's JSON renderer. Guarded by the test that holds
+  the list's rows equal to the serializer's on both databases (bench/api.py measures it).
+- `StaticFormFilterSet`: django-filter's form class built once per FilterSet, not per request
+  (it relies on `get_form_class` building the class from the filters alone).
+- `ApiSchema`: drf-spectacular's private `_get_response_bodies` and `_get_response_for_code`,
+  so that every operation documents its 400/401/403/404/409 answers.
 """
 
 from collections.abc import Mapping
 from itertools import chain
 from types import MappingProxyType
 
+import django_filters as filters
 from django.db.models import QuerySet
 from django.db.models.query import ValuesIterable
 from django.db.models.sql.constants import MULTI
+from django_filters.filters import QuerySetRequestMixin
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 from orjson import Fragment
 
 
@@ -100,3 +108,38 @@ def json_values(queryset: QuerySet, columns: dict[str, str]) -> QuerySet:
     names = {column: name for name, column in columns.items()}
     clone._iterable_class = type("NamedJsonValuesIterable", (JsonValuesIterable,), {"names": names})
     return clone
+
+
+class StaticFormFilterSet(filters.FilterSet):
+    """django-filter builds a new form class from the filters for every request; when no filter
+    depends on the request (its choices, say), the class is the same each time, so it is built
+    once per FilterSet (each request still gets a form instance of its own)."""
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" in cls.__dict__:
+            return cls._form_class
+        form_class = super().get_form_class()
+        if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+            cls._form_class = form_class
+        return form_class
+
+
+ERRORS = {
+    "400": "Bad input: each field named with what is wrong with it",
+    "401": "No or bad credentials",
+    "403": "Your role in this clinic does not allow this",
+    "404": "No such object in your clinics",
+    "409": "The object's state does not allow this (e.g. resuming a stopped course)",
+}
+
+
+class ApiSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        bodies = super()._get_response_bodies(direction)
+        if direction == "response":
+            for code, text in ERRORS.items():
+                if code not in bodies:
+                    error = OpenApiResponse(OpenApiTypes.OBJECT, description=text)
+                    bodies[code] = self._get_response_for_code(error, code, direction=direction)
+        return bodies

@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -21,213 +20,35 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .models import CoursePause, Drug, InfectionReport, MonitoringCheck, Patient, TherapyCourse
-from .permissions import Can, allowed, scope
-from .services.checks import check_complete
-from .services.courses import (
+from ..core.units import ANALYTE_NAMES
+from ..core.vocab import OutcomeAction, Reporter
+from ..models import InfectionReport, MonitoringCheck, Patient, TherapyCourse
+from ..permissions import Can, allowed, scope
+from ..selectors.starts import course_start_preview
+from ..services.calendar_feeds import calendar_feed_issue
+from ..services.checks import check_complete
+from ..services.courses import (
     course_change_dose,
     course_pause,
     course_resume,
     course_start,
-    course_start_preview,
     course_stop,
 )
-from .services.feeds import calendar_feed_issue
-from .services.infections import infection_report, infection_resolve
-from .services.notifications import reminder_resend
-from .services.results import ResultInput
-from .services.rules import drug_rules
-from .units import ANALYTE_NAMES, accepted_units
+from ..services.infections import infection_report, infection_resolve
+from ..services.reminders import reminder_resend
+from .forms import (
+    ActionForm,
+    CompleteCheckForm,
+    ConfirmForm,
+    DoseForm,
+    PauseForm,
+    ResumeForm,
+    StaffInfectionForm,
+    StartCourseForm,
+    StopForm,
+)
 
 Said = list[tuple[int, str]]  # what to tell the user: (message level, text)
-
-
-class ActionForm(forms.Form):
-    """Every action form knows the object it acts on (for choices that depend on it)."""
-
-    def __init__(self, *args, subject, **kwargs):
-        self.subject = subject
-        super().__init__(*args, **kwargs)
-
-    def field_for(self, key: str) -> str | None:
-        """The form field a service error names (None: an error for the whole form)."""
-        return key if key in self.fields else None
-
-
-def _date(**kwargs) -> forms.DateField:
-    """A date picker; its value is ISO 8601 whatever the browser's language."""
-    return forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
-    )
-
-
-def _textarea(label: str = "Note") -> forms.CharField:
-    return forms.CharField(
-        label=label, required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class ConfirmForm(ActionForm):
-    pass
-
-
-class InfectionForm(ActionForm):
-    serious = forms.BooleanField(
-        required=False, help_text="Serious: needing hospital care or intravenous antibiotics"
-    )
-    description = _textarea("Description")
-
-
-class PauseForm(ActionForm):
-    reason = forms.ChoiceField(
-        choices=[c for c in CoursePause.Reason.choices if c[0] != CoursePause.Reason.INFECTION],
-        help_text="For an infection, use “Report an infection”: it alerts staff and the patient.",
-    )
-    paused_on = _date(help_text="Off the drug from this day")
-    note = _textarea()
-
-
-class ResumeForm(ActionForm):
-    resumed_on = _date(help_text="Back on the drug from this day")
-
-
-class StopForm(ActionForm):
-    stop_reason = forms.ChoiceField(choices=TherapyCourse.StopReason.choices, label="Reason")
-    stopped_on = _date()
-    note = _textarea()
-
-
-class DoseForm(ActionForm):
-    dose_code = forms.ChoiceField(label="New dose")
-    effective_on = _date()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        course = self.subject
-        self.fields["dose_code"].choices = [
-            (d.code, d.label)
-            for d in drug_rules(drug=course.drug).doses
-            if d.applies(
-                jurisdiction=course.patient.clinic.jurisdiction, indication=course.indication
-            )
-            and d.code != course.dose_code
-        ]
-
-
-class StartCourseForm(ActionForm):
-    """The drug's own doses and indications; the service checks that they go together."""
-
-    drug = forms.ModelChoiceField(queryset=Drug.objects.none())
-    dose = forms.ChoiceField(help_text="Doses are grouped by drug")
-    indication = forms.ChoiceField()
-    start_date = _date(help_text="First dose (a later date plans the course ahead)")
-    renal_value = forms.DecimalField(
-        required=False,
-        min_value=0,
-        max_digits=6,
-        decimal_places=1,
-        help_text="Optional: for the label's renal dose advice",
-    )
-    renal_measure = forms.ChoiceField(
-        required=False, choices=[("", "—"), *TherapyCourse.RenalMeasure.choices]
-    )
-    acknowledge_do_not_start = forms.BooleanField(
-        required=False,
-        label="Prescriber has reviewed",
-        help_text="Needed only when a recent result reaches one of the drug's do-not-start "
-        "thresholds (shown in the preview).",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        jurisdiction = self.subject.clinic.jurisdiction
-        drugs = [d for d in Drug.objects.order_by("name") if jurisdiction in d.jurisdictions]
-        self.fields["drug"].queryset = Drug.objects.filter(pk__in=[d.pk for d in drugs])
-        doses, indications = [], {}
-        for drug in drugs:
-            rules = drug_rules(drug=drug)
-            group = [
-                (f"{drug.code}:{d.code}", d.label)
-                for d in rules.doses
-                if d.jurisdictions is None or jurisdiction in d.jurisdictions
-            ]
-            doses.append((drug.name, group))
-            indications.update({i.code: i.name for i in rules.drug.indications})
-        self.fields["dose"].choices = [("", "—"), *doses]
-        self.fields["indication"].choices = [
-            ("", "—"),
-            *sorted(indications.items(), key=lambda i: i[1]),
-        ]
-
-    def clean(self):
-        data = super().clean()
-        drug, dose = data.get("drug"), data.get("dose", "")
-        if drug and dose:
-            drug_code, _, data["dose_code"] = dose.partition(":")
-            if drug_code != drug.code:
-                self.add_error("dose", f"That dose is not a {drug.name} dose.")
-        return data
-
-    def field_for(self, key: str) -> str | None:
-        return "dose" if key == "dose_code" else super().field_for(key)
-
-    def service_kwargs(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "patient": self.subject,
-            "drug": data["drug"],
-            "dose_code": data["dose_code"],
-            "indication": data["indication"],
-            "start_date": data["start_date"],
-            "renal_value": data["renal_value"],
-            "renal_measure": data["renal_measure"],
-        }
-
-
-class CompleteCheckForm(ActionForm):
-    """The date the check was done and a value and unit for each analyte it measures (leave
-    blank what was not measured)."""
-
-    completed_on = _date(label="Done on", help_text="The day the sample was taken")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for analyte in self.subject.analytes:
-            units = accepted_units(analyte)
-            name = ANALYTE_NAMES[analyte]
-            self.fields[f"value_{analyte}"] = forms.CharField(
-                label=name, required=False, max_length=30
-            )
-            self.fields[f"unit_{analyte}"] = forms.CharField(
-                label=f"{name}: unit",
-                required=False,
-                max_length=20,
-                initial=units[0] if len(units) == 1 else "",
-                help_text=f"One of: {', '.join(units)}" if units else "As the lab reports it",
-            )
-
-    def clean(self):
-        data = super().clean()
-        for analyte in self.subject.analytes:
-            if data.get(f"value_{analyte}") and not data.get(f"unit_{analyte}"):
-                self.add_error(f"unit_{analyte}", "Give the unit of this result.")
-        return data
-
-    def results(self) -> list[ResultInput]:
-        data = self.cleaned_data
-        return [
-            ResultInput(a, data[f"value_{a}"], data[f"unit_{a}"])
-            for a in self.subject.analytes
-            if data.get(f"value_{a}")
-        ]
-
-    def field_for(self, key: str) -> str | None:
-        """The form field of a service error key such as `results[1].unit`."""
-        if key.startswith("results[") and "]." in key:
-            index, name = key[len("results[") :].split("].", 1)
-            analyte = self.results()[int(index)].analyte
-            return f"{'value' if name == 'value' else 'unit'}_{analyte}"
-        return super().field_for(key)
 
 
 @dataclass(frozen=True)
@@ -248,7 +69,7 @@ def _done(text: str) -> Said:
 
 
 def _report(course, form, user) -> Said:
-    infection_report(course=course, reporter="staff", reported_by=user, **form.cleaned_data)
+    infection_report(course=course, reporter=Reporter.STAFF, reported_by=user, **form.cleaned_data)
     return _done(
         "Infection recorded: the course is paused and the clinic's staff and the patient are "
         "being alerted."
@@ -308,7 +129,11 @@ def _complete(check, form, user) -> Said:
         if not outcome.findings:
             said.append((messages.INFO, head + "no threshold reached."))
         for found in outcome.findings:
-            level = messages.INFO if outcome.action in ("none", "advise") else messages.WARNING
+            level = (
+                messages.WARNING
+                if outcome.action.severity > OutcomeAction.ADVISE.severity
+                else messages.INFO
+            )
             said.append(
                 (
                     level,
@@ -316,7 +141,7 @@ def _complete(check, form, user) -> Said:
                     f"(rule {found.rule_id}; {found.source})",
                 )
             )
-    if done.action in ("interrupt", "discontinue"):
+    if done.alerts_staff:
         said.append((messages.WARNING, "The clinic's staff are being alerted; clinicians decide."))
     return said
 
@@ -349,7 +174,7 @@ ACTIONS: dict[str, Action] = {
         "Report an infection",
         *COURSE,
         Can.REPORT_INFECTIONS,
-        InfectionForm,
+        StaffInfectionForm,
         _report,
         "The course is paused at once, its checks go on hold, and the clinic's staff and the patient "
         "are alerted by email. A clinician decides when to resume.",

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .selectors import dashboard_counts
+from ..selectors.worklists import dashboard_counts
 
 WORKLISTS = (
     ("due_this_week", "Due this week", "duethisweekcheck", "course__patient__clinic__id__exact"),

@@ -1,31 +1,23 @@
 """The schedule planner: pure Python, no database, no Django, deterministic.
 
 From a drug's rule file, the clinic protocol and a course's facts it returns every planned check
-over a rolling horizon, each with its window and why it is there. `reconcile` then compares that
-plan with the checks a course already has, so that re-planning never duplicates a check and never
-touches a done one. Dates are counted in time on the drug: a pause pushes every later check back
+over a rolling horizon, each with its window and why it is there (`core.reconcile` then compares
+that plan with the checks a course already has). Dates are counted in time on the drug: a pause pushes every later check back
 by its length, which is what "re-plan from the resume date" means for a course.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
 
-from .ruleset import (
-    DoseAdvice,
-    DrugRules,
-    Duration,
-    MonitoringRule,
-    Point,
-    ProtocolRules,
-)
+from .dates import Duration
+from .ruleset import DoseAdvice, DrugRules, MonitoringRule, Point, ProtocolRules
+from .vocab import BLOOD_DRAW_KINDS
 
 DEFAULT_HORIZON = Duration(24, "m")
-OPEN_STATUSES = frozenset({"scheduled", "overdue", "on_hold"})
-# Checks done from one blood sample: when their windows overlap they share a due date.
-BLOOD_DRAW_KINDS = frozenset({"cbc", "liver", "lipids", "renal"})
 
 
 @dataclass(frozen=True)
@@ -41,10 +33,9 @@ class CourseFacts:
     start: date
     jurisdiction: str
     indication: str | None = None
-    dose_code: str | None = None
     age_years: int | None = None
     sex_at_birth: str | None = None  # "female", "male" or None when unknown
-    renal_value: float | None = None
+    renal_value: Decimal | None = None
     renal_measure: str | None = None
     pauses: tuple[Pause, ...] = ()
     dose_increases: tuple[date, ...] = ()
@@ -83,7 +74,7 @@ class PlannedCheck:
         return tuple(r.rule_id for r in self.reasons)
 
     @property
-    def content(self) -> tuple:
+    def content(self) -> tuple[object, ...]:
         """Everything a stored check copies from its plan: a change to any of it is an update
         (new dates, or a rule whose text, source, analytes or verified flag changed)."""
         return (
@@ -209,9 +200,7 @@ def _rule_candidates(
     start = facts.start
     settings = protocol.settings
     priority = 1 if layer == "label" else 2
-    common = dict(
-        kind=rule.kind, analytes=tuple(rule.analytes), instructions=rule.instructions or ""
-    )
+    analytes, instructions = tuple(rule.analytes), rule.instructions or ""
 
     def reason(anchor: str) -> Reason:
         return Reason(rule.id, rule.what, rule.source, rule.verified, layer, anchor)
@@ -226,7 +215,9 @@ def _rule_candidates(
             priority=0,
             reasons=[reason(f"before the first dose (course start {start.isoformat()})")],
             baseline=True,
-            **common,
+            kind=rule.kind,
+            analytes=analytes,
+            instructions=instructions,
         )
 
     def point(
@@ -259,7 +250,9 @@ def _rule_candidates(
             hi=base + hi,
             priority=priority,
             reasons=[reason(f"{anchor_name} {anchor.isoformat()} + {label}{window_text}")],
-            **common,
+            kind=rule.kind,
+            analytes=analytes,
+            instructions=instructions,
         )
 
     for p in rule.follow_up:
@@ -364,7 +357,7 @@ def _pauses(facts: CourseFacts) -> list[tuple[date, date | None]]:
     """Pauses in order, clipped to the course start: time off the drug before the first dose
     does not delay any check. Raises ValueError if pauses overlap (a course is off the drug
     once at a time)."""
-    clipped = []
+    clipped: list[tuple[date, date | None]] = []
     for pause in sorted(facts.pauses, key=lambda p: p.start):
         begin = max(pause.start, facts.start)
         if pause.end is not None and pause.end <= begin:
@@ -438,63 +431,3 @@ def _advice_for(rule: DoseAdvice, facts: CourseFacts) -> Advice | None:
     if not rule.band.contains(facts.renal_value):
         return None
     return Advice(rule.id, rule.advice, rule.source, rule.verified, rule.not_recommended)
-
-
-# --- re-planning -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExistingCheck:
-    key: str
-    status: str
-    content: tuple  # PlannedCheck.content of the plan that last wrote it
-
-
-@dataclass(frozen=True)
-class Changes:
-    create: tuple[PlannedCheck, ...]
-    update: tuple[PlannedCheck, ...]  # an open or cancelled check whose plan changed
-    cancel: tuple[str, ...]  # keys of open checks no longer needed
-    unchanged: tuple[str, ...]
-
-
-def reconcile(
-    *,
-    existing: Sequence[ExistingCheck],
-    planned: Sequence[PlannedCheck],
-    as_of: date,
-    backfill_baseline: bool = False,
-) -> Changes:
-    """What to write so that a course's checks follow `planned`.
-
-    Done checks are never touched and never planned again under their key. Open checks follow
-    the plan by key, and are cancelled when the plan no longer has them. New checks whose window
-    closed before `as_of` are not created: re-planning adds future work, not a backlog of
-    overdue checks for dates that passed before the rule or the course existed. The one
-    exception is `backfill_baseline` (a course's first plan): pre-treatment screening is always
-    created, so a course recorded after its start still asks for its TB, hepatitis and blood tests.
-    """
-    by_key = {e.key: e for e in existing}
-    planned_keys = {p.key for p in planned}
-    create, update, unchanged = [], [], []
-    for p in planned:
-        current = by_key.get(p.key)
-        if current is None:
-            if p.window_end >= as_of or (backfill_baseline and p.baseline):
-                create.append(p)
-        elif current.status == "done":
-            unchanged.append(p.key)
-        elif current.status == "cancelled" and p.window_end < as_of:
-            unchanged.append(p.key)
-        elif current.status == "cancelled" or _differs(current, p):
-            update.append(p)
-        else:
-            unchanged.append(p.key)
-    cancel = tuple(
-        sorted(e.key for e in existing if e.status in OPEN_STATUSES and e.key not in planned_keys)
-    )
-    return Changes(tuple(create), tuple(update), cancel, tuple(unchanged))
-
-
-def _differs(current: ExistingCheck, p: PlannedCheck) -> bool:
-    return current.content != p.content

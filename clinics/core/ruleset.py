@@ -9,10 +9,9 @@ A file that breaks the schema raises `RuleFileError` naming the file, the rule a
 from __future__ import annotations
 
 import hashlib
-import re
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,81 +27,11 @@ from pydantic import (
     model_validator,
 )
 
+from .dates import Duration
 from .units import Analyte, UnitError, check_unit
+from .vocab import CheckKind, Jurisdiction, Phase, RenalMeasure, RuleAction
 
-Jurisdiction = Literal["US", "EU", "UK"]
-JURISDICTIONS: tuple[Jurisdiction, ...] = ("US", "EU", "UK")
-
-CheckKind = Literal[
-    "cbc",
-    "liver",
-    "lipids",
-    "renal",
-    "tb",
-    "hepatitis",
-    "zoster_vaccination",
-    "pregnancy",
-    "skin_exam",
-]
-CHECK_KINDS: tuple[str, ...] = CheckKind.__args__  # type: ignore[attr-defined]
-
-
-RenalMeasure = Literal["clcr_cockcroft_gault", "crcl", "egfr"]
-ThresholdAction = Literal["do_not_start", "interrupt", "discontinue", "resume", "advise"]
 RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
-
-_DURATION = re.compile(r"^(\d{1,3})([dwmy])$")
-
-
-@dataclass(frozen=True, order=True)
-class Duration:
-    """An offset such as `4w` or `3m`: months and years are calendar months (label wording)."""
-
-    amount: int
-    unit: str  # d, w, m or y
-
-    @classmethod
-    def parse(cls, value: Any) -> Duration:
-        if isinstance(value, Duration):
-            return value
-        match = _DURATION.match(str(value).strip()) if isinstance(value, (str, int)) else None
-        if not match:
-            raise ValueError(f"{value!r} is not a duration like 4w, 12w, 3m, 1y or 30d")
-        return cls(int(match.group(1)), match.group(2))
-
-    def after(self, anchor: date) -> date:
-        return _shift(anchor, self.amount, self.unit)
-
-    def before(self, anchor: date) -> date:
-        return _shift(anchor, -self.amount, self.unit)
-
-    def days_after(self, anchor: date) -> int:
-        return (self.after(anchor) - anchor).days
-
-    def times(self, n: int) -> Duration:
-        return Duration(self.amount * n, self.unit)
-
-    def plus(self, other: Duration) -> Duration | None:
-        """Sum of two offsets in the same unit (None when units differ)."""
-        return Duration(self.amount + other.amount, self.unit) if self.unit == other.unit else None
-
-    def __str__(self) -> str:
-        return f"{self.amount}{self.unit}"
-
-
-def _shift(anchor: date, amount: int, unit: str) -> date:
-    """Calendar arithmetic as the labels mean it: "3 months" after 31 January is 30 April
-    (the day is clamped to the month's end). Plain arithmetic, as the planner calls it often."""
-    if unit == "d":
-        return anchor + timedelta(days=amount)
-    if unit == "w":
-        return anchor + timedelta(weeks=amount)
-    months = amount * 12 if unit == "y" else amount
-    index = anchor.year * 12 + anchor.month - 1 + months
-    year, month = divmod(index, 12)
-    return anchor.replace(
-        year=year, month=month + 1, day=min(anchor.day, monthrange(year, month + 1)[1])
-    )
 
 
 DurationField = Annotated[
@@ -241,12 +170,12 @@ class Threshold(Scope, Cited):
     id: str = Field(pattern=RULE_ID)
     analyte: Analyte
     unit: str
-    action: ThresholdAction
+    action: RuleAction
     band: Range | None = None
     drop_gt: Decimal | None = Field(default=None, gt=0)
     confirm: bool = False
     # Where an `advise` rule speaks (e.g. a conflicting do-not-start value: baseline only).
-    phases: list[Literal["baseline", "treatment", "paused"]] | None = None
+    phases: list[Phase] | None = None
     text: str = Field(min_length=5)
 
     @model_validator(mode="after")
@@ -347,7 +276,8 @@ class ProtocolRules(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ProtocolRules:
-        _unique([r.id for r in [*self.routine, *self.additional, *self.thresholds]], "rule id")
+        ids = [r.id for r in [*self.routine, *self.additional]] + [t.id for t in self.thresholds]
+        _unique(ids, "rule id")
         _unique([r.kind for r in self.routine], "routine kind")
         for rule in self.routine:
             if rule.baseline or rule.routine or rule.after_dose_increase:
@@ -421,7 +351,7 @@ def _error_from_validation(
     first = exc.errors()[0]
     loc = list(first["loc"])
     rule = None
-    if len(loc) >= 2 and isinstance(loc[1], int):
+    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
         try:
             item = document[loc[0]][loc[1]]
             rule = item.get("id") or item.get("code") if isinstance(item, dict) else None
@@ -444,7 +374,7 @@ def _check_drug_consistency(path: Path, rules: DrugRules) -> None:
     known = {i.code for i in rules.drug.indications}
     seen: set[str] = set()
     for rule in [*rules.all_rules(), *rules.doses]:
-        name = getattr(rule, "id", None) or rule.code
+        name = rule.code if isinstance(rule, Dose) else rule.id
         if isinstance(rule, Dose):
             if name in seen:
                 raise RuleFileError(path, name, "code", f"duplicate dose code {name!r}")
@@ -494,12 +424,3 @@ def load_library(seed_dir: Path) -> RuleLibrary:
     drugs = {p.stem: load_drug_file(p) for p in drug_files}
     protocols = {p.stem: load_protocol_file(p) for p in protocol_files}
     return RuleLibrary(drugs, protocols)
-
-
-def drug_rules_from_document(document: dict[str, Any]) -> DrugRules:
-    """Rebuild a stored (already validated) rule document."""
-    return DrugRules.model_validate(document)
-
-
-def protocol_rules_from_document(document: dict[str, Any]) -> ProtocolRules:
-    return ProtocolRules.model_validate(document)

@@ -13,15 +13,23 @@ from decimal import Decimal
 
 from .ruleset import DrugRules, ProtocolRules, Threshold
 from .units import ANALYTES, UnitError, check_unit, convert
+from .vocab import OutcomeAction, Phase, RuleAction
 
-SEVERITY = {"none": 0, "advise": 1, "do_not_start": 2, "interrupt": 3, "discontinue": 4}
-PHASES = ("baseline", "treatment", "paused")
+# Which rule actions speak in each phase: before the first dose only do-not-start rules, during
+# treatment interrupt and discontinue rules, while paused also the resume rules.
+_SPEAKS_IN: dict[Phase, frozenset[RuleAction]] = {
+    Phase.BASELINE: frozenset({RuleAction.DO_NOT_START, RuleAction.ADVISE}),
+    Phase.TREATMENT: frozenset({RuleAction.INTERRUPT, RuleAction.DISCONTINUE, RuleAction.ADVISE}),
+    Phase.PAUSED: frozenset(
+        {RuleAction.INTERRUPT, RuleAction.DISCONTINUE, RuleAction.ADVISE, RuleAction.RESUME}
+    ),
+}
 
 
 @dataclass(frozen=True)
 class Finding:
     rule_id: str
-    action: str  # the rule's action: do_not_start, interrupt, discontinue, resume, advise
+    action: RuleAction
     text: str
     source: str
     verified: bool
@@ -30,8 +38,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class Outcome:
-    action: str  # none, advise, do_not_start, interrupt or discontinue
+    action: OutcomeAction
     findings: tuple[Finding, ...]
+
+    @property
+    def alerts_staff(self) -> bool:
+        return self.action.alerts_staff
 
     @property
     def summary(self) -> str:
@@ -49,7 +61,7 @@ def evaluate(
     unit: str,
     jurisdiction: str,
     indication: str | None = None,
-    phase: str = "treatment",
+    phase: str = Phase.TREATMENT,
     previous: Decimal | None = None,
 ) -> Outcome:
     """The most severe action the drug's (and the protocol's) thresholds give for one result.
@@ -59,8 +71,8 @@ def evaluate(
     advise: clinicians decide when to restart). `previous` is the last earlier value of the same
     analyte (same unit) for rules that compare, such as tofacitinib's "Hb drop > 2 g/dL".
     """
-    if phase not in PHASES:
-        raise UnitError("phase", f"phase must be one of {', '.join(PHASES)}")
+    if phase not in Phase.values():
+        raise UnitError("phase", f"phase must be one of {', '.join(Phase.values())}")
     if analyte not in ANALYTES:
         raise UnitError(
             "analyte", f"unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}"
@@ -73,7 +85,7 @@ def evaluate(
             continue
         if not rule.applies(jurisdiction=jurisdiction, indication=indication):
             continue
-        if not _speaks_in(rule.action, phase) or (
+        if rule.action not in _SPEAKS_IN[Phase(phase)] or (
             rule.phases is not None and phase not in rule.phases
         ):
             continue
@@ -81,23 +93,12 @@ def evaluate(
             findings.append(
                 Finding(rule.id, rule.action, rule.text, rule.source, rule.verified, rule.confirm)
             )
-    findings.sort(key=lambda f: (-SEVERITY.get(_outcome_action(f.action), 0), f.rule_id))
-    action = max(
-        (_outcome_action(f.action) for f in findings), key=SEVERITY.__getitem__, default="none"
-    )
-    return Outcome(action, tuple(findings))
+    findings.sort(key=lambda f: (-OutcomeAction.of_rule(f.action).severity, f.rule_id))
+    return Outcome(most_severe(OutcomeAction.of_rule(f.action) for f in findings), tuple(findings))
 
 
-def _speaks_in(action: str, phase: str) -> bool:
-    if phase == "baseline":
-        return action in ("do_not_start", "advise")
-    if phase == "treatment":
-        return action in ("interrupt", "discontinue", "advise")
-    return action in ("interrupt", "discontinue", "advise", "resume")
-
-
-def _outcome_action(rule_action: str) -> str:
-    return "advise" if rule_action == "resume" else rule_action
+def most_severe(actions: Iterable[OutcomeAction]) -> OutcomeAction:
+    return max(actions, key=lambda a: a.severity, default=OutcomeAction.NONE)
 
 
 def _matches(

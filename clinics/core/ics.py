@@ -61,7 +61,8 @@ def calendar_bytes(info: CalendarInfo, events: Iterable[FeedEvent]) -> bytes:
     calendar.add("x-published-ttl", vDuration(info.refresh))  # not a bare timedelta: "12:00:00"
     for event in events:
         calendar.add_component(_vevent(event, info.alert))
-    return calendar.to_ical()
+    body: bytes = calendar.to_ical()
+    return body
 
 
 def _bare(text: str) -> vText:

@@ -1,4 +1,5 @@
-"""Secret links in emails: only a hash is stored; a link works until it expires or is used up."""
+"""Secret links in emails: only a hash is stored; a link works until it expires (deleting its row
+revokes it)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,3 @@ def link_find(*, token: str, purpose: str) -> LinkToken | None:
         .filter(digest=_digest(token), purpose=purpose, expires_at__gt=timezone.now())
         .first()
     )
-
-
-def links_revoke(*, patient: Patient) -> int:
-    """Revoke every email link of a patient (e.g. a mailbox compromised)."""
-    return LinkToken.objects.filter(patient=patient).delete()[0]

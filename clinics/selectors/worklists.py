@@ -1,5 +1,4 @@
-"""Read-side queries shared by the admin, the API and the tasks: the staff worklists and the
-dashboard's counts. Each list is one queryset, scoped to a user's clinics by the caller
+"""The staff worklists and the dashboard's counts, shared by the admin, the API and the digest. Each list is one queryset, scoped to a user's clinics by the caller
 (`clinics.permissions.scope`), so its cost does not grow with per-row queries."""
 
 from __future__ import annotations
@@ -12,22 +11,17 @@ from operator import or_
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from .lifecycle import OPEN_CHECK_STATUSES, CheckStatus, CourseStatus
-from .models import (
-    Clinic,
-    InfectionReport,
-    LabResult,
-    Message,
-    MonitoringCheck,
-    TherapyCourse,
-    today_in,
-)
-from .permissions import scope
+from ..core.dates import today_in
+from ..core.vocab import OPEN_CHECKS, CheckStatus, CourseStatus, MessageStatus
+from ..models import Clinic, Message, MonitoringCheck, TherapyCourse
+from ..permissions import scope
 
 # Each list takes the model to read (a worklist's proxy model in the admin).
 
 
-def checks_due_this_week(model=MonitoringCheck) -> QuerySet:
+def checks_due_this_week(
+    model: type[MonitoringCheck] = MonitoringCheck,
+) -> QuerySet[MonitoringCheck]:
     """Scheduled checks due from today to six days on, today being each clinic's own date (a
     clinic in another time zone can be a day ahead of or behind the server). Reads the clinics'
     time zones (one small query) to know which dates those are."""
@@ -48,30 +42,30 @@ def checks_due_this_week(model=MonitoringCheck) -> QuerySet:
     )
 
 
-def overdue_checks(model=MonitoringCheck) -> QuerySet:
+def overdue_checks(model: type[MonitoringCheck] = MonitoringCheck) -> QuerySet[MonitoringCheck]:
     """Oldest first: the longer a check is overdue, the longer the patient has gone unmonitored."""
     return model.objects.filter(status=CheckStatus.OVERDUE).order_by("window_end", "kind")
 
 
-def paused_courses(model=TherapyCourse) -> QuerySet:
+def paused_courses(model: type[TherapyCourse] = TherapyCourse) -> QuerySet[TherapyCourse]:
     """Courses on hold, awaiting a clinician's review (resume or stop)."""
     return model.objects.filter(status=CourseStatus.PAUSED).order_by("status_changed_at")
 
 
-def courses_without_next_check(model=TherapyCourse) -> QuerySet:
+def courses_without_next_check(
+    model: type[TherapyCourse] = TherapyCourse,
+) -> QuerySet[TherapyCourse]:
     """Active courses with no open check: nothing would remind anyone to monitor them."""
-    open_check = MonitoringCheck.objects.filter(
-        course=OuterRef("pk"), status__in=OPEN_CHECK_STATUSES
-    )
+    open_check = MonitoringCheck.objects.filter(course=OuterRef("pk"), status__in=OPEN_CHECKS)
     return (
-        TherapyCourse.objects.filter(status=CourseStatus.ACTIVE)
+        model.objects.filter(status=CourseStatus.ACTIVE)
         .filter(~Exists(open_check))
         .order_by("start_date")
     )
 
 
-def failed_messages(model=Message) -> QuerySet:
-    return model.objects.filter(status=Message.Status.FAILED).order_by("-created_at")
+def failed_messages(model: type[Message] = Message) -> QuerySet[Message]:
+    return model.objects.filter(status=MessageStatus.FAILED).order_by("-created_at")
 
 
 @dataclass
@@ -100,44 +94,3 @@ def dashboard_counts(*, user) -> list[ClinicCounts]:
             if row[path] in rows:
                 rows[row[path]].counts[name] = row["n"]
     return list(rows.values())
-
-
-@dataclass(frozen=True)
-class PatientOverview:
-    courses: list[TherapyCourse]
-    open_checks: list[MonitoringCheck]
-    results: list[LabResult]
-    infections: list[InfectionReport]
-    messages: list[Message]
-
-    @property
-    def open_course(self) -> TherapyCourse | None:
-        return next((c for c in self.courses if c.status != CourseStatus.STOPPED), None)
-
-
-OVERVIEW_ROWS = 50  # per section; the worklists and the History pages have the rest
-
-
-def patient_overview(patient) -> PatientOverview:
-    """What a patient page shows: every course, the open checks (overdue, due, on hold) with
-    the "why" of each, the latest results, infection reports and messages (a fixed number of
-    queries whatever the patient's history)."""
-    return PatientOverview(
-        courses=list(patient.courses.select_related("drug").order_by("-start_date")),
-        open_checks=list(
-            MonitoringCheck.objects.filter(course__patient=patient, status__in=OPEN_CHECK_STATUSES)
-            .select_related("course__drug")
-            .order_by("due_date", "kind")[:OVERVIEW_ROWS]
-        ),
-        results=list(
-            LabResult.objects.filter(course__patient=patient)
-            .select_related("course__drug")
-            .order_by("-collected_on", "-id")[:OVERVIEW_ROWS]
-        ),
-        infections=list(
-            InfectionReport.objects.filter(course__patient=patient)
-            .select_related("course__drug")
-            .order_by("-reported_at")[:OVERVIEW_ROWS]
-        ),
-        messages=list(patient.messages.order_by("-created_at")[:OVERVIEW_ROWS]),
-    )

@@ -5,9 +5,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
-from .feeds.tokens import feed_urls
-from .models import CalendarFeed
-from .services.feeds import calendar_feed_issue, calendar_feed_revoke
+from ..feeds.tokens import feed_urls
+from ..models import CalendarFeed
+from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 
 
 @require_http_methods(["GET", "POST"])

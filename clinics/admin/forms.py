@@ -1,0 +1,193 @@
+"""The forms of the staff actions: each knows the object it acts on (for choices that depend on
+it) and which of its fields a service error names. Choices come from the vocabulary and the
+selectors; the rules themselves are the services'."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ..core.units import ANALYTE_NAMES, accepted_units
+from ..core.vocab import STAFF_PAUSE_REASONS, RenalMeasure, StopReason
+from ..models import Drug
+from ..rulebook import drug_rules
+from ..selectors.starts import drugs_startable, labelled_doses
+from ..services.results import ResultInput
+
+
+class ActionForm(forms.Form):
+    """Every action form knows the object it acts on (for choices that depend on it)."""
+
+    def __init__(self, *args, subject, **kwargs):
+        self.subject = subject
+        super().__init__(*args, **kwargs)
+
+    def field_for(self, key: str) -> str | None:
+        """The form field a service error names (None: an error for the whole form)."""
+        return key if key in self.fields else None
+
+
+def _date(**kwargs) -> forms.DateField:
+    """A date picker; its value is ISO 8601 whatever the browser's language."""
+    return forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
+
+
+def _textarea(label: str = "Note") -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ConfirmForm(ActionForm):
+    pass
+
+
+class StaffInfectionForm(ActionForm):
+    serious = forms.BooleanField(
+        required=False, help_text="Serious: needing hospital care or intravenous antibiotics"
+    )
+    description = _textarea("Description")
+
+
+class PauseForm(ActionForm):
+    reason = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in STAFF_PAUSE_REASONS],
+        help_text="For an infection, use “Report an infection”: it alerts staff and the patient.",
+    )
+    paused_on = _date(help_text="Off the drug from this day")
+    note = _textarea()
+
+
+class ResumeForm(ActionForm):
+    resumed_on = _date(help_text="Back on the drug from this day")
+
+
+class StopForm(ActionForm):
+    stop_reason = forms.ChoiceField(choices=StopReason.choices(), label="Reason")
+    stopped_on = _date()
+    note = _textarea()
+
+
+class DoseForm(ActionForm):
+    dose_code = forms.ChoiceField(label="New dose")
+    effective_on = _date()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        course = self.subject
+        doses = labelled_doses(
+            rules=drug_rules(drug=course.drug),
+            jurisdiction=course.patient.clinic.jurisdiction,
+            indication=course.indication,
+        )
+        self.fields["dose_code"].choices = [
+            (d.code, d.label) for d in doses if d.code != course.dose_code
+        ]
+
+
+class StartCourseForm(ActionForm):
+    """The drug's own doses and indications; the service checks that they go together."""
+
+    drug = forms.ModelChoiceField(queryset=Drug.objects.none())
+    dose = forms.ChoiceField(help_text="Doses are grouped by drug")
+    indication = forms.ChoiceField()
+    start_date = _date(help_text="First dose (a later date plans the course ahead)")
+    renal_value = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=6,
+        decimal_places=1,
+        help_text="Optional: for the label's renal dose advice",
+    )
+    renal_measure = forms.ChoiceField(required=False, choices=[("", "—"), *RenalMeasure.choices()])
+    acknowledge_do_not_start = forms.BooleanField(
+        required=False,
+        label="Prescriber has reviewed",
+        help_text="Needed only when a recent result reaches one of the drug's do-not-start "
+        "thresholds (shown in the preview).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        startable = drugs_startable(clinic=self.subject.clinic)
+        self.fields["drug"].queryset = Drug.objects.filter(pk__in=[s.drug.pk for s in startable])
+        doses, indications = [], {}
+        for s in startable:
+            doses.append((s.drug.name, [(f"{s.drug.code}:{d.code}", d.label) for d in s.doses]))
+            indications.update({i.code: i.name for i in s.indications})
+        self.fields["dose"].choices = [("", "—"), *doses]
+        self.fields["indication"].choices = [
+            ("", "—"),
+            *sorted(indications.items(), key=lambda i: i[1]),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        drug, dose = data.get("drug"), data.get("dose", "")
+        if drug and dose:
+            drug_code, _, data["dose_code"] = dose.partition(":")
+            if drug_code != drug.code:
+                self.add_error("dose", f"That dose is not a {drug.name} dose.")
+        return data
+
+    def field_for(self, key: str) -> str | None:
+        return "dose" if key == "dose_code" else super().field_for(key)
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "patient": self.subject,
+            "drug": data["drug"],
+            "dose_code": data["dose_code"],
+            "indication": data["indication"],
+            "start_date": data["start_date"],
+            "renal_value": data["renal_value"],
+            "renal_measure": data["renal_measure"],
+        }
+
+
+class CompleteCheckForm(ActionForm):
+    """The date the check was done and a value and unit for each analyte it measures (leave
+    blank what was not measured)."""
+
+    completed_on = _date(label="Done on", help_text="The day the sample was taken")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for analyte in self.subject.analytes:
+            units = accepted_units(analyte)
+            name = ANALYTE_NAMES[analyte]
+            self.fields[f"value_{analyte}"] = forms.CharField(
+                label=name, required=False, max_length=30
+            )
+            self.fields[f"unit_{analyte}"] = forms.CharField(
+                label=f"{name}: unit",
+                required=False,
+                max_length=20,
+                initial=units[0] if len(units) == 1 else "",
+                help_text=f"One of: {', '.join(units)}" if units else "As the lab reports it",
+            )
+
+    def clean(self):
+        data = super().clean()
+        for analyte in self.subject.analytes:
+            if data.get(f"value_{analyte}") and not data.get(f"unit_{analyte}"):
+                self.add_error(f"unit_{analyte}", "Give the unit of this result.")
+        return data
+
+    def results(self) -> list[ResultInput]:
+        data = self.cleaned_data
+        return [
+            ResultInput(a, data[f"value_{a}"], data[f"unit_{a}"])
+            for a in self.subject.analytes
+            if data.get(f"value_{a}")
+        ]
+
+    def field_for(self, key: str) -> str | None:
+        """The form field of a service error key such as `results[1].unit`."""
+        if key.startswith("results[") and "]." in key:
+            index, name = key[len("results[") :].split("].", 1)
+            analyte = self.results()[int(index)].analyte
+            return f"{'value' if name == 'value' else 'unit'}_{analyte}"
+        return super().field_for(key)

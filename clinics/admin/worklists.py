@@ -1,0 +1,211 @@
+"""The staff worklists (due this week, overdue, paused, no next check, failed messages): rows from
+`clinics.selectors.worklists`, paged, searchable by MRN and name, filterable by clinic and
+downloadable as CSV."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ..core.dates import today_in
+from ..models import (
+    CourseWithoutNextCheck,
+    DueThisWeekCheck,
+    FailedMessage,
+    OverdueCheck,
+    PausedCourse,
+)
+from ..permissions import scope
+from ..selectors.worklists import (
+    checks_due_this_week,
+    courses_without_next_check,
+    failed_messages,
+    overdue_checks,
+    paused_courses,
+)
+from .scoped import ReadOnlyAdmin
+
+
+class WorklistAdmin(ReadOnlyAdmin):
+    """A staff worklist: rows from `clinics.selectors.worklists`, paged, searchable by MRN and name,
+    filterable by clinic, downloadable as CSV (the filtered list, not just the page)."""
+
+    change_list_template = "clinics/admin/worklist_change_list.html"
+    list_per_page = 100
+    list_display_links = None
+    csv_columns: tuple[tuple[str, str], ...] = ()
+    patient_path = ""
+
+    def worklist(self):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        return scope(self.worklist(), request.user, self.clinic_path)
+
+    @admin.display(description="Patient")
+    def patient_link(self, obj):
+        patient = _follow(obj, self.patient_path)
+        url = reverse("admin:clinics_patient_change", args=[patient.pk])
+        return format_html('<a href="{}">{} {}</a>', url, patient.mrn, patient)
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_csv),
+            name="{}_{}_export".format(*info),
+        )
+        return [export, *super().get_urls()]
+
+    def export_csv(self, request):
+        """The list as filtered and searched on screen, every page; cells that a spreadsheet
+        would run as a formula are quoted (CSV injection)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = self.get_changelist_instance(request).get_queryset(request)
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield writer.writerow([header for header, _ in self.csv_columns])
+            for obj in rows.iterator(chunk_size=500):
+                yield writer.writerow([_cell(_follow(obj, attr)) for _, attr in self.csv_columns])
+
+        name = f"{self.model._meta.model_name}-{today_in(settings.TIME_ZONE).isoformat()}.csv"
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _follow(obj, dotted: str):
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+        obj = obj() if callable(obj) else obj
+    return obj
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+_CHECK_COLUMNS = (
+    ("MRN", "course.patient.mrn"),
+    ("Family name", "course.patient.family_name"),
+    ("Given name", "course.patient.given_name"),
+    ("Clinic", "course.patient.clinic.name"),
+    ("Check", "get_kind_display"),
+    ("Due", "due_date"),
+    ("Window start", "window_start"),
+    ("Window end", "window_end"),
+    ("Status", "get_status_display"),
+    ("Drug", "course.drug.name"),
+)
+_COURSE_COLUMNS = (
+    ("MRN", "patient.mrn"),
+    ("Family name", "patient.family_name"),
+    ("Given name", "patient.given_name"),
+    ("Clinic", "patient.clinic.name"),
+    ("Drug", "drug.name"),
+    ("Dose", "dose_code"),
+    ("Start", "start_date"),
+    ("Status", "get_status_display"),
+    ("Since", "status_changed_at"),
+)
+
+
+class CheckWorklistAdmin(WorklistAdmin):
+    clinic_path = "course__patient__clinic"
+    patient_path = "course.patient"
+    list_display = (
+        "patient_link",
+        "kind",
+        "due_date",
+        "window_start",
+        "window_end",
+        "status",
+        "course_drug",
+        "why",
+    )
+    list_select_related = ("course__patient__clinic", "course__drug")
+    list_filter = (("course__patient__clinic", admin.RelatedOnlyFieldListFilter), "kind")
+    search_fields = ("course__patient__mrn", "course__patient__family_name")
+    csv_columns = _CHECK_COLUMNS
+
+    @admin.display(description="Drug")
+    def course_drug(self, obj):
+        return obj.course.drug.name
+
+
+class CourseWorklistAdmin(WorklistAdmin):
+    clinic_path = "patient__clinic"
+    patient_path = "patient"
+    list_display = (
+        "patient_link",
+        "drug",
+        "dose_code",
+        "start_date",
+        "status",
+        "status_changed_at",
+    )
+    list_select_related = ("patient__clinic", "drug")
+    list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter), "drug")
+    search_fields = ("patient__mrn", "patient__family_name")
+    csv_columns = _COURSE_COLUMNS
+
+
+@admin.register(DueThisWeekCheck)
+class DueThisWeekAdmin(CheckWorklistAdmin):
+    def worklist(self):
+        return checks_due_this_week(model=self.model)
+
+
+@admin.register(OverdueCheck)
+class OverdueAdmin(CheckWorklistAdmin):
+    def worklist(self):
+        return overdue_checks(model=self.model)
+
+
+@admin.register(PausedCourse)
+class PausedCourseAdmin(CourseWorklistAdmin):
+    def worklist(self):
+        return paused_courses(model=self.model)
+
+
+@admin.register(CourseWithoutNextCheck)
+class CourseWithoutNextCheckAdmin(CourseWorklistAdmin):
+    def worklist(self):
+        return courses_without_next_check(model=self.model)
+
+
+@admin.register(FailedMessage)
+class FailedMessageAdmin(WorklistAdmin):
+    clinic_path = "clinic"
+    patient_path = "patient"
+    list_display = ("created_at", "kind", "recipient", "attempts", "last_error", "patient_mrn")
+    list_select_related = ("patient", "clinic")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "kind")
+    search_fields = ("recipient", "patient__mrn")
+    csv_columns = (
+        ("Created", "created_at"),
+        ("Kind", "get_kind_display"),
+        ("Recipient", "recipient"),
+        ("Clinic", "clinic.name"),
+        ("Attempts", "attempts"),
+        ("Last error", "last_error"),
+    )
+
+    def worklist(self):
+        return failed_messages(model=self.model)
+
+    @admin.display(description="MRN")
+    def patient_mrn(self, obj):
+        return obj.patient.mrn if obj.patient else ""

@@ -1,0 +1,1 @@
+"""The pure core: no database, no settings; each module importable with Django unconfigured."""

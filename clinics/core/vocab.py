@@ -1,0 +1,266 @@
+"""Every code list of the domain, once: check kinds, check and course statuses with the transitions
+they allow and their named sets, jurisdictions, renal measures, rule and outcome actions (with
+their severity, and whether they alert staff), and the other codes rows and messages carry.
+
+Models take their `choices` from here, rule files are validated against these members, and the
+planner, the thresholds and the API compare with them. Pure Python: no Django models, no settings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from django.core.exceptions import ValidationError
+
+
+class Codes(StrEnum):
+    """A code list: each member is its code (stored, sent, compared as text) and has a label."""
+
+    _value_: str
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(code, label) pairs, for model fields and forms."""
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [m.value for m in cls]
+
+    @classmethod
+    def refusal(cls) -> str:
+        """The error for a value outside the list."""
+        return f"Choose one of: {', '.join(cls.values())}."
+
+
+class CheckKind(Codes):
+    CBC = "cbc", "Full blood count"
+    LIVER = "liver", "Liver function"
+    LIPIDS = "lipids", "Lipid panel"
+    RENAL = "renal", "Renal function"
+    TB = "tb", "Tuberculosis screening"
+    HEPATITIS = "hepatitis", "Hepatitis B and C screening"
+    ZOSTER_VACCINATION = "zoster_vaccination", "Zoster vaccination status"
+    PREGNANCY = "pregnancy", "Pregnancy test"
+    SKIN_EXAM = "skin_exam", "Skin examination"
+
+
+# Checks done from one blood sample: when their windows overlap they share a due date.
+BLOOD_DRAW_KINDS = frozenset({CheckKind.CBC, CheckKind.LIVER, CheckKind.LIPIDS, CheckKind.RENAL})
+
+
+class Jurisdiction(Codes):
+    US = "US", "United States (FDA label)"
+    EU = "EU", "European Union (EMA SmPC)"
+    UK = "UK", "United Kingdom (MHRA SmPC)"
+
+
+class RenalMeasure(Codes):
+    CLCR = "clcr_cockcroft_gault", "CLcr (Cockcroft-Gault), mL/min"
+    CRCL = "crcl", "CrCl, mL/min"
+    EGFR = "egfr", "eGFR, mL/min/1.73m²"
+
+
+class SexAtBirth(Codes):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    UNKNOWN = "unknown", "Not recorded"
+
+
+class RuleAction(Codes):
+    """What a threshold rule in a drug's file says to do."""
+
+    DO_NOT_START = "do_not_start", "Do not start"
+    INTERRUPT = "interrupt", "Interrupt"
+    DISCONTINUE = "discontinue", "Discontinue"
+    RESUME = "resume", "Resume"
+    ADVISE = "advise", "Advice"
+
+
+class OutcomeAction(Codes):
+    """The evaluation of one result: the most severe action its rules reached."""
+
+    NONE = "none", "No threshold reached"
+    ADVISE = "advise", "Advice"
+    DO_NOT_START = "do_not_start", "Do not start"
+    INTERRUPT = "interrupt", "Interrupt"
+    DISCONTINUE = "discontinue", "Discontinue"
+
+    @property
+    def severity(self) -> int:
+        return list(OutcomeAction).index(self)
+
+    @property
+    def alerts_staff(self) -> bool:
+        """An interrupt or discontinue outcome alerts the clinic's staff at once."""
+        return self in (OutcomeAction.INTERRUPT, OutcomeAction.DISCONTINUE)
+
+    @classmethod
+    def of_rule(cls, action: RuleAction) -> OutcomeAction:
+        """A resume rule only advises: clinicians decide when to restart."""
+        return cls.ADVISE if action == RuleAction.RESUME else cls(action.value)
+
+
+class Phase(Codes):
+    """Where a sample falls in a course, which decides the rules that speak for it."""
+
+    BASELINE = "baseline", "Before the first dose"
+    TREATMENT = "treatment", "On treatment"
+    PAUSED = "paused", "Paused"
+
+
+class CourseStatus(Codes):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    STOPPED = "stopped", "Stopped"
+
+
+OPEN_COURSES = frozenset({CourseStatus.PLANNED, CourseStatus.ACTIVE, CourseStatus.PAUSED})
+
+
+class CheckStatus(Codes):
+    SCHEDULED = "scheduled", "Scheduled"
+    OVERDUE = "overdue", "Overdue"
+    ON_HOLD = "on_hold", "On hold (course paused)"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Open: not done and still wanted (on hold while the course is paused). To do: open and not on hold.
+OPEN_CHECKS = frozenset({CheckStatus.SCHEDULED, CheckStatus.OVERDUE, CheckStatus.ON_HOLD})
+TO_DO_CHECKS = frozenset({CheckStatus.SCHEDULED, CheckStatus.OVERDUE})
+
+
+class StopReason(Codes):
+    FAILURE = "failure", "Treatment failure"
+    ADVERSE_EVENT = "adverse_event", "Adverse event"
+    INFECTION = "infection", "Infection"
+    LAB_RESULT = "lab_result", "Laboratory result"
+    PATIENT_CHOICE = "patient_choice", "Patient choice"
+    OTHER = "other", "Other"
+
+
+class PauseReason(Codes):
+    INFECTION = "infection", "Infection"
+    LAB_RESULT = "lab_result", "Laboratory result"
+    CLINICIAN = "clinician", "Clinician decision"
+
+
+# Staff pause for these; an infection is reported instead (the report pauses and alerts).
+STAFF_PAUSE_REASONS = tuple(r for r in PauseReason if r != PauseReason.INFECTION)
+
+
+class Reporter(Codes):
+    STAFF = "staff", "Clinic staff"
+    PATIENT = "patient", "Patient"
+    SYSTEM = "system", "Other system"
+
+
+class Role(Codes):
+    CLINICIAN = "clinician", "Clinician"
+    COORDINATOR = "coordinator", "Coordinator"
+    VIEWER = "viewer", "Viewer"
+
+
+class RuleSetKind(Codes):
+    DRUG = "drug", "Drug rules"
+    PROTOCOL = "protocol", "Clinic protocol"
+
+
+class MessageKind(Codes):
+    REMINDER = "reminder", "Check reminder (patient)"
+    PAUSE_ALERT_STAFF = "pause_alert_staff", "Pause alert (staff)"
+    PAUSE_ALERT_PATIENT = "pause_alert_patient", "Pause alert (patient)"
+    RESULT_ALERT_STAFF = "result_alert_staff", "Result alert (staff)"
+    NEW_DATES = "new_dates", "New check dates after resume (patient)"
+    OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
+    CALENDAR_LINK = "calendar_link", "Calendar link (patient)"
+
+
+class MessageStatus(Codes):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class LinkPurpose(Codes):
+    UNSUBSCRIBE = "unsubscribe", "Stop reminders"
+    REPORT_INFECTION = "report_infection", "Report an infection"
+
+
+class TaskName(Codes):
+    """The Celery tasks (`clinics.tasks`), by the names services queue them and beat runs them."""
+
+    ACTIVATE_STARTED_COURSES = "clinics.tasks.activate_started_courses"
+    ROLL_PLANS_FORWARD = "clinics.tasks.roll_plans_forward"
+    QUEUE_REMINDERS = "clinics.tasks.queue_reminders"
+    MARK_OVERDUE_AND_DIGEST = "clinics.tasks.mark_overdue_and_digest"
+    DISPATCH_MESSAGES = "clinics.tasks.dispatch_messages"
+    SEND_MESSAGE = "clinics.tasks.send_message"
+
+
+COURSE_TRANSITIONS: dict[CourseStatus, frozenset[CourseStatus]] = {
+    CourseStatus.PLANNED: frozenset(
+        {CourseStatus.ACTIVE, CourseStatus.PAUSED, CourseStatus.STOPPED}
+    ),
+    CourseStatus.ACTIVE: frozenset({CourseStatus.PAUSED, CourseStatus.STOPPED}),
+    # A course paused before its first dose goes back to planned when resumed.
+    CourseStatus.PAUSED: frozenset(
+        {CourseStatus.ACTIVE, CourseStatus.PLANNED, CourseStatus.STOPPED}
+    ),
+    CourseStatus.STOPPED: frozenset(),
+}
+
+CHECK_TRANSITIONS: dict[CheckStatus, frozenset[CheckStatus]] = {
+    CheckStatus.SCHEDULED: frozenset(
+        {CheckStatus.OVERDUE, CheckStatus.ON_HOLD, CheckStatus.DONE, CheckStatus.CANCELLED}
+    ),
+    CheckStatus.OVERDUE: frozenset(
+        {CheckStatus.SCHEDULED, CheckStatus.ON_HOLD, CheckStatus.DONE, CheckStatus.CANCELLED}
+    ),
+    CheckStatus.ON_HOLD: frozenset(
+        {CheckStatus.SCHEDULED, CheckStatus.OVERDUE, CheckStatus.DONE, CheckStatus.CANCELLED}
+    ),
+    # A cancelled check comes back when a re-plan needs it again (same plan key, no duplicate).
+    CheckStatus.CANCELLED: frozenset({CheckStatus.SCHEDULED, CheckStatus.ON_HOLD}),
+    CheckStatus.DONE: frozenset(),
+}
+
+
+class LifecycleConflict(ValidationError):
+    """The object's current state does not allow the action (the API answers 409)."""
+
+
+def conflict(field: str, message: str) -> LifecycleConflict:
+    return LifecycleConflict({field: message}, code="conflict")
+
+
+def ensure_course_transition(current: str, target: str) -> None:
+    if CourseStatus(target) not in COURSE_TRANSITIONS[CourseStatus(current)]:
+        raise conflict(
+            "status",
+            f"A {CourseStatus(current).label.lower()} course cannot become "
+            f"{CourseStatus(target).label.lower()}.",
+        )
+
+
+def ensure_check_transition(current: str, target: str) -> None:
+    if current == target:
+        return
+    if CheckStatus(target) not in CHECK_TRANSITIONS[CheckStatus(current)]:
+        raise conflict(
+            "status",
+            f"A {CheckStatus(current).label.lower()} check cannot become "
+            f"{CheckStatus(target).label.lower()}.",
+        )

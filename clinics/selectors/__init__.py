@@ -1,0 +1,1 @@
+"""Reads shared by the admin, the API and the tasks; each module one kind of question."""

@@ -1,0 +1,68 @@
+"""The daily staff digest: per clinic, its overdue checks and the open courses with no next check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from ..core.dates import local
+from ..core.vocab import MessageKind
+from ..models import Clinic
+from ..public_urls import public_url
+from ..selectors.recipients import staff_recipients
+from ..selectors.worklists import courses_without_next_check, overdue_checks
+from .outbox import message_queue
+
+DIGEST_ROWS = 200  # a digest lists at most this many rows per section (the admin has them all)
+
+
+def overdue_digests_queue(*, now: datetime | None = None) -> int:
+    """Once a day per clinic (from its reminder hour), each staff member gets the overdue checks
+    and the open courses that have no next check."""
+    now = now or timezone.now()
+    queued = 0
+    for clinic in Clinic.objects.all():
+        wall = local(now, clinic.time_zone)
+        staff = staff_recipients(clinic=clinic)
+        if wall.hour < clinic.reminder_hour or not staff:
+            continue
+        overdue = (
+            overdue_checks()
+            .filter(course__patient__clinic=clinic)
+            .select_related("course__patient")[:DIGEST_ROWS]
+        )
+        no_next = (
+            courses_without_next_check()
+            .filter(patient__clinic=clinic)
+            .select_related("patient", "drug")[:DIGEST_ROWS]
+        )
+        data = {
+            "date": wall.date().isoformat(),
+            "overdue": [
+                {
+                    "mrn": c.course.patient.mrn,
+                    "initials": c.course.patient.initials,
+                    "kind": c.get_kind_display(),
+                    "window_end": c.window_end.isoformat(),
+                }
+                for c in overdue
+            ],
+            "no_next": [
+                {"mrn": c.patient.mrn, "initials": c.patient.initials, "drug": c.drug.name}
+                for c in no_next
+            ],
+            "admin_url": public_url("admin:index"),
+        }
+        for user_id, email in staff:
+            queued += bool(
+                message_queue(
+                    clinic=clinic,
+                    recipient=email,
+                    kind=MessageKind.OVERDUE_DIGEST,
+                    subject=f"Monitoring worklist {data['date']}: {len(data['overdue'])} overdue",
+                    dedupe_key=f"digest/{clinic.uuid}/{data['date']}/{user_id}",
+                    context=data,
+                )
+            )
+    return queued
