@@ -7,7 +7,7 @@ class ClinicsConfig(AppConfig):
     name = "clinics"
     verbose_name = "Clinics and monitoring"
 
-    def ready(self):
+    def ready(self) -> None:
         from . import system_checks  # noqa: F401  (registers the deployment checks)
         from .admin import records, worklists  # noqa: F401  (registers the staff admin pages)
 

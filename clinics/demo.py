@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from .core.vocab import TO_DO_CHECKS, Reporter, Role
@@ -112,12 +113,24 @@ def demo_setup(*, today: date) -> DemoLogin:
     )
 
 
-def _live_feed(**owner) -> CalendarFeed:
-    feed = CalendarFeed.objects.filter(**owner, revoked_at__isnull=True).first()
-    return feed or calendar_feed_issue(**owner)
+def _live_feed(*, patient: Patient | None = None, user: User | None = None) -> CalendarFeed:
+    live = CalendarFeed.objects.filter(revoked_at__isnull=True)
+    feed = (live.filter(patient=patient) if patient else live.filter(user=user)).first()
+    return feed or calendar_feed_issue(patient=patient, user=user)
 
 
-def _enrol(clinic, mrn, given, family, dob, sex, drug_code, dose, indication, start) -> None:
+def _enrol(
+    clinic: Clinic,
+    mrn: str,
+    given: str,
+    family: str,
+    dob: date,
+    sex: str,
+    drug_code: str,
+    dose: str | None,
+    indication: str,
+    start: date,
+) -> None:
     patient = Patient.objects.create(
         clinic=clinic,
         mrn=mrn,

@@ -43,7 +43,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/London.")
 
 
-def validate_lead_days(value) -> None:
+def validate_lead_days(value: object) -> None:
     if (
         not isinstance(value, list)
         or not value

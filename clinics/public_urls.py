@@ -11,4 +11,5 @@ from django.urls import reverse
 
 def public_url(name: str, *args: Any) -> str:
     """The absolute URL of route `name` with `args`."""
-    return settings.JAKMONITOR["BASE_URL"].rstrip("/") + reverse(name, args=args)
+    base: str = settings.JAKMONITOR["BASE_URL"]
+    return base.rstrip("/") + reverse(name, args=args)

@@ -5,7 +5,7 @@ from django.core import checks
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def base_url_uses_https(app_configs, **kwargs):
+def base_url_uses_https(app_configs: object, **kwargs: object) -> list[checks.CheckMessage]:
     """Feed and email links carry secrets: over plain HTTP anyone on the path can read them
     (and some calendar apps fetch webcal:// links with the scheme of the public address)."""
     if settings.JAKMONITOR["BASE_URL"].startswith("https://"):

@@ -2,7 +2,10 @@
 reject_on_worker_lost: a task whose worker died is delivered again). Their names are
 `core.vocab.TaskName`, by which services queue them and beat runs them."""
 
-from celery import shared_task
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from celery import Task, shared_task
 
 from .core.vocab import TaskName
 from .services.checks import checks_mark_overdue
@@ -12,22 +15,28 @@ from .services.outbox import message_send, messages_dispatch
 from .services.reminders import reminders_queue_due
 from .services.replanning import plans_roll_forward
 
-TASK = {"acks_late": True, "reject_on_worker_lost": True}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-@shared_task(name=TaskName.ACTIVATE_STARTED_COURSES.value, **TASK)
+def _task(name: TaskName) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """Acknowledged after running, delivered again if the worker dies: every task is idempotent."""
+    return shared_task(name=name.value, acks_late=True, reject_on_worker_lost=True)
+
+
+@_task(TaskName.ACTIVATE_STARTED_COURSES)
 def activate_started_courses() -> int:
     """Planned courses whose start date has come become active."""
     return courses_activate_due()
 
 
-@shared_task(name=TaskName.ROLL_PLANS_FORWARD.value, **TASK)
+@_task(TaskName.ROLL_PLANS_FORWARD)
 def roll_plans_forward() -> int:
     """Extend every open course's plan as the rolling horizon moves on."""
     return plans_roll_forward()
 
 
-@shared_task(name=TaskName.QUEUE_REMINDERS.value, **TASK)
+@_task(TaskName.QUEUE_REMINDERS)
 def queue_reminders() -> int:
     """Queue the patient reminders whose moment has come, then dispatch."""
     queued = reminders_queue_due()
@@ -35,7 +44,7 @@ def queue_reminders() -> int:
     return queued
 
 
-@shared_task(name=TaskName.MARK_OVERDUE_AND_DIGEST.value, **TASK)
+@_task(TaskName.MARK_OVERDUE_AND_DIGEST)
 def mark_overdue_and_digest() -> int:
     """Mark checks overdue and queue each clinic's daily staff digest."""
     checks_mark_overdue()
@@ -44,13 +53,13 @@ def mark_overdue_and_digest() -> int:
     return queued
 
 
-@shared_task(name=TaskName.DISPATCH_MESSAGES.value, **TASK)
+@_task(TaskName.DISPATCH_MESSAGES)
 def dispatch_messages() -> int:
     """Claim due outbox rows and enqueue one send task each."""
     return len(messages_dispatch())
 
 
-@shared_task(name=TaskName.SEND_MESSAGE.value, **TASK)
+@_task(TaskName.SEND_MESSAGE)
 def send_message(message_id: int, claim: str) -> str:
     """Send one claimed outbox row (the claim is the dispatcher's token for it)."""
     return message_send(message_id=message_id, claim=claim)

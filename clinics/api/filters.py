@@ -2,6 +2,7 @@
 (an unknown status, a malformed date) is a 400 naming the parameter."""
 
 import django_filters as filters
+from django.db.models import QuerySet
 
 from ..core.units import ANALYTES
 from ..core.vocab import (
@@ -38,7 +39,9 @@ class CourseFilter(StaticFormFilterSet):
         model = TherapyCourse
         fields = ["patient", "drug", "status", "no_next_check"]
 
-    def filter_no_next_check(self, queryset, name, value):
+    def filter_no_next_check(
+        self, queryset: QuerySet[TherapyCourse], name: str, value: bool
+    ) -> QuerySet[TherapyCourse]:
         listed = queryset.filter(pk__in=courses_without_next_check().values("pk"))
         return listed if value else queryset.exclude(pk__in=listed.values("pk"))
 

@@ -15,12 +15,14 @@ Django REST framework, django-filter or drf-spectacular.
   so that every operation documents its 400/401/403/404/409 answers.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
+from typing import Any, Literal, TypeVar
 
 import django_filters as filters
-from django.db.models import QuerySet
+from django import forms
+from django.db.models import Field, Model, QuerySet
 from django.db.models.query import ValuesIterable
 from django.db.models.sql.constants import MULTI
 from django_filters.filters import QuerySetRequestMixin
@@ -29,8 +31,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from orjson import Fragment
 
+_M = TypeVar("_M", bound=Model)
 
-def _uuid(value):
+
+def _uuid(value: object) -> object:
     """SQLite keeps a UUID as 32 hex digits, psycopg returns a UUID: both as the serializer
     writes them (the renderer writes a UUID in its dashed form)."""
     if not (isinstance(value, str) and len(value) == 32):
@@ -38,13 +42,15 @@ def _uuid(value):
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
-def _json(value):
+def _json(value: str | None) -> Fragment | None:
     """Both backends return a JSON column as its text (valid JSON: SQLite's column has a
     JSON_VALID check, PostgreSQL's is jsonb), which the renderer embeds as it is."""
     return None if value is None else Fragment(value)
 
 
-CONVERSIONS = {  # each kind of column: None where the value is sent as the database gave it
+CONVERSIONS: dict[
+    str, Callable[[Any], object] | None
+] = {  # each kind of column: None where the value is sent as the database gave it
     "AutoField": None,
     "BigAutoField": None,
     "BooleanField": None,
@@ -65,7 +71,7 @@ class JsonValuesIterable(ValuesIterable):
 
     names: Mapping[str, str] = MappingProxyType({})
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, object]]:
         query = self.queryset.query
         compiler = query.get_compiler(self.queryset.db)
         columns = (
@@ -90,7 +96,7 @@ class JsonValuesIterable(ValuesIterable):
             yield values
 
 
-def _conversion(field):
+def _conversion(field: Field[Any, Any]) -> Callable[[Any], object] | None:
     kind = field.get_internal_type()
     # A subclass (an encrypted or enum text field) converts in `from_db_value`: not passed raw.
     if kind not in CONVERSIONS or (hasattr(field, "from_db_value") and kind != "JSONField"):
@@ -98,7 +104,7 @@ def _conversion(field):
     return CONVERSIONS[kind]
 
 
-def json_values(queryset: QuerySet, columns: dict[str, str]) -> QuerySet:
+def json_values(queryset: QuerySet[_M], columns: dict[str, str]) -> QuerySet[_M, dict[str, Any]]:
     """`queryset.values(*columns.values())`, each row keyed by `columns`' keys (its output
     names, in its order), its values ready for the JSON renderer (see the module). Build it
     once (a class attribute): each call makes an iterable class for its names."""
@@ -110,16 +116,17 @@ def json_values(queryset: QuerySet, columns: dict[str, str]) -> QuerySet:
     return clone
 
 
-class StaticFormFilterSet(filters.FilterSet):
+class StaticFormFilterSet(filters.FilterSet):  # type: ignore[misc]  # django-filter has no types
     """django-filter builds a new form class from the filters for every request; when no filter
     depends on the request (its choices, say), the class is the same each time, so it is built
     once per FilterSet (each request still gets a form instance of its own)."""
 
-    def get_form_class(self):
+    def get_form_class(self) -> type[forms.Form]:
         cls = type(self)
         if "_form_class" in cls.__dict__:
-            return cls._form_class
-        form_class = super().get_form_class()
+            form: type[forms.Form] = cls._form_class
+            return form
+        form_class: type[forms.Form] = super().get_form_class()
         if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
             cls._form_class = form_class
         return form_class
@@ -135,11 +142,15 @@ ERRORS = {
 
 
 class ApiSchema(AutoSchema):
-    def _get_response_bodies(self, direction="response"):
-        bodies = super()._get_response_bodies(direction)
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
+        bodies: dict[str, Any] = super()._get_response_bodies(direction)
         if direction == "response":
             for code, text in ERRORS.items():
                 if code not in bodies:
                     error = OpenApiResponse(OpenApiTypes.OBJECT, description=text)
-                    bodies[code] = self._get_response_for_code(error, code, direction=direction)
+                    bodies[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                        error, code, direction=direction
+                    )
         return bodies

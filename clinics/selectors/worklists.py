@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from functools import reduce
 from operator import or_
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from ..core.dates import today_in
@@ -74,7 +75,7 @@ class ClinicCounts:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def dashboard_counts(*, user) -> list[ClinicCounts]:
+def dashboard_counts(*, user: User | AnonymousUser) -> list[ClinicCounts]:
     """Per clinic of the user: how many rows each worklist holds (one query per list, and one
     for the clinics' dates)."""
     lists = {

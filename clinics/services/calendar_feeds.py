@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,8 +17,8 @@ from .outbox import dispatch_after_commit, message_queue
 def calendar_feed_issue(
     *,
     patient: Patient | None = None,
-    user: AbstractBaseUser | None = None,
-    issued_by: AbstractBaseUser | None = None,
+    user: User | None = None,
+    issued_by: User | None = None,
 ) -> CalendarFeed:
     """A new secret feed for a patient or a staff user; the previous URL answers 404 at once.
 
@@ -45,23 +45,22 @@ def calendar_feed_issue(
     return feed
 
 
-def calendar_feed_revoke(
-    *, patient: Patient | None = None, user: AbstractBaseUser | None = None
-) -> int:
+def calendar_feed_revoke(*, patient: Patient | None = None, user: User | None = None) -> int:
     """Stop the owner's feed URL working (404 from now on); returns how many were live."""
     with transaction.atomic():
         patient, user = _locked_owner(patient, user, issuing=False)
         return _revoke(patient=patient, user=user)
 
 
-def _revoke(*, patient, user) -> int:
-    owner = {"patient": patient} if patient is not None else {"user": user}
-    return CalendarFeed.objects.filter(**owner, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+def _revoke(*, patient: Patient | None, user: User | None) -> int:
+    feeds = CalendarFeed.objects.filter(revoked_at__isnull=True)
+    feeds = feeds.filter(patient=patient) if patient is not None else feeds.filter(user=user)
+    return feeds.update(revoked_at=timezone.now())
 
 
-def _locked_owner(patient, user, *, issuing: bool = True):
+def _locked_owner(
+    patient: Patient | None, user: User | None, *, issuing: bool = True
+) -> tuple[Patient | None, User | None]:
     """The owner, locked (a rotation and a revocation at once cannot leave a live feed behind)
     and re-read, so that a staff feed goes only to an active staff user as they are now."""
     if (patient is None) == (user is None):
@@ -71,6 +70,7 @@ def _locked_owner(patient, user, *, issuing: bool = True):
     if patient is not None:
         locked = Patient.objects.select_for_update(of=("self",)).select_related("clinic")
         return locked.get(pk=patient.pk), None
+    assert user is not None
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
     if issuing and not (user.is_active and user.is_staff):
         raise ValidationError({"user": "Only an active staff user can have a staff feed."})

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -122,7 +122,7 @@ def check_complete(
     check: MonitoringCheck,
     completed_on: date,
     results: Sequence[ResultInput] = (),
-    completed_by: AbstractBaseUser | None = None,
+    completed_by: User | None = None,
 ) -> CheckCompleted:
     """Mark a check done, record its results and evaluate each against the thresholds.
 

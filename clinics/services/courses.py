@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -60,7 +60,7 @@ def course_start(
     start_date: date,
     renal_value: Decimal | None = None,
     renal_measure: str = "",
-    started_by: AbstractBaseUser | None = None,
+    started_by: User | None = None,
     acknowledge_do_not_start: bool = False,
 ) -> CourseStarted:
     """Enrol a patient on a JAK inhibitor and plan every check its rules call for.
@@ -107,7 +107,7 @@ def course_start(
         if reached:
             rules = sorted({found.rule_id for f in reached for found in f.outcome.findings})
             reason = "Prescriber acknowledged do-not-start: " + ", ".join(rules)
-            course._change_reason = reason[:100]  # simple-history keeps 100 characters
+            course._change_reason = reason[:100]  # type: ignore[attr-defined]  # simple-history's hook, 100 characters
         course.save()
         changes = course_replan(course=course, as_of=today, first=True)
     return CourseStarted(course=course, checks_planned=len(changes.create), advice=preview.advice)
@@ -237,7 +237,7 @@ def course_change_dose(
     course: TherapyCourse,
     dose_code: str,
     effective_on: date | None = None,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> DoseChange:
     """Record a new dose; a dose increase brings any "after a dose increase" checks."""
     with transaction.atomic():

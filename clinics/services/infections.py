@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +31,7 @@ def infection_report(
     serious: bool,
     reporter: str,
     description: str = "",
-    reported_by: AbstractBaseUser | None = None,
+    reported_by: User | None = None,
     reported_at: datetime | None = None,
 ) -> InfectionReported:
     """Record an infection and pause the course in the same transaction.
@@ -95,7 +95,7 @@ def infection_resolve(
     *,
     report: InfectionReport,
     resolved_at: datetime | None = None,
-    resolved_by: AbstractBaseUser | None = None,
+    resolved_by: User | None = None,
 ) -> InfectionReport:
     """Mark an infection resolved (a clinician then decides whether to resume)."""
     with transaction.atomic():

@@ -166,10 +166,9 @@ def message_send(*, message_id: int, claim: str) -> str:
 def _record_failure(message: Message, exc: Exception) -> str:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     retry = _is_transient(exc) and message.attempts < settings.JAKMONITOR["SEND_MAX_ATTEMPTS"]
-    fields = {"last_error": error, "lease_until": None}
+    status = Status.QUEUED if retry else Status.FAILED
+    fields: dict[str, object] = {"status": status, "last_error": error, "lease_until": None}
     if retry:
-        fields.update(status=Status.QUEUED, send_after=timezone.now() + _backoff(message.attempts))
-    else:
-        fields.update(status=Status.FAILED)
+        fields["send_after"] = timezone.now() + _backoff(message.attempts)
     Message.objects.filter(pk=message.pk, status=Status.SENDING).update(**fields)
-    return fields["status"]
+    return status

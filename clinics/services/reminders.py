@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -46,9 +46,7 @@ def reminders_queue_due(*, now: datetime | None = None) -> int:
     return queued
 
 
-def reminder_resend(
-    *, check: MonitoringCheck, requested_by: AbstractBaseUser | None = None
-) -> Message:
+def reminder_resend(*, check: MonitoringCheck, requested_by: User | None = None) -> Message:
     """Send the patient a reminder for an open check now (staff asked: a missed reminder, a
     corrected address, an overdue check), with the other open checks of the course due that day.
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -31,6 +31,7 @@ class RecordedResult:
     outcome: Outcome
 
 
+UNIT_LENGTH = 20  # LabResult.unit's max_length
 _PLACES = Decimal("0.0001")  # LabResult.value keeps 4 decimal places
 _LIMIT = Decimal("1e8")  # and 8 digits before the point
 
@@ -51,7 +52,7 @@ def _clean_value(value: object) -> Decimal:
 
 def _clean_unit(analyte: str, unit: str) -> str:
     unit = (unit or "").strip()
-    if not unit or len(unit) > LabResult._meta.get_field("unit").max_length:
+    if not unit or len(unit) > UNIT_LENGTH:
         raise ValidationError(
             {"unit": "Give the unit as the lab reports it (at most 20 characters)."}
         )
@@ -102,7 +103,7 @@ def lab_result_record(
     unit: str,
     collected_on: date,
     monitoring_check: MonitoringCheck | None = None,
-    recorded_by: AbstractBaseUser | None = None,
+    recorded_by: User | None = None,
 ) -> RecordedResult:
     """Store one result and evaluate it against the drug's and the protocol's thresholds.
 

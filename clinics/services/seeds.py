@@ -48,9 +48,9 @@ def rules_load(*, seed_dir: Path | None = None, as_of: date | None = None) -> Lo
             if created:
                 changed_protocols.append(protocol)
         changed_drugs = []
-        for code, loaded in library.drugs.items():
-            version, created = _store_version(RuleSetKind.DRUG, code, loaded)
-            info = loaded.rules.drug
+        for code, drug_file in library.drugs.items():
+            version, created = _store_version(RuleSetKind.DRUG, code, drug_file)
+            info = drug_file.rules.drug
             drug, _ = Drug.objects.update_or_create(
                 code=code,
                 defaults={

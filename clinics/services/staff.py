@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -52,7 +52,7 @@ def _role_group(role: str) -> Group:
 @transaction.atomic
 def staff_member_add(
     *, clinic: Clinic, username: str, email: str, role: str, password: str | None = None
-) -> AbstractUser:
+) -> User:
     """Give a login a role in a clinic, creating the login if needed; returns the user.
 
     `password` sets (or, for an existing login, resets) the password. The role's Django

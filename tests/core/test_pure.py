@@ -9,7 +9,9 @@ import pytest
 
 import clinics.core
 
-CORE = sorted(p.stem for p in Path(clinics.core.__file__).parent.glob("*.py") if p.stem != "__init__")
+CORE = sorted(
+    p.stem for p in Path(clinics.core.__file__).parent.glob("*.py") if p.stem != "__init__"
+)
 PROBE = """
 import sys
 import clinics.core.{name}
@@ -21,7 +23,16 @@ assert not loaded, loaded
 
 
 def test_core_has_the_layout_modules():
-    assert set(CORE) >= {"vocab", "dates", "ruleset", "units", "planning", "reconcile", "thresholds", "ics"}
+    assert set(CORE) >= {
+        "vocab",
+        "dates",
+        "ruleset",
+        "units",
+        "planning",
+        "reconcile",
+        "thresholds",
+        "ics",
+    }
 
 
 @pytest.mark.parametrize("name", CORE)
