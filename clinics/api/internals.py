@@ -15,6 +15,8 @@ Django REST framework, django-filter or drf-spectacular.
   so that every operation documents its 400/401/403/404/409 answers.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
