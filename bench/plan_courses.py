@@ -37,7 +37,7 @@ from django.utils import timezone  # noqa: E402
 
 from clinics.core.vocab import CourseStatus  # noqa: E402
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
-from clinics.rulebook import drug_rules  # noqa: E402
+from clinics.rulebook import drug_rules, with_rules  # noqa: E402
 from clinics.services.replanning import courses_plan_new  # noqa: E402
 from clinics.services.seeds import rules_load  # noqa: E402
 
@@ -97,9 +97,11 @@ def make_courses(n: int) -> list[TherapyCourse]:
         for i, p in enumerate(patients)
     )
     return list(
-        TherapyCourse.objects.select_related("patient__clinic__protocol", "drug").prefetch_related(
-            "pauses", "dose_changes"
-        )
+        with_rules(
+            TherapyCourse.objects.select_related("patient__clinic__protocol", "drug"),
+            "drug",
+            "patient__clinic__protocol",
+        ).prefetch_related("pauses", "dose_changes")
     )
 
 
