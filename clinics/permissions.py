@@ -10,6 +10,10 @@ URL finds nothing (404) or is refused (403), never another clinic's data.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypedDict, TypeGuard, TypeVar
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model, QuerySet
 
 from .core.vocab import Role
 from .models import Clinic, StaffMembership
@@ -39,16 +43,27 @@ ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
 }
 
 
+_M = TypeVar("_M", bound=Model)
+_Row = TypeVar("_Row")
+
+
+class ClinicIdRow(TypedDict):
+    clinic_id: int
+
+
 def _roles_granting(capability: Can) -> list[str]:
     return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
 
 
-def is_active_staff(user) -> bool:
-    """Signed in, active and staff: only then does any membership count."""
+def is_active_staff(user: User | AnonymousUser) -> TypeGuard[User]:
+    """Signed in, active and staff: only then does any membership count (and the user is a
+    User, never the anonymous one)."""
     return user.is_authenticated and user.is_active and user.is_staff
 
 
-def clinic_ids(user, capability: Can = Can.VIEW):
+def clinic_ids(
+    user: User | AnonymousUser, capability: Can = Can.VIEW
+) -> QuerySet[StaffMembership, ClinicIdRow] | None:
     """The ids of the clinics where the user has the capability, as a subquery (so scoping a
     list costs no extra query); None means every clinic (superuser)."""
     if not is_active_staff(user):
@@ -60,12 +75,12 @@ def clinic_ids(user, capability: Can = Can.VIEW):
     ).values("clinic_id")
 
 
-def allowed(user, capability: Can, clinic_id: int) -> bool:
+def allowed(user: User | AnonymousUser, capability: Can, clinic_id: int) -> bool:
     ids = clinic_ids(user, capability)
     return ids is None or ids.filter(clinic_id=clinic_id).exists()
 
 
-def capabilities(user, clinic_id: int) -> frozenset[Can]:
+def capabilities(user: User | AnonymousUser, clinic_id: int) -> frozenset[Can]:
     """What the user may do in one clinic (one query): which actions a page offers. The actions
     themselves check again with `allowed`."""
     if not is_active_staff(user):
@@ -76,13 +91,20 @@ def capabilities(user, clinic_id: int) -> frozenset[Can]:
     return frozenset().union(*(ROLE_CAPABILITIES[r] for r in roles.values_list("role", flat=True)))
 
 
-def clinics(user, capability: Can = Can.VIEW):
+def clinics(user: User | AnonymousUser, capability: Can = Can.VIEW) -> QuerySet[Clinic]:
     """The Clinic queryset where the user has the capability (form choices, filters)."""
     ids = clinic_ids(user, capability)
     return Clinic.objects.all() if ids is None else Clinic.objects.filter(pk__in=ids)
 
 
-def scope(queryset, user, clinic_path: str, capability: Can = Can.VIEW, *, literal: bool = False):
+def scope(
+    queryset: QuerySet[_M, _Row],
+    user: User | AnonymousUser,
+    clinic_path: str,
+    capability: Can = Can.VIEW,
+    *,
+    literal: bool = False,
+) -> QuerySet[_M, _Row]:
     """Rows of `queryset` that belong (through `clinic_path`) to the user's permitted clinics.
 
     `literal` reads the clinic ids first (one small query) and filters on the values: PostgreSQL
@@ -93,5 +115,6 @@ def scope(queryset, user, clinic_path: str, capability: Can = Can.VIEW, *, liter
     if ids is None:
         return queryset
     if literal:
-        ids = list(ids.values_list("clinic_id", flat=True))
+        values = list(ids.values_list("clinic_id", flat=True))
+        return queryset.filter(**{f"{clinic_path}__in": values})
     return queryset.filter(**{f"{clinic_path}__in": ids})

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -27,7 +27,7 @@ from .services.link_tokens import link_find
 from .services.patients import patient_save
 
 
-def health(request):
+def health(request: HttpRequest) -> JsonResponse:
     """Liveness for the load balancer and docker-compose: the database answers."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -50,7 +50,7 @@ def _link(token: str, purpose: str) -> LinkToken:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     link = _link(token, LinkPurpose.UNSUBSCRIBE)
     patient = link.patient
     done = request.method == "POST"
@@ -75,7 +75,7 @@ class PatientInfectionForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def report_infection(request, token: str):
+def report_infection(request: HttpRequest, token: str) -> HttpResponse:
     link = _link(token, LinkPurpose.REPORT_INFECTION)
     form = PatientInfectionForm(request.POST if request.method == "POST" else None)
     context = {"clinic": link.patient.clinic, "form": form, "reported": False, "problem": ""}
@@ -96,7 +96,7 @@ def report_infection(request, token: str):
 
 
 @require_http_methods(["GET", "HEAD"])
-def calendar_feed(request, token: str):
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A patient's or staff member's iCalendar feed, with ETag/Last-Modified revalidation."""
     state = feed_open(token)
     if state is None:
@@ -112,7 +112,7 @@ def calendar_feed(request, token: str):
     return _private(response)
 
 
-def _feed_miss(request):
+def _feed_miss(request: HttpRequest) -> HttpResponse:
     """404, or 429 once this address has sent too many wrong tokens in the window."""
     config = settings.JAKMONITOR
     window = config["FEED_MISS_WINDOW_SECONDS"]

@@ -1,9 +1,21 @@
 """What the API reads and writes. Output serializers describe stored rows by their public UUIDs;
 input serializers only check shapes and types: the rules (dates, doses, thresholds, lifecycle)
-are the services' own, and their errors come back naming the same fields."""
+are the services' own, and their errors come back naming the same fields.
 
+Each serializer names what it reads (`Serializer[Advice]`); an input-only one never reads an
+object (`Serializer[None]`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
 from rest_framework import serializers
 
+from ..core.planning import Advice, PlannedCheck
+from ..core.ruleset import Threshold
+from ..core.thresholds import Finding
 from ..core.units import ANALYTES
 from ..core.vocab import STAFF_PAUSE_REASONS, CheckKind, RenalMeasure, Reporter, StopReason
 from ..feeds.tokens import feed_urls
@@ -19,9 +31,16 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import clinics
+from ..selectors.starts import BaselineFinding, StartPreview
+from ..selectors.worklists import ClinicCounts
+from ..services.courses import CourseStarted
+from ..services.results import RecordedResult
+
+if TYPE_CHECKING:
+    from rest_framework.validators import Validator
 
 
-class ClinicSerializer(serializers.ModelSerializer):
+class ClinicSerializer(serializers.ModelSerializer[Clinic]):
     class Meta:
         model = Clinic
         fields = [
@@ -35,18 +54,18 @@ class ClinicSerializer(serializers.ModelSerializer):
         ]
 
 
-class ScopedClinicField(serializers.SlugRelatedField):
+class ScopedClinicField(serializers.SlugRelatedField[Clinic]):
     """A clinic by UUID, among those the user belongs to (another clinic's is 'not found')."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="uuid", **kwargs)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Clinic]:
         return clinics(self.context["request"].user)
 
 
-class PatientSerializer(serializers.ModelSerializer):
-    clinic = ScopedClinicField()
+class PatientSerializer(serializers.ModelSerializer[Patient]):
+    clinic: serializers.SlugRelatedField[Clinic] = ScopedClinicField()
 
     class Meta:
         model = Patient
@@ -67,16 +86,16 @@ class PatientSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["reminder_consent_at", "created_at", "updated_at"]
         # The (clinic, MRN) constraint is checked when saving (the error names "mrn").
-        validators = []
+        validators: list[Validator[dict[str, Any]]] = []
 
 
 class PatientUpdateSerializer(PatientSerializer):
-    clinic = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    clinic = serializers.SlugRelatedField[Clinic](slug_field="uuid", read_only=True)
 
 
-class CourseSerializer(serializers.ModelSerializer):
-    patient = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    drug = serializers.SlugRelatedField(slug_field="code", read_only=True)
+class CourseSerializer(serializers.ModelSerializer[TherapyCourse]):
+    patient = serializers.SlugRelatedField[Patient](slug_field="uuid", read_only=True)
+    drug = serializers.SlugRelatedField[Drug](slug_field="code", read_only=True)
     # Declared: DRF drops allow_blank from read-only model fields, and these may be blank.
     stop_reason = serializers.ChoiceField(
         choices=StopReason.choices(), allow_blank=True, read_only=True
@@ -107,25 +126,29 @@ class CourseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdviceSerializer(serializers.Serializer):
+class AdviceSerializer(serializers.Serializer[Advice]):
     rule_id = serializers.CharField()
     text = serializers.CharField()
-    source = serializers.CharField()
+    # A field named "source": DRF's metaclass takes declared fields off the class, so it never
+    # shadows `Field.source`; the stubs see the class attribute (a stubs gap, hence the ignore).
+    source = serializers.CharField()  # type: ignore[assignment]
     verified = serializers.BooleanField()
     not_recommended = serializers.BooleanField()
 
 
-class FindingSerializer(serializers.Serializer):
+# A `Finding`, or one as `LabResult.outcome` keeps it (JSON). (A comment, not a docstring: the
+# schema would show a docstring.)
+class FindingSerializer(serializers.Serializer[Finding | Mapping[str, object]]):
     rule_id = serializers.CharField()
     action = serializers.CharField()
     text = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # as in AdviceSerializer
     verified = serializers.BooleanField()
     confirm = serializers.BooleanField()
 
 
-class CourseStartSerializer(serializers.Serializer):
-    drug = serializers.SlugRelatedField(slug_field="code", queryset=Drug.objects.all())
+class CourseStartSerializer(serializers.Serializer[None]):
+    drug = serializers.SlugRelatedField[Drug](slug_field="code", queryset=Drug.objects.all())
     dose_code = serializers.CharField(max_length=50)
     indication = serializers.CharField(max_length=50)
     start_date = serializers.DateField()
@@ -143,13 +166,13 @@ class CourseStartSerializer(serializers.Serializer):
     )
 
 
-class CourseStartedSerializer(serializers.Serializer):
+class CourseStartedSerializer(serializers.Serializer[CourseStarted]):
     course = CourseSerializer()
     checks_planned = serializers.IntegerField()
     advice = AdviceSerializer(many=True)
 
 
-class PlannedCheckSerializer(serializers.Serializer):
+class PlannedCheckSerializer(serializers.Serializer[PlannedCheck]):
     kind = serializers.ChoiceField(choices=CheckKind.choices())
     due = serializers.DateField()
     window_start = serializers.DateField()
@@ -157,17 +180,17 @@ class PlannedCheckSerializer(serializers.Serializer):
     why = serializers.CharField()
 
 
-class ThresholdSerializer(serializers.Serializer):
+class ThresholdSerializer(serializers.Serializer[Threshold]):
     rule_id = serializers.CharField(source="id")
     analyte = serializers.CharField()
     band = serializers.CharField(source="band.describe")
     unit = serializers.CharField()
     text = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # as in AdviceSerializer
     verified = serializers.BooleanField()
 
 
-class ResultOutcomeSerializer(serializers.Serializer):
+class ResultOutcomeSerializer(serializers.Serializer[RecordedResult | BaselineFinding]):
     """A stored result with what its evaluation found (rule text and source)."""
 
     result = serializers.UUIDField(source="result.uuid")
@@ -179,14 +202,14 @@ class ResultOutcomeSerializer(serializers.Serializer):
     findings = FindingSerializer(source="outcome.findings", many=True)
 
 
-class StartPreviewSerializer(serializers.Serializer):
+class StartPreviewSerializer(serializers.Serializer[StartPreview]):
     checks = PlannedCheckSerializer(many=True)
     advice = AdviceSerializer(many=True)
     do_not_start_rules = ThresholdSerializer(many=True)
     findings = ResultOutcomeSerializer(many=True)
 
 
-class PauseSerializer(serializers.Serializer):
+class PauseSerializer(serializers.Serializer[None]):
     reason = serializers.ChoiceField(
         choices=[(r.value, r.label) for r in STAFF_PAUSE_REASONS],
         help_text="For an infection, use report-infection: it alerts staff and the patient.",
@@ -195,23 +218,23 @@ class PauseSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class ResumeSerializer(serializers.Serializer):
+class ResumeSerializer(serializers.Serializer[None]):
     resumed_on = serializers.DateField(required=False, default=None)
 
 
-class DoseChangeSerializer(serializers.Serializer):
+class DoseChangeSerializer(serializers.Serializer[None]):
     dose_code = serializers.CharField(max_length=50)
     effective_on = serializers.DateField(required=False, default=None)
 
 
-class StopSerializer(serializers.Serializer):
+class StopSerializer(serializers.Serializer[None]):
     reason = serializers.ChoiceField(choices=StopReason.choices())
     stopped_on = serializers.DateField(required=False, default=None)
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class InfectionReportSerializer(serializers.ModelSerializer):
-    course = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+class InfectionReportSerializer(serializers.ModelSerializer[InfectionReport]):
+    course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
 
     class Meta:
         model = InfectionReport
@@ -227,7 +250,7 @@ class InfectionReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InfectionReportCreateSerializer(serializers.Serializer):
+class InfectionReportCreateSerializer(serializers.Serializer[None]):
     serious = serializers.BooleanField(help_text="Needing hospital care or intravenous antibiotics")
     description = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=2000
@@ -240,7 +263,7 @@ class InfectionReportCreateSerializer(serializers.Serializer):
     reported_at = serializers.DateTimeField(required=False, default=None)
 
 
-class CheckSerializer(serializers.ModelSerializer):
+class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):
     """A check of `CheckViewSet`'s queryset, which annotates its course's and patient's UUIDs
     (one row per check, no related objects to build: the list endpoint's hot path)."""
 
@@ -274,25 +297,26 @@ class CheckSerializer(serializers.ModelSerializer):
         return {name: sources.get(name, name) for name in cls.Meta.fields}
 
 
-class ResultInputSerializer(serializers.Serializer):
+class ResultInputSerializer(serializers.Serializer[None]):
     analyte = serializers.ChoiceField(choices=ANALYTES)
     value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
     unit = serializers.CharField(max_length=20)
 
 
-class CheckCompleteSerializer(serializers.Serializer):
+class CheckCompleteSerializer(serializers.Serializer[None]):
     completed_on = serializers.DateField(help_text="The day the sample was taken")
     results = ResultInputSerializer(many=True, required=False, default=list)
 
 
-class CheckCompletedSerializer(serializers.Serializer):
+# The check as stored now, with `check_complete`'s action and results.
+class CheckCompletedSerializer(serializers.Serializer[Mapping[str, object]]):
     check = CheckSerializer()
     action = serializers.CharField(help_text="The most severe outcome among the results")
     results = ResultOutcomeSerializer(many=True)
 
 
-class LabResultSerializer(serializers.ModelSerializer):
-    course = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+class LabResultSerializer(serializers.ModelSerializer[LabResult]):
+    course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
     check = serializers.UUIDField(source="monitoring_check.uuid", read_only=True, allow_null=True)
     value = serializers.CharField(source="value_text", read_only=True)
     outcome = FindingSerializer(many=True, read_only=True)
@@ -314,7 +338,7 @@ class LabResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LabResultCreateSerializer(serializers.Serializer):
+class LabResultCreateSerializer(serializers.Serializer[None]):
     analyte = serializers.ChoiceField(choices=ANALYTES)
     value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
     unit = serializers.CharField(max_length=20)
@@ -327,7 +351,7 @@ class LabResultCreateSerializer(serializers.Serializer):
     )
 
 
-class DrugSerializer(serializers.ModelSerializer):
+class DrugSerializer(serializers.ModelSerializer[Drug]):
     version = serializers.IntegerField(source="current_version.version", read_only=True)
 
     class Meta:
@@ -349,9 +373,9 @@ class DrugRulesSerializer(DrugSerializer):
         read_only_fields = fields
 
 
-class MessageSerializer(serializers.ModelSerializer):
-    patient = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    course = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+class MessageSerializer(serializers.ModelSerializer[Message]):
+    patient = serializers.SlugRelatedField[Patient](slug_field="uuid", read_only=True)
+    course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
 
     class Meta:
         model = Message
@@ -372,18 +396,18 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CalendarLinkSerializer(serializers.Serializer):
+class CalendarLinkSerializer(serializers.Serializer[Mapping[str, object]]):
     web = serializers.CharField(help_text="https:// address (Google Calendar: From URL)")
     webcal = serializers.CharField(help_text="webcal:// address (Apple Calendar, Outlook)")
     created_at = serializers.DateTimeField()
 
     @staticmethod
-    def of(feed: CalendarFeed) -> dict:
+    def of(feed: CalendarFeed) -> dict[str, object]:
         urls = feed_urls(feed)
         return {"web": urls.web, "webcal": urls.webcal, "created_at": feed.created_at}
 
 
-class DashboardSerializer(serializers.Serializer):
+class DashboardSerializer(serializers.Serializer[ClinicCounts]):
     clinic = serializers.UUIDField(source="clinic.uuid")
     name = serializers.CharField(source="clinic.name")
     due_this_week = serializers.IntegerField(source="counts.due_this_week")

@@ -5,14 +5,20 @@ without the capability is 403, exactly as in the admin; writes on an object are 
 (`POST /courses/{uuid}/pause/`), so no request body can reach into another clinic.
 """
 
-from django.db.models import F
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import User
+from django.db.models import F, Model, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import SearchFilter
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from ..models import (
@@ -25,7 +31,7 @@ from ..models import (
     Patient,
     TherapyCourse,
 )
-from ..permissions import Can, allowed, scope
+from ..permissions import Can, allowed, is_active_staff, scope
 from ..selectors.starts import course_start_preview
 from ..selectors.worklists import dashboard_counts
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
@@ -49,8 +55,19 @@ from .permissions import ClinicRole, IsStaff
 
 UUID = "[0-9a-fA-F-]{36}"  # anything else in the place of an id is simply not found
 
+_MT = TypeVar("_MT", bound=Model)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-class ScopedViewSet(viewsets.GenericViewSet):
+
+def _staff(request: Request) -> User:
+    """The signed-in staff member: the views' permission classes let no one else in."""
+    user = request.user
+    if not is_active_staff(user):  # not reached: IsStaff has refused the request already
+        raise PermissionDenied()
+    return user
+
+
+class ScopedViewSet(viewsets.GenericViewSet[_MT]):
     """Rows of the user's clinics (`clinic_path` leads from a row to its clinic); `capabilities`
     names what each action needs beyond seeing the row."""
 
@@ -58,32 +75,35 @@ class ScopedViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID
     clinic_path = "clinic"
     capabilities: dict[str, Can] = {}
+    cursor_ordering: tuple[str, ...]  # the list's order for `Pages`, ending with the id
     permission_classes = [ClinicRole]
     filter_backends = [DjangoFilterBackend]
     pagination_class = Pages
 
-    def get_queryset(self):
-        return scope(self.queryset.all(), self.request.user, self.clinic_path, literal=True)
+    def get_queryset(self) -> QuerySet[_MT]:
+        return scope(super().get_queryset(), self.request.user, self.clinic_path, literal=True)
 
-    def clinic_id_of(self, obj) -> int:
+    def clinic_id_of(self, obj: Model) -> int:
         *path, last = self.clinic_path.split("__")
         for part in path:
             obj = getattr(obj, part)
-        return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
+        clinic_id: int = obj.pk if last == "pk" else getattr(obj, f"{last}_id")
+        return clinic_id
 
-    def valid(self, serializer_class) -> dict:
+    def valid(self, serializer_class: type[serializers.Serializer[None]]) -> dict[str, Any]:
         """The request body, checked for shape and types (the services check the rules)."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        data: dict[str, Any] = serializer.validated_data
+        return data
 
-    def fresh(self, obj):
+    def fresh(self, obj: _MT) -> _MT:
         """The object as stored now (after a service changed it), for the response."""
         return self.get_queryset().get(pk=obj.pk)
 
 
 @extend_schema_view(list=extend_schema(summary="The clinics you belong to"))
-class ClinicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class ClinicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[Clinic]):
     queryset = Clinic.objects.order_by("name")
     serializer_class = s.ClinicSerializer
     clinic_path = "pk"
@@ -98,9 +118,11 @@ class DashboardView(APIView):
     @extend_schema(
         responses={200: s.DashboardSerializer(many=True)}, summary="Worklist counts per clinic"
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         rows = dashboard_counts(user=request.user)
-        return Response(s.DashboardSerializer(rows, many=True).data)
+        # many=True takes the list: the stubs' Serializer() does not say so (a stubs gap,
+        # typeddjango/djangorestframework-stubs#827).
+        return Response(s.DashboardSerializer(rows, many=True).data)  # type: ignore[arg-type]
 
 
 class PatientViewSet(
@@ -108,7 +130,7 @@ class PatientViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ScopedViewSet,
+    ScopedViewSet[Patient],
 ):
     queryset = Patient.objects.select_related("clinic")
     filterset_class = filters.PatientFilter
@@ -123,18 +145,19 @@ class PatientViewSet(
         "preview_course": Can.MANAGE_COURSES,
     }
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[s.PatientSerializer]:
         if self.action in ("update", "partial_update"):
             return s.PatientUpdateSerializer
         return s.PatientSerializer
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
         clinic = serializer.validated_data["clinic"]
         if not allowed(self.request.user, Can.EDIT_PATIENTS, clinic.pk):
             raise PermissionDenied("Your role in this clinic does not allow adding patients.")
         serializer.instance = patient_save(patient=Patient(**serializer.validated_data))
 
-    def perform_update(self, serializer):
+    def perform_update(self, serializer: BaseSerializer[Patient]) -> None:
+        assert serializer.instance is not None  # update() gives the serializer the patient
         patient_update(patient=serializer.instance, data=serializer.validated_data)
 
     @extend_schema(
@@ -143,15 +166,15 @@ class PatientViewSet(
         summary="Send a new calendar link (POST; the old one stops) or stop it (DELETE)",
     )
     @action(detail=True, methods=["post", "delete"], url_path="calendar-link")
-    def calendar_link(self, request, uuid=None):
+    def calendar_link(self, request: Request, uuid: str | None = None) -> Response:
         patient = self.get_object()
         if request.method == "DELETE":
             calendar_feed_revoke(patient=patient)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        feed = calendar_feed_issue(patient=patient, issued_by=request.user)
+        feed = calendar_feed_issue(patient=patient, issued_by=_staff(request))
         return Response(s.CalendarLinkSerializer(s.CalendarLinkSerializer.of(feed)).data)
 
-    def _start_kwargs(self) -> dict:
+    def _start_kwargs(self) -> dict[str, Any]:
         patient = self.get_object()  # 404 and 403 before anything about the body
         return {"patient": patient, **self.valid(s.CourseStartSerializer)}
 
@@ -161,8 +184,8 @@ class PatientViewSet(
         summary="Start a course: plans every check the drug's rules call for",
     )
     @action(detail=True, methods=["post"], url_path="start-course")
-    def start_course(self, request, uuid=None):
-        started = course_start(**self._start_kwargs(), started_by=request.user)
+    def start_course(self, request: Request, uuid: str | None = None) -> Response:
+        started = course_start(**self._start_kwargs(), started_by=_staff(request))
         return Response(s.CourseStartedSerializer(started).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -171,19 +194,21 @@ class PatientViewSet(
         summary="What starting this course would plan and advise (nothing is saved)",
     )
     @action(detail=True, methods=["post"], url_path="preview-course")
-    def preview_course(self, request, uuid=None):
+    def preview_course(self, request: Request, uuid: str | None = None) -> Response:
         kwargs = self._start_kwargs()
         kwargs.pop("acknowledge_do_not_start")
         return Response(s.StartPreviewSerializer(course_start_preview(**kwargs)).data)
 
 
-def _course_action(serializer_class, summary: str):
+def _course_action(
+    serializer_class: type[serializers.Serializer[None]], summary: str
+) -> Callable[[_F], _F]:
     return extend_schema(
         request=serializer_class, responses={200: s.CourseSerializer}, summary=summary
     )
 
 
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[TherapyCourse]):
     queryset = TherapyCourse.objects.select_related("patient", "drug")
     serializer_class = s.CourseSerializer
     filterset_class = filters.CourseFilter
@@ -198,35 +223,35 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         "report_infection": Can.REPORT_INFECTIONS,
     }
 
-    def _done(self, course) -> Response:
+    def _done(self, course: TherapyCourse) -> Response:
         return Response(s.CourseSerializer(self.fresh(course)).data)
 
     @_course_action(s.PauseSerializer, "Pause (a clinician's decision or a lab result)")
     @action(detail=True, methods=["post"])
-    def pause(self, request, uuid=None):
+    def pause(self, request: Request, uuid: str | None = None) -> Response:
         course = self.get_object()
         course_pause(course=course, **self.valid(s.PauseSerializer))
         return self._done(course)
 
     @_course_action(s.ResumeSerializer, "Resume a paused course (its checks are re-planned)")
     @action(detail=True, methods=["post"])
-    def resume(self, request, uuid=None):
+    def resume(self, request: Request, uuid: str | None = None) -> Response:
         course = self.get_object()
         course_resume(course=course, **self.valid(s.ResumeSerializer))
         return self._done(course)
 
     @_course_action(s.DoseChangeSerializer, "Change the dose")
     @action(detail=True, methods=["post"], url_path="change-dose")
-    def change_dose(self, request, uuid=None):
+    def change_dose(self, request: Request, uuid: str | None = None) -> Response:
         course = self.get_object()
         course_change_dose(
-            course=course, changed_by=request.user, **self.valid(s.DoseChangeSerializer)
+            course=course, changed_by=_staff(request), **self.valid(s.DoseChangeSerializer)
         )
         return self._done(course)
 
     @_course_action(s.StopSerializer, "Stop the course for good (open checks are cancelled)")
     @action(detail=True, methods=["post"])
-    def stop(self, request, uuid=None):
+    def stop(self, request: Request, uuid: str | None = None) -> Response:
         course = self.get_object()
         data = self.valid(s.StopSerializer)
         course_stop(
@@ -240,10 +265,12 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         summary="Report an infection: pauses the course and alerts staff and patient",
     )
     @action(detail=True, methods=["post"], url_path="report-infection")
-    def report_infection(self, request, uuid=None):
+    def report_infection(self, request: Request, uuid: str | None = None) -> Response:
         course = self.get_object()
         reported = infection_report(
-            course=course, reported_by=request.user, **self.valid(s.InfectionReportCreateSerializer)
+            course=course,
+            reported_by=_staff(request),
+            **self.valid(s.InfectionReportCreateSerializer),
         )
         return Response(
             s.InfectionReportSerializer(reported.report).data, status=status.HTTP_201_CREATED
@@ -255,7 +282,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         summary="Record a lab result: returns the threshold outcome with rule text and source",
     )
     @action(detail=True, methods=["post"], url_path="lab-results")
-    def lab_results(self, request, uuid=None):
+    def lab_results(self, request: Request, uuid: str | None = None) -> Response:
         course = self.get_object()
         data = self.valid(s.LabResultCreateSerializer)
         check = data.pop("check")
@@ -264,12 +291,14 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             if check is None:
                 raise ValidationError({"check": "No such check in this course."})
         recorded = lab_result_record(
-            course=course, monitoring_check=check, recorded_by=request.user, **data
+            course=course, monitoring_check=check, recorded_by=_staff(request), **data
         )
         return Response(s.ResultOutcomeSerializer(recorded).data, status=status.HTTP_201_CREATED)
 
 
-class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class CheckViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[MonitoringCheck]
+):
     queryset = MonitoringCheck.objects.annotate(
         course_uuid=F("course__uuid"), patient_uuid=F("course__patient__uuid")
     )
@@ -279,18 +308,21 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     cursor_ordering = ("due_date", "id")
     capabilities = {"complete": Can.COMPLETE_CHECKS, "send_reminder": Can.RESEND_MESSAGES}
     # The list's rows: `CheckSerializer`'s fields and the cursor's id, named once, not per request.
-    rows = json_values(queryset, {**s.CheckSerializer.plain_columns(), "id": "id"})
+    rows: QuerySet[MonitoringCheck, dict[str, Any]] = json_values(
+        queryset, {**s.CheckSerializer.plain_columns(), "id": "id"}
+    )
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[MonitoringCheck, Any]:  # the list's rows are dicts
         if self.action == "list":
             return scope(self.rows.all(), self.request.user, self.clinic_path, literal=True)
         return super().get_queryset()
 
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The hot path (other systems poll it): rows read as plain values, ready for the JSON
         renderer, in exactly `CheckSerializer`'s shape (a test holds the two equal), no model
         objects to build."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # Pages always gives a page
         for row in page:
             del row["id"]  # the cursor's (the paginator has read it), not the API's
         return self.get_paginated_response(page)
@@ -301,13 +333,13 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         summary="Record a check as done with its results (each evaluated against the thresholds)",
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request, uuid=None):
+    def complete(self, request: Request, uuid: str | None = None) -> Response:
         check = self.get_object()
         data = self.valid(s.CheckCompleteSerializer)
         done = check_complete(
             check=check,
             completed_on=data["completed_on"],
-            completed_by=request.user,
+            completed_by=_staff(request),
             results=[ResultInput(**r) for r in data["results"]],
         )
         body = {"check": self.fresh(check), "action": done.action, "results": done.results}
@@ -319,12 +351,12 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         summary="Email the patient a reminder for this check now",
     )
     @action(detail=True, methods=["post"], url_path="send-reminder")
-    def send_reminder(self, request, uuid=None):
-        message = reminder_resend(check=self.get_object(), requested_by=request.user)
+    def send_reminder(self, request: Request, uuid: str | None = None) -> Response:
+        message = reminder_resend(check=self.get_object(), requested_by=_staff(request))
         return Response(s.MessageSerializer(message).data)
 
 
-class LabResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class LabResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[LabResult]):
     queryset = LabResult.objects.select_related("course", "monitoring_check")
     serializer_class = s.LabResultSerializer
     filterset_class = filters.LabResultFilter
@@ -332,7 +364,9 @@ class LabResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     cursor_ordering = ("-recorded_at", "-id")
 
 
-class InfectionReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class InfectionReportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[InfectionReport]
+):
     queryset = InfectionReport.objects.select_related("course")
     serializer_class = s.InfectionReportSerializer
     filterset_class = filters.InfectionReportFilter
@@ -346,19 +380,19 @@ class InfectionReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         summary="Mark the infection resolved (a clinician may then resume the course)",
     )
     @action(detail=True, methods=["post"])
-    def resolve(self, request, uuid=None):
-        report = infection_resolve(report=self.get_object(), resolved_by=request.user)
+    def resolve(self, request: Request, uuid: str | None = None) -> Response:
+        report = infection_resolve(report=self.get_object(), resolved_by=_staff(request))
         return Response(s.InfectionReportSerializer(report).data)
 
 
-class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[Message]):
     queryset = Message.objects.select_related("patient", "course")
     serializer_class = s.MessageSerializer
     filterset_class = filters.MessageFilter
     cursor_ordering = ("-created_at", "-id")
 
 
-class DrugViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DrugViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Drug]):
     """The drug rules as loaded, with every rule's source (the same for every clinic)."""
 
     queryset = Drug.objects.select_related("current_version").order_by("name")
@@ -367,5 +401,5 @@ class DrugViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_regex = "[a-z]+"
     pagination_class = None
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[s.DrugSerializer]:
         return s.DrugRulesSerializer if self.action == "retrieve" else s.DrugSerializer

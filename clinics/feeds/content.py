@@ -67,7 +67,7 @@ def shown_checks(
     )
 
 
-def _shown(today: date, tz, *, done_days: int, ahead_days: int | None) -> Q:
+def _shown(today: date, tz: tzinfo, *, done_days: int, ahead_days: int | None) -> Q:
     kept_since = datetime.combine(today - timedelta(days=CANCELLED_KEPT_DAYS), time(), tz)
     current = Q(status__in=OPEN_CHECKS) | Q(
         status=CheckStatus.CANCELLED, updated_at__gte=kept_since
@@ -82,7 +82,7 @@ def _shown(today: date, tz, *, done_days: int, ahead_days: int | None) -> Q:
 def feed_body(state: FeedState) -> bytes:
     """The feed's iCalendar bytes, rendered once per version."""
     key = f"calendar-feed:{state.etag.strip(chr(34))}"
-    body = cache.get(key)
+    body: bytes | None = cache.get(key)
     if body is None:
         body = _render(state)
         cache.set(key, body, CACHE_SECONDS)
@@ -92,8 +92,10 @@ def feed_body(state: FeedState) -> bytes:
 def _render(state: FeedState) -> bytes:
     if state.patient_id is not None:
         clinics = list(Clinic.objects.filter(patients__id=state.patient_id))
-    else:
+    elif state.user_id is not None:
         clinics = staff_clinics(state.user_id)
+    else:  # a feed is a patient's or a staff member's (feed_open gives no other)
+        clinics = []
     rows = (
         shown_checks(
             patient_id=state.patient_id,
@@ -137,7 +139,7 @@ def _day(value: date) -> str:
     return format_date(value, "l j F Y")
 
 
-_STATUS_LABEL = {
+_STATUS_LABEL: dict[str, str] = {
     CheckStatus.OVERDUE: "Overdue: ",
     CheckStatus.DONE: "Done: ",
     CheckStatus.ON_HOLD: "On hold: ",
@@ -155,12 +157,13 @@ def _when(check: MonitoringCheck) -> str:
 
 
 def _patient_status(check: MonitoringCheck, clinic: Clinic) -> str:
-    return {
+    texts: dict[str, str] = {
         CheckStatus.OVERDUE: "This check is overdue. Please contact your clinic to arrange it.",
         CheckStatus.ON_HOLD: f"On hold: your treatment is paused. {clinic.hold_text}",
         CheckStatus.CANCELLED: "No longer planned: your clinic has changed your monitoring plan.",
         CheckStatus.DONE: f"Done on {_day(check.completed_on)}." if check.completed_on else "",
-    }.get(check.status, "")
+    }
+    return texts.get(check.status, "")
 
 
 def _contact(clinic: Clinic) -> str:
@@ -209,7 +212,12 @@ def _staff_event(check: MonitoringCheck, clinic: Clinic) -> FeedEvent:
 
 
 def _event(
-    check, uid: str, summary: str, lines: list[str], *stamps: datetime, url: str = ""
+    check: MonitoringCheck,
+    uid: str,
+    summary: str,
+    lines: list[str],
+    *stamps: datetime,
+    url: str = "",
 ) -> FeedEvent:
     return FeedEvent(
         uid=uid,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -84,8 +84,8 @@ def feed_open(token: str) -> FeedState | None:
         map(str, [FORMAT, settings.JAKMONITOR["BASE_URL"], feed_id, today.isoformat(), *stamps])
     )
     etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
-    last_modified = _aware(seen_at)
-    if etag != seen_etag:
+    last_modified = None if seen_at is None else _aware(seen_at)
+    if etag != seen_etag or last_modified is None:  # seen_at is written with seen_etag
         last_modified = _first_seen(feed_id, seen_etag, etag, last_modified)
     return FeedState(
         feed_id=feed_id,
@@ -98,7 +98,7 @@ def feed_open(token: str) -> FeedState | None:
     )
 
 
-def _staff_stamps(user_id: int, today, tz) -> list[object]:
+def _staff_stamps(user_id: int, today: date, tz: tzinfo) -> list[object]:
     clinics = staff_clinics(user_id)
     shown = shown_checks(patient_id=None, clinic_ids=[c.pk for c in clinics], today=today, tz=tz)
     totals = shown.aggregate(
@@ -116,9 +116,9 @@ def _first_seen(feed_id: int, old: str, new: str, previous: datetime | None) -> 
     return seen_at
 
 
-def _aware(value) -> datetime | None:
+def _aware(value: datetime | str) -> datetime:
     """A datetime column read without the ORM: SQLite gives text or naive UTC values."""
-    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
-        return value
     parsed = parse_datetime(value) if isinstance(value, str) else value
+    if parsed is None:
+        raise ValueError(f"Not a datetime: {value!r}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

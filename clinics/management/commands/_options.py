@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
-from clinics.core.ruleset import RuleFileError, RuleLibrary, load_library
+from clinics.core.ruleset import DrugRules, RuleFileError, RuleLibrary, load_library
 from clinics.core.vocab import Jurisdiction
 
 
-def add_rule_options(parser) -> None:
+def add_rule_options(parser: CommandParser) -> None:
     parser.add_argument("--drug", required=True, help="Drug code, e.g. tofacitinib")
     parser.add_argument("--jurisdiction", default="US", choices=Jurisdiction.values())
     parser.add_argument("--indication", help="Indication code (default: the drug's first)")
@@ -21,14 +23,14 @@ def add_rule_options(parser) -> None:
     parser.add_argument("--format", default="table", choices=("table", "json"))
 
 
-def library(options) -> RuleLibrary:
+def library(options: dict[str, Any]) -> RuleLibrary:
     try:
         return load_library(Path(options["seeds"]))
     except RuleFileError as exc:
         raise CommandError(str(exc)) from None
 
 
-def drug_from(lib: RuleLibrary, options):
+def drug_from(lib: RuleLibrary, options: dict[str, Any]) -> DrugRules:
     code = options["drug"]
     if code not in lib.drugs:
         raise CommandError(
@@ -56,14 +58,14 @@ def parse_date(value: str, name: str) -> date:
         raise CommandError(f"--{name}: {value!r} is not a date like 2026-01-31") from None
 
 
-def render_table(headers: list[str], rows: list[list[str]]) -> str:
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
 
-    def line(cells) -> str:
+    def line(cells: Sequence[object]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def dump_json(data) -> str:
+def dump_json(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)

@@ -1,8 +1,9 @@
 """Evaluate one lab value against a drug's thresholds, without a patient."""
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinics.core.thresholds import evaluate
 from clinics.core.units import UnitError
@@ -11,9 +12,7 @@ from clinics.core.vocab import Phase
 from ._options import add_rule_options, drug_from, dump_json, library, render_table
 
 
-def _number(value: str | None, name: str) -> Decimal | None:
-    if value is None:
-        return None
+def _number(value: str, name: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         "Print the threshold outcome (none/advise/do_not_start/interrupt/discontinue) for a result."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         add_rule_options(parser)
         parser.add_argument("--analyte", required=True, help="e.g. anc, alc, hb, platelets, alt")
         parser.add_argument("--value", required=True)
@@ -39,12 +38,13 @@ class Command(BaseCommand):
         parser.add_argument("--phase", default=Phase.TREATMENT.value, choices=Phase.values())
         parser.add_argument("--protocol", default="default")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         lib = library(options)
         drug = drug_from(lib, options)
         protocol = lib.protocols.get(options["protocol"])
         if protocol is None:
             raise CommandError(f"--protocol: unknown protocol {options['protocol']!r}")
+        previous = options["previous"]
         try:
             outcome = evaluate(
                 drug=drug,
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 jurisdiction=options["jurisdiction"],
                 indication=options["indication"],
                 phase=options["phase"],
-                previous=_number(options["previous"], "previous"),
+                previous=None if previous is None else _number(previous, "previous"),
             )
         except UnitError as exc:
             raise CommandError(f"--{exc.field}: {exc}") from None
