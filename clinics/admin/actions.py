@@ -12,10 +12,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from django.contrib import messages
+from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -47,28 +52,33 @@ from .forms import (
     StartCourseForm,
     StopForm,
 )
+from .scoped import staff_user
 
 Said = list[tuple[int, str]]  # what to tell the user: (message level, text)
+Subject = Patient | TherapyCourse | InfectionReport | MonitoringCheck  # what actions act on
+
+_S = TypeVar("_S", bound=Model)
+_F = TypeVar("_F", bound=ActionForm[Any])
 
 
 @dataclass(frozen=True)
-class Action:
+class Action(Generic[_S, _F]):
     title: str
-    model: type
+    model: type[_S]
     clinic_path: str
     capability: Can
-    form: type[ActionForm]
-    run: Callable[[object, ActionForm, object], Said]  # (obj, valid form, user)
+    form: type[_F]
+    run: Callable[[_S, _F, User], Said]  # (obj, valid form, user)
     explanation: str = ""
     # Shown before saving, and again whenever the form changed since it was last shown.
-    preview: Callable[[object, ActionForm], object] | None = None
+    preview: Callable[[_S, _F], object] | None = None
 
 
 def _done(text: str) -> Said:
     return [(messages.SUCCESS, text)]
 
 
-def _report(course, form, user) -> Said:
+def _report(course: TherapyCourse, form: StaffInfectionForm, user: User) -> Said:
     infection_report(course=course, reporter=Reporter.STAFF, reported_by=user, **form.cleaned_data)
     return _done(
         "Infection recorded: the course is paused and the clinic's staff and the patient are "
@@ -76,17 +86,17 @@ def _report(course, form, user) -> Said:
     )
 
 
-def _pause(course, form, user) -> Said:
+def _pause(course: TherapyCourse, form: PauseForm, user: User) -> Said:
     course_pause(course=course, **form.cleaned_data)
     return _done("Course paused: its open checks are on hold and reminders stop.")
 
 
-def _resume(course, form, user) -> Said:
+def _resume(course: TherapyCourse, form: ResumeForm, user: User) -> Said:
     course_resume(course=course, resumed_on=form.cleaned_data["resumed_on"])
     return _done("Course resumed: its checks are re-planned and the patient is sent the new dates.")
 
 
-def _stop(course, form, user) -> Said:
+def _stop(course: TherapyCourse, form: StopForm, user: User) -> Said:
     data = form.cleaned_data
     course_stop(
         course=course, reason=data["stop_reason"], stopped_on=data["stopped_on"], note=data["note"]
@@ -94,17 +104,17 @@ def _stop(course, form, user) -> Said:
     return _done("Course stopped: its open checks are cancelled.")
 
 
-def _change_dose(course, form, user) -> Said:
+def _change_dose(course: TherapyCourse, form: DoseForm, user: User) -> Said:
     course_change_dose(course=course, changed_by=user, **form.cleaned_data)
     return _done("Dose changed: the plan follows the new dose.")
 
 
-def _resolve(report, form, user) -> Said:
+def _resolve(report: InfectionReport, form: ConfirmForm, user: User) -> Said:
     infection_resolve(report=report, resolved_by=user)
     return _done("Infection marked resolved. A clinician can now resume the course.")
 
 
-def _start(patient, form, user) -> Said:
+def _start(patient: Patient, form: StartCourseForm, user: User) -> Said:
     started = course_start(
         **form.service_kwargs(),
         started_by=user,
@@ -115,7 +125,7 @@ def _start(patient, form, user) -> Said:
     return said
 
 
-def _complete(check, form, user) -> Said:
+def _complete(check: MonitoringCheck, form: CompleteCheckForm, user: User) -> Said:
     done = check_complete(
         check=check,
         completed_on=form.cleaned_data["completed_on"],
@@ -146,19 +156,19 @@ def _complete(check, form, user) -> Said:
     return said
 
 
-def _send_reminder(check, form, user) -> Said:
+def _send_reminder(check: MonitoringCheck, form: ConfirmForm, user: User) -> Said:
     reminder_resend(check=check, requested_by=user)
     return _done("Reminder queued: it goes out within a minute.")
 
 
-def _calendar_link(patient, form, user) -> Said:
+def _calendar_link(patient: Patient, form: ConfirmForm, user: User) -> Said:
     calendar_feed_issue(patient=patient, issued_by=user)
     where = "emailed to the patient" if patient.email else "shown on this page (no email address)"
     return _done(f"New calendar link {where}; the old link has stopped working.")
 
 
 COURSE = (TherapyCourse, "patient__clinic")
-ACTIONS: dict[str, Action] = {
+ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
     "start-course": Action(
         "Start a course",
         Patient,
@@ -222,7 +232,7 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def _patient_of(obj) -> Patient:
+def _patient_of(obj: Subject) -> Patient:
     if isinstance(obj, Patient):
         return obj
     if isinstance(obj, TherapyCourse):
@@ -230,7 +240,7 @@ def _patient_of(obj) -> Patient:
     return obj.course.patient
 
 
-def _fingerprint(form: ActionForm) -> str:
+def _fingerprint(form: ActionForm[Any]) -> str:
     """What the preview was shown for: confirming anything else shows the preview again."""
     data = sorted(
         (k, str(v)) for k, v in form.cleaned_data.items() if k != "acknowledge_do_not_start"
@@ -238,17 +248,17 @@ def _fingerprint(form: ActionForm) -> str:
     return hashlib.sha256(repr(data).encode()).hexdigest()
 
 
-def _say(request, said: Iterable[tuple[int, str]]) -> None:
+def _say(request: HttpRequest, said: Iterable[tuple[int, str]]) -> None:
     for level, text in said:
         messages.add_message(request, level, text)
 
 
-def action_view(request, admin_site, name: str, uuid):
+def action_view(request: HttpRequest, admin_site: AdminSite, name: str, uuid: UUID) -> HttpResponse:
     action = ACTIONS.get(name)
     if action is None:
         raise Http404
     scoped = scope(action.model.objects.all(), request.user, action.clinic_path)
-    obj = scoped.filter(uuid=uuid).first()
+    obj: Subject | None = scoped.filter(uuid=uuid).first()
     if obj is None:
         raise Http404
     patient = _patient_of(obj)
@@ -263,7 +273,7 @@ def action_view(request, admin_site, name: str, uuid):
         "start_date": today,
         "completed_on": today,
     }
-    form = action.form(
+    form: ActionForm[Any] = action.form(
         request.POST if request.method == "POST" else None, initial=initial, subject=obj
     )
     preview = previewed = None
@@ -275,7 +285,7 @@ def action_view(request, admin_site, name: str, uuid):
             if action.preview is not None:  # validates as the service does, writes nothing
                 preview, previewed = action.preview(obj, form), _fingerprint(form)
             if confirmed:
-                _say(request, action.run(obj, form, request.user))
+                _say(request, action.run(obj, form, staff_user(request)))
                 return redirect(reverse("admin:clinics_patient_change", args=[patient.pk]))
         except ValidationError as exc:
             for key, errors in exc.message_dict.items():

@@ -1,6 +1,9 @@
 """Staff pages outside the model admin: a staff member's own calendar feed."""
 
+from __future__ import annotations
+
 from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
@@ -8,12 +11,13 @@ from django.views.decorators.http import require_http_methods
 from ..feeds.tokens import feed_urls
 from ..models import CalendarFeed
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
+from .scoped import staff_user
 
 
 @require_http_methods(["GET", "POST"])
-def staff_calendar(request):
+def staff_calendar(request: HttpRequest) -> HttpResponse:
     """Show the user's feed URL; issue a new one (the old stops working) or stop it."""
-    user = request.user
+    user = staff_user(request)
     if request.method == "POST":
         if request.POST.get("action") == "issue":
             calendar_feed_issue(user=user, issued_by=user)

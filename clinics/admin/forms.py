@@ -4,20 +4,25 @@ selectors; the rules themselves are the services'."""
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar
+
 from django import forms
+from django.db.models import Model
 
 from ..core.units import ANALYTE_NAMES, accepted_units
 from ..core.vocab import STAFF_PAUSE_REASONS, RenalMeasure, StopReason
-from ..models import Drug
+from ..models import Drug, MonitoringCheck, Patient, TherapyCourse
 from ..rulebook import drug_rules
 from ..selectors.starts import drugs_startable, labelled_doses
 from ..services.results import ResultInput
 
+_S = TypeVar("_S", bound=Model)
 
-class ActionForm(forms.Form):
+
+class ActionForm(forms.Form, Generic[_S]):
     """Every action form knows the object it acts on (for choices that depend on it)."""
 
-    def __init__(self, *args, subject, **kwargs):
+    def __init__(self, *args: Any, subject: _S, **kwargs: Any) -> None:
         self.subject = subject
         super().__init__(*args, **kwargs)
 
@@ -26,7 +31,7 @@ class ActionForm(forms.Form):
         return key if key in self.fields else None
 
 
-def _date(**kwargs) -> forms.DateField:
+def _date(**kwargs: Any) -> forms.DateField:
     """A date picker; its value is ISO 8601 whatever the browser's language."""
     return forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
@@ -39,18 +44,25 @@ def _textarea(label: str = "Note") -> forms.CharField:
     )
 
 
-class ConfirmForm(ActionForm):
+def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """A choice field of the form (its choices set per subject); `fields` is typed as Field."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+class ConfirmForm(ActionForm[Model]):
     pass
 
 
-class StaffInfectionForm(ActionForm):
+class StaffInfectionForm(ActionForm[TherapyCourse]):
     serious = forms.BooleanField(
         required=False, help_text="Serious: needing hospital care or intravenous antibiotics"
     )
     description = _textarea("Description")
 
 
-class PauseForm(ActionForm):
+class PauseForm(ActionForm[TherapyCourse]):
     reason = forms.ChoiceField(
         choices=[(r.value, r.label) for r in STAFF_PAUSE_REASONS],
         help_text="For an infection, use “Report an infection”: it alerts staff and the patient.",
@@ -59,21 +71,21 @@ class PauseForm(ActionForm):
     note = _textarea()
 
 
-class ResumeForm(ActionForm):
+class ResumeForm(ActionForm[TherapyCourse]):
     resumed_on = _date(help_text="Back on the drug from this day")
 
 
-class StopForm(ActionForm):
+class StopForm(ActionForm[TherapyCourse]):
     stop_reason = forms.ChoiceField(choices=StopReason.choices(), label="Reason")
     stopped_on = _date()
     note = _textarea()
 
 
-class DoseForm(ActionForm):
+class DoseForm(ActionForm[TherapyCourse]):
     dose_code = forms.ChoiceField(label="New dose")
     effective_on = _date()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         course = self.subject
         doses = labelled_doses(
@@ -81,12 +93,12 @@ class DoseForm(ActionForm):
             jurisdiction=course.patient.clinic.jurisdiction,
             indication=course.indication,
         )
-        self.fields["dose_code"].choices = [
+        _choice_field(self, "dose_code").choices = [
             (d.code, d.label) for d in doses if d.code != course.dose_code
         ]
 
 
-class StartCourseForm(ActionForm):
+class StartCourseForm(ActionForm[Patient]):
     """The drug's own doses and indications; the service checks that they go together."""
 
     drug = forms.ModelChoiceField(queryset=Drug.objects.none())
@@ -108,22 +120,26 @@ class StartCourseForm(ActionForm):
         "thresholds (shown in the preview).",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         startable = drugs_startable(clinic=self.subject.clinic)
-        self.fields["drug"].queryset = Drug.objects.filter(pk__in=[s.drug.pk for s in startable])
-        doses, indications = [], {}
+        drug_field = self.fields["drug"]
+        assert isinstance(drug_field, forms.ModelChoiceField)
+        drug_field.queryset = Drug.objects.filter(pk__in=[s.drug.pk for s in startable])
+        doses: list[tuple[str, list[tuple[str, str]]]] = []  # (drug, its doses): option groups
+        indications: dict[str, str] = {}
         for s in startable:
             doses.append((s.drug.name, [(f"{s.drug.code}:{d.code}", d.label) for d in s.doses]))
             indications.update({i.code: i.name for i in s.indications})
-        self.fields["dose"].choices = [("", "—"), *doses]
-        self.fields["indication"].choices = [
+        _choice_field(self, "dose").choices = [("", "—"), *doses]
+        _choice_field(self, "indication").choices = [
             ("", "—"),
             *sorted(indications.items(), key=lambda i: i[1]),
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # Form.clean gives cleaned_data back (typed there as possibly None)
+        data = self.cleaned_data
         drug, dose = data.get("drug"), data.get("dose", "")
         if drug and dose:
             drug_code, _, data["dose_code"] = dose.partition(":")
@@ -134,7 +150,7 @@ class StartCourseForm(ActionForm):
     def field_for(self, key: str) -> str | None:
         return "dose" if key == "dose_code" else super().field_for(key)
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "patient": self.subject,
@@ -147,13 +163,13 @@ class StartCourseForm(ActionForm):
         }
 
 
-class CompleteCheckForm(ActionForm):
+class CompleteCheckForm(ActionForm[MonitoringCheck]):
     """The date the check was done and a value and unit for each analyte it measures (leave
     blank what was not measured)."""
 
     completed_on = _date(label="Done on", help_text="The day the sample was taken")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for analyte in self.subject.analytes:
             units = accepted_units(analyte)
@@ -169,8 +185,9 @@ class CompleteCheckForm(ActionForm):
                 help_text=f"One of: {', '.join(units)}" if units else "As the lab reports it",
             )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # Form.clean gives cleaned_data back (typed there as possibly None)
+        data = self.cleaned_data
         for analyte in self.subject.analytes:
             if data.get(f"value_{analyte}") and not data.get(f"unit_{analyte}"):
                 self.add_error(f"unit_{analyte}", "Give the unit of this result.")

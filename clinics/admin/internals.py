@@ -1,7 +1,12 @@
 """Django admin internals the staff UI relies on, fenced here: read this module before upgrading
 Django."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db.models.options import Options
+from django.http import Http404, HttpRequest
 
 
 class NotFoundInsteadOfRedirect:
@@ -9,5 +14,7 @@ class NotFoundInsteadOfRedirect:
     redirects with a message instead, from its private `_get_obj_does_not_exist_redirect` (the
     override is what this relies on; tests/admin check the 404)."""
 
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Options[Any], object_id: str
+    ) -> NoReturn:
         raise Http404

@@ -4,15 +4,22 @@ messages and the drug rules. Every queryset is limited to the user's clinics (`s
 changes go through the services.
 """
 
-from functools import partial
+from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.urls import path
+from django.db.models import ForeignKey, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 
 from ..feeds.tokens import feed_urls
 from ..models import (
+    CalendarFeed,
     Clinic,
     Drug,
     InfectionReport,
@@ -29,26 +36,33 @@ from ..selectors.patients import patient_overview
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.patients import patient_save
 from .actions import action_view
-from .scoped import ClinicScopedAdmin, ReadOnlyAdmin
+from .scoped import ClinicScopedAdmin, ReadOnlyAdmin, staff_user
+
+if TYPE_CHECKING:  # the stubs' admin classes take their models; Django's take no type arguments
+    _CheckInlineBase = admin.TabularInline[MonitoringCheck, TherapyCourse]
+    _RulesAdminBase = admin.ModelAdmin[Drug | RuleSetVersion]
+else:
+    _CheckInlineBase = admin.TabularInline
+    _RulesAdminBase = admin.ModelAdmin
 
 
 @admin.register(Clinic)
-class ClinicAdmin(ClinicScopedAdmin):
+class ClinicAdmin(ClinicScopedAdmin[Clinic]):
     clinic_path = "pk"
     list_display = ("name", "jurisdiction", "time_zone", "protocol")
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Clinic | None = None) -> bool:
         return request.user.is_superuser
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(ReadOnlyAdmin):
+class StaffMembershipAdmin(ReadOnlyAdmin[StaffMembership]):
     list_display = ("user", "clinic", "role")
     list_select_related = ("user", "clinic")
 
 
 @admin.register(Patient)
-class PatientAdmin(ClinicScopedAdmin):
+class PatientAdmin(ClinicScopedAdmin[Patient]):
     list_display = (
         "mrn",
         "family_name",
@@ -64,11 +78,11 @@ class PatientAdmin(ClinicScopedAdmin):
     actions = ("send_calendar_link", "revoke_calendar_link")
 
     @staticmethod
-    def _live_feed(obj):
+    def _live_feed(obj: Patient) -> CalendarFeed | None:
         return obj.calendar_feeds.filter(revoked_at__isnull=True).first() if obj.pk else None
 
     @admin.display(description="Calendar link")
-    def calendar_link(self, obj):
+    def calendar_link(self, obj: Patient) -> str:
         feed = self._live_feed(obj)
         if feed is None:
             return "None: use the action “Send a new calendar link” on the patient list."
@@ -81,11 +95,11 @@ class PatientAdmin(ClinicScopedAdmin):
         )
 
     @admin.display(description="Calendar link")
-    def calendar_link_state(self, obj):
+    def calendar_link_state(self, obj: Patient) -> str:
         feed = self._live_feed(obj)
         return f"Live since {feed.created_at.date()}" if feed else "None"
 
-    def _editable(self, request, queryset):
+    def _editable(self, request: HttpRequest, queryset: QuerySet[Patient]) -> list[Patient]:
         """The selected patients this user may change (their role in each patient's clinic)."""
         allowed = [
             p for p in queryset.select_related("clinic") if self.has_change_permission(request, p)
@@ -101,10 +115,10 @@ class PatientAdmin(ClinicScopedAdmin):
     @admin.action(
         description="Send a new calendar link (the old link stops working)", permissions=["change"]
     )
-    def send_calendar_link(self, request, queryset):
-        patients = self._editable(request, queryset)
+    def send_calendar_link(self, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
+        patients, user = self._editable(request, queryset), staff_user(request)
         for patient in patients:
-            calendar_feed_issue(patient=patient, issued_by=request.user)
+            calendar_feed_issue(patient=patient, issued_by=user)
         no_email = sum(1 for p in patients if not p.email)
         self.message_user(
             request,
@@ -117,16 +131,23 @@ class PatientAdmin(ClinicScopedAdmin):
         )
 
     @admin.action(description="Stop the calendar link", permissions=["change"])
-    def revoke_calendar_link(self, request, queryset):
+    def revoke_calendar_link(self, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
         stopped = sum(calendar_feed_revoke(patient=p) for p in self._editable(request, queryset))
         self.message_user(request, f"Stopped {stopped} calendar link(s).")
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField[Any] | None:
         if db_field.name == "clinic":
             kwargs["queryset"] = clinics(request.user, Can.EDIT_PATIENTS)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field: forms.ModelChoiceField[Any] | None = super().formfield_for_foreignkey(
+            db_field, request, **kwargs
+        )
+        return field
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Patient | None = None
+    ) -> tuple[str, ...]:
         if obj is None:
             return self.readonly_fields
         # The secret link only for roles that may rotate it (it outlives whoever has seen it);
@@ -136,12 +157,20 @@ class PatientAdmin(ClinicScopedAdmin):
         )
         return (*self.readonly_fields, link, "clinic")
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Patient, form: forms.ModelForm[Patient], change: bool
+    ) -> None:
         patient_save(patient=obj, changed=form.changed_data)
 
     change_form_template = "clinics/admin/patient_change_form.html"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         patient = self.get_queryset(request).filter(pk=unquote(object_id)).first()
         extra = (
             {
@@ -151,18 +180,22 @@ class PatientAdmin(ClinicScopedAdmin):
             if patient
             else {}
         )
-        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+        response: HttpResponse = super().change_view(
+            request, object_id, form_url, {**extra, **(extra_context or {})}
+        )
+        return response
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         action = path(
             "action/<slug:name>/<uuid:uuid>/",
             self.admin_site.admin_view(partial(action_view, admin_site=self.admin_site)),
             name="clinics_patient_action",
         )
-        return [action, *super().get_urls()]
+        urls: list[URLPattern] = super().get_urls()
+        return [action, *urls]
 
 
-class CheckInline(admin.TabularInline):
+class CheckInline(_CheckInlineBase):
     model = MonitoringCheck
     fields = ("kind", "due_date", "window_start", "window_end", "status", "verified", "why")
     readonly_fields = fields
@@ -170,12 +203,12 @@ class CheckInline(admin.TabularInline):
     can_delete = False
     ordering = ("due_date", "kind")
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: TherapyCourse | None = None) -> bool:
         return False
 
 
 @admin.register(TherapyCourse)
-class TherapyCourseAdmin(ReadOnlyAdmin):
+class TherapyCourseAdmin(ReadOnlyAdmin[TherapyCourse]):
     clinic_path = "patient__clinic"
     list_display = ("patient", "drug", "dose_code", "indication", "start_date", "status")
     list_select_related = ("patient", "drug")
@@ -184,7 +217,7 @@ class TherapyCourseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(MonitoringCheck)
-class MonitoringCheckAdmin(ReadOnlyAdmin):
+class MonitoringCheckAdmin(ReadOnlyAdmin[MonitoringCheck]):
     clinic_path = "course__patient__clinic"
     list_display = ("course", "kind", "due_date", "window_end", "status", "verified")
     list_select_related = ("course__patient", "course__drug")
@@ -193,21 +226,21 @@ class MonitoringCheckAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LabResult)
-class LabResultAdmin(ReadOnlyAdmin):
+class LabResultAdmin(ReadOnlyAdmin[LabResult]):
     clinic_path = "course__patient__clinic"
     list_display = ("course", "analyte", "value", "unit", "collected_on", "outcome_action")
     list_select_related = ("course__patient", "course__drug")
 
 
 @admin.register(InfectionReport)
-class InfectionReportAdmin(ReadOnlyAdmin):
+class InfectionReportAdmin(ReadOnlyAdmin[InfectionReport]):
     clinic_path = "course__patient__clinic"
     list_display = ("course", "serious", "reporter", "reported_at", "resolved_at")
     list_select_related = ("course__patient", "course__drug")
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdmin[Message]):
     """The outbox: what was sent to whom, and what failed (status Failed) with its last error."""
 
     clinic_path = "clinic"
@@ -227,16 +260,20 @@ class MessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Drug)
-class DrugAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "current_version")
+class DrugAdmin(_RulesAdminBase):
+    list_display: tuple[str, ...] = ("name", "code", "current_version")
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: Drug | RuleSetVersion | None = None
+    ) -> bool:
         return False
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Drug | RuleSetVersion | None = None
+    ) -> bool:
         return False
 
 

@@ -1,6 +1,12 @@
 """The staff admin site: its landing page is a dashboard of the worklists, per clinic."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from ..selectors.worklists import dashboard_counts
 
@@ -18,7 +24,9 @@ class JakmonitorAdminSite(admin.AdminSite):
     index_title = "Dashboard"
     index_template = "clinics/admin/dashboard.html"
 
-    def index(self, request, extra_context=None):
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
         rows = dashboard_counts(user=request.user)
         context = {
             "worklists": WORKLISTS,

@@ -2,13 +2,18 @@
 `clinics.selectors.worklists`, paged, searchable by MRN and name, filterable by clinic and
 downloadable as CSV."""
 
+from __future__ import annotations
+
 import csv
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
-from django.urls import path, reverse
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from ..core.dates import today_in
@@ -16,8 +21,12 @@ from ..models import (
     CourseWithoutNextCheck,
     DueThisWeekCheck,
     FailedMessage,
+    Message,
+    MonitoringCheck,
     OverdueCheck,
+    Patient,
     PausedCourse,
+    TherapyCourse,
 )
 from ..permissions import scope
 from ..selectors.worklists import (
@@ -29,8 +38,10 @@ from ..selectors.worklists import (
 )
 from .scoped import ReadOnlyAdmin
 
+_M = TypeVar("_M", bound=Model)
 
-class WorklistAdmin(ReadOnlyAdmin):
+
+class WorklistAdmin(ReadOnlyAdmin[_M]):
     """A staff worklist: rows from `clinics.selectors.worklists`, paged, searchable by MRN and name,
     filterable by clinic, downloadable as CSV (the filtered list, not just the page)."""
 
@@ -40,36 +51,38 @@ class WorklistAdmin(ReadOnlyAdmin):
     csv_columns: tuple[tuple[str, str], ...] = ()
     patient_path = ""
 
-    def worklist(self):
+    def worklist(self) -> QuerySet[_M]:
         raise NotImplementedError
 
-    def get_queryset(self, request):
-        return scope(self.worklist(), request.user, self.clinic_path)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[_M]:
+        rows: QuerySet[_M] = scope(self.worklist(), request.user, self.clinic_path)
+        return rows
 
     @admin.display(description="Patient")
-    def patient_link(self, obj):
-        patient = _follow(obj, self.patient_path)
+    def patient_link(self, obj: _M) -> str:
+        patient: Patient = _follow(obj, self.patient_path)
         url = reverse("admin:clinics_patient_change", args=[patient.pk])
         return format_html('<a href="{}">{} {}</a>', url, patient.mrn, patient)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.model._meta.app_label, self.model._meta.model_name
         export = path(
             "export.csv",
             self.admin_site.admin_view(self.export_csv),
             name="{}_{}_export".format(*info),
         )
-        return [export, *super().get_urls()]
+        urls: list[URLPattern] = super().get_urls()
+        return [export, *urls]
 
-    def export_csv(self, request):
+    def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
         """The list as filtered and searched on screen, every page; cells that a spreadsheet
         would run as a formula are quoted (CSV injection)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        rows = self.get_changelist_instance(request).get_queryset(request)
+        rows: QuerySet[_M] = self.get_changelist_instance(request).get_queryset(request)
         writer = csv.writer(_Echo())
 
-        def lines():
+        def lines() -> Iterator[str]:
             yield writer.writerow([header for header, _ in self.csv_columns])
             for obj in rows.iterator(chunk_size=500):
                 yield writer.writerow([_cell(_follow(obj, attr)) for _, attr in self.csv_columns])
@@ -81,18 +94,18 @@ class WorklistAdmin(ReadOnlyAdmin):
 
 
 class _Echo:
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def _follow(obj, dotted: str):
+def _follow(obj: object, dotted: str) -> Any:  # whatever the path leads to
     for part in dotted.split("."):
         obj = getattr(obj, part)
         obj = obj() if callable(obj) else obj
     return obj
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -122,7 +135,7 @@ _COURSE_COLUMNS = (
 )
 
 
-class CheckWorklistAdmin(WorklistAdmin):
+class CheckWorklistAdmin(WorklistAdmin[MonitoringCheck]):
     clinic_path = "course__patient__clinic"
     patient_path = "course.patient"
     list_display = (
@@ -141,11 +154,11 @@ class CheckWorklistAdmin(WorklistAdmin):
     csv_columns = _CHECK_COLUMNS
 
     @admin.display(description="Drug")
-    def course_drug(self, obj):
+    def course_drug(self, obj: MonitoringCheck) -> str:
         return obj.course.drug.name
 
 
-class CourseWorklistAdmin(WorklistAdmin):
+class CourseWorklistAdmin(WorklistAdmin[TherapyCourse]):
     clinic_path = "patient__clinic"
     patient_path = "patient"
     list_display = (
@@ -164,30 +177,30 @@ class CourseWorklistAdmin(WorklistAdmin):
 
 @admin.register(DueThisWeekCheck)
 class DueThisWeekAdmin(CheckWorklistAdmin):
-    def worklist(self):
+    def worklist(self) -> QuerySet[MonitoringCheck]:
         return checks_due_this_week(model=self.model)
 
 
 @admin.register(OverdueCheck)
 class OverdueAdmin(CheckWorklistAdmin):
-    def worklist(self):
+    def worklist(self) -> QuerySet[MonitoringCheck]:
         return overdue_checks(model=self.model)
 
 
 @admin.register(PausedCourse)
 class PausedCourseAdmin(CourseWorklistAdmin):
-    def worklist(self):
+    def worklist(self) -> QuerySet[TherapyCourse]:
         return paused_courses(model=self.model)
 
 
 @admin.register(CourseWithoutNextCheck)
 class CourseWithoutNextCheckAdmin(CourseWorklistAdmin):
-    def worklist(self):
+    def worklist(self) -> QuerySet[TherapyCourse]:
         return courses_without_next_check(model=self.model)
 
 
 @admin.register(FailedMessage)
-class FailedMessageAdmin(WorklistAdmin):
+class FailedMessageAdmin(WorklistAdmin[Message]):
     clinic_path = "clinic"
     patient_path = "patient"
     list_display = ("created_at", "kind", "recipient", "attempts", "last_error", "patient_mrn")
@@ -203,9 +216,9 @@ class FailedMessageAdmin(WorklistAdmin):
         ("Last error", "last_error"),
     )
 
-    def worklist(self):
+    def worklist(self) -> QuerySet[Message]:
         return failed_messages(model=self.model)
 
     @admin.display(description="MRN")
-    def patient_mrn(self, obj):
+    def patient_mrn(self, obj: Message) -> str:
         return obj.patient.mrn if obj.patient else ""
