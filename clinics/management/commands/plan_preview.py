@@ -55,9 +55,7 @@ class Command(BaseCommand):
             indication=options["indication"],
             age_years=options["age"],
             sex_at_birth=options["sex"],
-            # CourseFacts.renal_value says float but holds a Decimal (services/plans.py passes one;
-            # Range.contains takes Decimal): planning.py's annotation is wrong; fix it, drop this.
-            renal_value=renal,  # type: ignore[arg-type]
+            renal_value=renal,
             renal_measure=options["renal_measure"],
         )
         plan = plan_course(
