@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from ..core.planning import Advice, PlannedCheck
-from ..core.ruleset import Threshold
+from ..core.ruleset import Dose, Indication, Threshold
 from ..core.thresholds import Finding
 from ..core.units import ANALYTES
 from ..core.vocab import STAFF_PAUSE_REASONS, CheckKind, RenalMeasure, Reporter, StopReason
@@ -31,7 +31,7 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import clinics
-from ..selectors.starts import BaselineFinding, StartPreview
+from ..selectors.starts import BaselineFinding, StartableDrug, StartPreview
 from ..selectors.worklists import ClinicCounts
 from ..services.courses import CourseStarted
 from ..services.results import RecordedResult
@@ -164,6 +164,32 @@ class CourseStartSerializer(serializers.Serializer[None]):
         help_text="Start although a recent result reaches a do-not-start threshold (the "
         "prescriber has reviewed it); kept in the course history.",
     )
+
+
+class DoseSerializer(serializers.Serializer[Dose]):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # as `source` in AdviceSerializer
+    daily_mg = serializers.FloatField()
+    indications = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The indications the dose is labelled for (null: every indication)",
+    )
+
+
+class IndicationSerializer(serializers.Serializer[Indication]):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class StartableDrugSerializer(serializers.Serializer[StartableDrug]):
+    """A drug the clinic may start (labelled in its jurisdiction), with its labelled doses: the
+    values `start-course` takes for `drug`, `dose_code` and `indication`."""
+
+    drug = serializers.CharField(source="drug.code")
+    name = serializers.CharField(source="drug.name")
+    doses = DoseSerializer(many=True)
+    indications = IndicationSerializer(many=True)
 
 
 class CourseStartedSerializer(serializers.Serializer[CourseStarted]):

@@ -32,7 +32,7 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import Can, allowed, is_active_staff, scope
-from ..selectors.starts import course_start_preview
+from ..selectors.starts import course_start_preview, drugs_startable
 from ..selectors.worklists import dashboard_counts
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.checks import check_complete
@@ -108,6 +108,15 @@ class ClinicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     serializer_class = s.ClinicSerializer
     clinic_path = "pk"
     cursor_ordering = ("name", "id")
+
+    @extend_schema(
+        responses={200: s.StartableDrugSerializer(many=True)},
+        summary="The drugs, doses and indications this clinic may start a course on",
+    )
+    @action(detail=True, methods=["get"], url_path="startable-drugs", pagination_class=None)
+    def startable_drugs(self, request: Request, uuid: str | None = None) -> Response:
+        startable = drugs_startable(clinic=self.get_object())
+        return Response(s.StartableDrugSerializer(startable, many=True).data)  # type: ignore[arg-type]  # stubs#827, as the dashboard
 
 
 class DashboardView(APIView):
