@@ -43,7 +43,7 @@ def course(rules_loaded):
         drug=Drug.objects.get(code="baricitinib"),
         dose_code="2mg-qd-us",
         indication="ra",
-        start_date=date.today() - timedelta(days=10),
+        start_date=patient.clinic.today() - timedelta(days=10),
     ).course
 
 
@@ -140,7 +140,7 @@ def test_patient_page_queries_do_not_grow_with_history(client, course):
             analyte="hb",
             value="13.0",
             unit="g/dL",
-            collected_on=date.today() - timedelta(days=day % 10 + 1),
+            collected_on=course.patient.clinic.today() - timedelta(days=day % 10 + 1),
         )
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200

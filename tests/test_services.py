@@ -331,7 +331,10 @@ def test_stop_date_and_report_time_are_checked(travel, patient):
     assert "stopped_on" in err.value.message_dict
     with pytest.raises(ValidationError) as err:
         infection_report(
-            course=course, serious=True, reporter="staff", reported_at=datetime(2026, 3, 2, 9)
+            course=course,
+            serious=True,
+            reporter="staff",
+            reported_at=datetime(2026, 3, 2, 9),  # noqa: DTZ001 - naive on purpose
         )
     assert "reported_at" in err.value.message_dict
     course.refresh_from_db()
