@@ -43,7 +43,7 @@ from clinics.core.vocab import CheckStatus  # noqa: E402
 from clinics.models import Clinic, MonitoringCheck, Patient, Protocol  # noqa: E402
 from clinics.services.seeds import rules_load  # noqa: E402
 from clinics.services.staff import staff_member_add  # noqa: E402
-from tests.factories import patients_with_a_check_due  # noqa: E402
+from tests.support.factories import patients_with_a_check_due  # noqa: E402
 
 PAGE = "/admin/clinics/overduecheck/"
 

@@ -55,8 +55,8 @@ from clinics.core.vocab import MessageStatus  # noqa: E402
 from clinics.models import Clinic, Message, Protocol  # noqa: E402
 from clinics.services.reminders import reminders_queue_due  # noqa: E402
 from clinics.services.seeds import rules_load  # noqa: E402
-from tests.factories import patients_with_a_check_due  # noqa: E402
-from tests.smtp_sink import SmtpServer  # noqa: E402
+from tests.support.factories import patients_with_a_check_due  # noqa: E402
+from tests.support.smtp_sink import SmtpServer  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
 DUE = date(2026, 11, 9)  # 7 days later: the default first lead time

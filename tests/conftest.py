@@ -1,14 +1,11 @@
 """Shared fixtures: the real seed files, loaded rules and factory-made clinics and patients."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from clinics.core.ruleset import RuleLibrary, load_library
-
-SEEDS = Path(settings.JAKMONITOR["SEED_DIR"])
+from tests.support.seed_edits import SEEDS
 
 
 @pytest.fixture(scope="session")
@@ -30,14 +27,14 @@ def rules_loaded(db):
 
 @pytest.fixture
 def clinic(rules_loaded):
-    from tests.factories import ClinicFactory
+    from tests.support.factories import ClinicFactory
 
     return ClinicFactory()
 
 
 @pytest.fixture
 def patient(clinic):
-    from tests.factories import PatientFactory
+    from tests.support.factories import PatientFactory
 
     return PatientFactory(clinic=clinic, sex_at_birth="female", date_of_birth=date(1970, 5, 1))
 
@@ -60,7 +57,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server receiving the mail, with Django's SMTP backend pointed at it."""
-    from tests.smtp_sink import SmtpServer
+    from tests.support.smtp_sink import SmtpServer
 
     server = SmtpServer().start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -57,7 +57,7 @@ def test_its_codes_start_a_course(clinic, patient):
 
 
 def test_another_clinics_list_is_not_found(clinic):
-    from tests.factories import ClinicFactory
+    from tests.support.factories import ClinicFactory
 
     other = ClinicFactory(name="Other")
     response = _client(clinic).get(f"{API}/clinics/{other.uuid}/startable-drugs/")

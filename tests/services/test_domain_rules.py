@@ -14,7 +14,7 @@ from clinics.services.checks import check_complete
 from clinics.services.courses import course_pause, course_start
 from clinics.services.infections import infection_report
 from clinics.services.seeds import rules_load
-from tests.seed_edits import copy_seeds, edit_yaml, rule_in
+from tests.support.seed_edits import copy_seeds, edit_yaml, rule_in
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from schemathesis.checks import (
 
 from clinics.services.staff import staff_member_add
 from jakmonitor.wsgi import application
-from tests.factories import ClinicFactory
-from tests.test_api_authorization import world
+from tests.support.factories import ClinicFactory
+from tests.support.worlds import world
 
 CHECKS = [
     not_a_server_error,

@@ -17,8 +17,8 @@ from clinics.services.courses import course_change_dose, course_resume, course_s
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
 from clinics.services.seeds import rules_load
-from tests.factories import PatientFactory
-from tests.seed_edits import copy_seeds, edit_yaml, rule_in
+from tests.support.factories import PatientFactory
+from tests.support.seed_edits import copy_seeds, edit_yaml, rule_in
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
 

@@ -8,7 +8,7 @@ import pytest
 from clinics.core.ruleset import RuleFileError, load_library
 from clinics.models import Drug, RuleSetVersion
 from clinics.services.seeds import rules_load
-from tests.seed_edits import copy_seeds, edit_yaml, rule_in
+from tests.support.seed_edits import copy_seeds, edit_yaml, rule_in
 
 REQUIRED_DRUGS = {
     "tofacitinib",

@@ -21,7 +21,7 @@ from clinics.models import (
 )
 from clinics.selectors.worklists import checks_due_this_week
 from clinics.services.staff import staff_member_add
-from tests.factories import ClinicFactory, patients_with_a_check_due
+from tests.support.factories import ClinicFactory, patients_with_a_check_due
 
 WORKLISTS = [
     "duethisweekcheck",
@@ -36,7 +36,7 @@ def populate(clinic, count: int) -> None:
     """`count` patients, each with one check due in two days; then a share of them overdue,
     paused (with a result and an infection report), done (so the course has no next check), and
     a failed message each."""
-    today = timezone.localdate()
+    today = clinic.today()
     checks = patients_with_a_check_due(
         clinic=clinic,
         count=count,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
 from email.message import Message as EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -17,11 +19,18 @@ def free_port() -> int:
 
 
 class Sink:
-    """Collects messages; `refuse` makes it answer every RCPT with that SMTP reply instead."""
+    """Collects messages; `refuse` makes it answer every RCPT with that SMTP reply instead.
+
+    `hold_after = n` keeps the (n+1)th and later messages waiting before their reply, unaccepted,
+    until `release()`; then each waiting one is turned away (421) and not kept. A test can so
+    stop a sender mid-batch at a known point, whatever the machine's speed."""
 
     def __init__(self):
         self.messages: list[EmailMessage] = []
         self.refuse: str | None = None
+        self.hold_after: int | None = None
+        self.held = 0
+        self._gate = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refuse:
@@ -30,8 +39,18 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            if not self._gate.is_set():
+                self.held += 1
+                await asyncio.get_running_loop().run_in_executor(None, self._gate.wait)
+                return "421 Service not available, closing transmission channel"
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
+
+    def release(self) -> None:
+        """Accept again; the messages held until now are turned away."""
+        self.hold_after = None
+        self._gate.set()
 
 
 class SmtpServer:
@@ -46,6 +65,7 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
+        self.sink.release()
         if self.controller is not None:
             self.controller.stop()
             self.controller = None

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from clinics.models import Message, Patient
 from clinics.services.staff import staff_member_add
-from tests.factories import ClinicFactory
+from tests.support.factories import ClinicFactory
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (bin/test installs it); never a downloaded one
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"

@@ -14,7 +14,7 @@ from clinics.models import Drug, Message
 from clinics.services.courses import course_start
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
-from tests.factories import ClinicFactory, PatientFactory
+from tests.support.factories import ClinicFactory, PatientFactory
 
 PASSWORD = "a-long-test-password"
 

@@ -1,11 +1,12 @@
-"""Editing copies of the seed files in tests (the real files stay untouched)."""
+"""The shipped seed files, and editing copies of them in tests (the real files stay untouched)."""
 
 import shutil
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 
-from tests.conftest import SEEDS
+SEEDS = Path(settings.JAKMONITOR["SEED_DIR"])
 
 
 def copy_seeds(tmp_path: Path) -> Path:

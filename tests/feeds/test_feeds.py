@@ -23,9 +23,10 @@ from clinics.services.checks import check_complete
 from clinics.services.courses import course_change_dose, course_resume, course_start, course_stop
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.staff import staff_member_add
-from tests.factories import ClinicFactory, PatientFactory
-from tests.ical_parsers import parse_both, parse_ical_js, parse_icalendar
-from tests.outbox import send_all
+from tests.support.factories import ClinicFactory, PatientFactory
+from tests.support.ical_parsers import parse_both, parse_ical_js, parse_icalendar
+from tests.support.outbox import send_all
+from tests.support.snapshots import assert_matches_snapshot
 
 START = date(2026, 3, 2)
 SNAPSHOT = Path(__file__).parent / "snapshots" / "patient_feed.ics"
@@ -122,7 +123,7 @@ def test_no_drug_diagnosis_or_clinic_name_unless_the_clinic_allows(client, cours
 
 def test_feed_matches_the_reviewed_snapshot(client, patient):
     """The whole feed, byte for byte. Review a change to the snapshot like code; regenerate with
-    UPDATE_SNAPSHOTS=1 bin/test tests/test_feeds.py -k snapshot."""
+    UPDATE_SNAPSHOTS=1 bin/test tests/feeds -k snapshot."""
     clinic = patient.clinic
     clinic.name, clinic.contact_phone = (
         "Riverside Rheumatology, Suite 4; Floor 2",
@@ -145,10 +146,7 @@ def test_feed_matches_the_reviewed_snapshot(client, patient):
     with at(2026, 3, 5, 9):
         body = fetch(client, feed).content
     parse_both(body)
-    if not SNAPSHOT.exists() or __import__("os").environ.get("UPDATE_SNAPSHOTS"):
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_bytes(body)
-    assert body == SNAPSHOT.read_bytes()
+    assert_matches_snapshot(body, SNAPSHOT)
 
 
 def test_replan_keeps_uids_and_raises_sequence_of_moved_events(client, course, nurse):
@@ -493,7 +491,7 @@ def test_a_change_committed_out_of_order_still_changes_the_version(client, cours
 
 def test_a_new_rule_set_changes_the_version(client, course, tmp_path):
     from clinics.services.seeds import rules_load
-    from tests.seed_edits import copy_seeds, edit_yaml
+    from tests.support.seed_edits import copy_seeds, edit_yaml
 
     clinic = course.patient.clinic
     clinic.calendar_details = True

@@ -14,12 +14,12 @@ from rest_framework.test import APIClient
 
 from clinics.api.internals import json_values
 from clinics.core.vocab import CourseStatus
-from clinics.models import Drug, Message, Patient
+from clinics.models import Drug, Message, MonitoringCheck, Patient
 from clinics.services.checks import check_complete
 from clinics.services.courses import course_start
 from clinics.services.results import ResultInput
 from clinics.services.staff import staff_member_add
-from tests.factories import ClinicFactory, PatientFactory
+from tests.support.factories import ClinicFactory, PatientFactory
 
 API = "/api/v1"
 
@@ -335,7 +335,14 @@ def test_worklists_dashboard_search_and_no_next_check(setup):
     ClinicFactory(name="Not mine")
     dashboard = api.get(f"{API}/dashboard/").json()
     assert [row["name"] for row in dashboard] == ["Alpha"]
-    assert dashboard[0]["due_this_week"] >= 0 and dashboard[0]["no_next_check"] == 0
+    # Started ten days ago: the baseline checks are overdue, the first follow-ups weeks away.
+    assert dashboard[0]["due_this_week"] == 0 and dashboard[0]["no_next_check"] == 0
+    soonest = course.checks.filter(status="scheduled").earliest("due_date", "id")
+    sixth_day = clinic.today() + timedelta(days=6)
+    MonitoringCheck.objects.filter(pk=soonest.pk).update(
+        window_start=sixth_day, due_date=sixth_day, window_end=sixth_day
+    )
+    assert api.get(f"{API}/dashboard/").json()[0]["due_this_week"] == 1
     course.checks.filter(status__in=["scheduled", "overdue"]).update(status="cancelled")
     assert api.get(f"{API}/dashboard/").json()[0]["no_next_check"] == 1
     listed = api.get(f"{API}/courses/", {"no_next_check": "true"}).json()["results"]
@@ -356,14 +363,20 @@ def test_extreme_dates_are_refused_not_crashed(setup, day):
         assert response.status_code == 400 and "start_date" in response.json(), response.content
     check = course.checks.filter(status="scheduled").first()
     done = api.post(f"{API}/checks/{check.uuid}/complete/", {"completed_on": day}, format="json")
-    assert done.status_code in (400, 200), done.content
-    for path, body in [
-        ("pause/", {"reason": "clinician", "paused_on": day}),
-        ("change-dose/", {"dose_code": "1mg-qd-us", "effective_on": day}),
-        ("lab-results/", {"analyte": "hb", "value": "9", "unit": "g/dL", "collected_on": day}),
+    assert done.status_code == 400 and list(done.json()) == ["completed_on"], done.content
+    for path, body, field in [
+        ("pause/", {"reason": "clinician", "paused_on": day}, "paused_on"),
+        ("change-dose/", {"dose_code": "1mg-qd-us", "effective_on": day}, "effective_on"),
+        (
+            "lab-results/",
+            {"analyte": "hb", "value": "9", "unit": "g/dL", "collected_on": day},
+            "collected_on",
+        ),
     ]:
         response = api.post(f"{API}/courses/{course.uuid}/{path}", body, format="json")
-        assert response.status_code in (200, 201, 400, 409), (path, response.content)
+        assert response.status_code == 400 and list(response.json()) == [field], response.content
+    course.refresh_from_db()
+    assert course.status == "active" and not course.results.exists()
 
 
 def test_dates_that_are_typing_mistakes_name_their_field(setup):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-VALIDATOR = Path(__file__).parent / "ical" / "validate.mjs"
+VALIDATOR = Path(__file__).parents[1] / "ical" / "validate.mjs"
 
 
 def parse_icalendar(body: bytes) -> Calendar:

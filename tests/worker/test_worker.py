@@ -27,11 +27,11 @@ from clinics.services.outbox import messages_dispatch
 from clinics.services.reminders import reminders_queue_due
 from clinics.services.seeds import rules_load
 from clinics.services.staff import staff_member_add
-from tests.conftest import SEEDS
-from tests.factories import ClinicFactory, PatientFactory, patients_with_a_check_due
-from tests.smtp_sink import SmtpServer
+from tests.support.factories import ClinicFactory, PatientFactory, patients_with_a_check_due
+from tests.support.seed_edits import SEEDS
+from tests.support.smtp_sink import SmtpServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60  # seconds: an upper bound for a real process, never a pause in the logic under test
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -141,7 +141,7 @@ def test_infection_report_reaches_staff_and_patient_through_the_worker(
             drug=Drug.objects.get(code="baricitinib"),
             dose_code="2mg-qd-us",
             indication="ra",
-            start_date=timezone.localdate(),
+            start_date=clinic_with_staff.today(),
         ).course
         infection_report(course=course, serious=True, reporter="staff", description="pneumonia")
         wait_until(lambda: len(smtp_server.messages) >= 2, "two pause alerts")
@@ -164,13 +164,15 @@ def test_sigkill_mid_batch_loses_no_reminder_and_duplicates_only_what_smtp_had_a
     )
     # 09:00 in New York, 7 days before the checks are due: every patient's reminder is due.
     assert reminders_queue_due(now=datetime(2026, 11, 2, 14, tzinfo=UTC)) == total
+    accepted_before_kill = 30
+    smtp_server.sink.hold_after = accepted_before_kill  # the next sends wait, unaccepted
     worker = Worker(queue, smtp_server.port).start()
     try:
         messages_dispatch()
-        wait_until(lambda: len(smtp_server.messages) >= total // 5, "the batch to be under way")
-        worker.kill()
-        received_at_kill = len(smtp_server.messages)
-        assert received_at_kill < total, "the kill came too late to interrupt the batch"
+        wait_until(lambda: smtp_server.sink.held >= 1, "a send held after the 30th message")
+        worker.kill()  # mid-batch: 30 accepted, the rest waiting or not yet begun
+        assert len(smtp_server.messages) == accepted_before_kill
+        smtp_server.sink.release()
         worker = Worker(queue, smtp_server.port).start()
         lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"] + 1)
 
@@ -188,7 +190,7 @@ def test_sigkill_mid_batch_loses_no_reminder_and_duplicates_only_what_smtp_had_a
     stored = set(Message.objects.values_list("message_id", flat=True))
     duplicates = sum(c - 1 for c in counts.values())
     print(
-        f"\nSIGKILL test: {total} reminders, {received_at_kill} received before the kill, "
+        f"\nSIGKILL test: {total} reminders, {accepted_before_kill} received before the kill, "
         f"{duplicates} recognisable duplicate(s)"
     )
     assert set(counts) == stored, "every message arrived (none lost), with its stored Message-ID"

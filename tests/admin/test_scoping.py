@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from clinics.models import Drug
 from clinics.services.courses import course_start
 from clinics.services.staff import staff_member_add
-from tests.factories import ClinicFactory, PatientFactory
+from tests.support.factories import ClinicFactory, PatientFactory
 
 
 @pytest.fixture

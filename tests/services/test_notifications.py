@@ -30,10 +30,22 @@ from clinics.services.outbox import _is_transient, message_send, messages_dispat
 from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
-from tests.outbox import send_all
+from tests.support.outbox import send_all
 
 Kind, Status = MessageKind, MessageStatus
 START = date(2026, 3, 2)
+
+
+BASELINE_KINDS = (
+    "cbc",
+    "hepatitis",
+    "lipids",
+    "liver",
+    "pregnancy",
+    "renal",
+    "tb",
+    "zoster_vaccination",
+)
 
 
 def at(*args):
@@ -215,8 +227,15 @@ def test_worker_lost_mid_send_is_retried_with_the_same_message_id(course, smtp):
 
 def test_overdue_marking_and_one_digest_per_day(course, smtp):
     with at(2026, 4, 28, 15):  # the 4-8 week window closed on 27 April (New York)
-        assert checks_mark_overdue() > 0
-        assert course.checks.filter(plan_key="cbc/start+4w", status=CheckStatus.OVERDUE).exists()
+        assert checks_mark_overdue() == 12
+        overdue = course.checks.filter(status=CheckStatus.OVERDUE)
+        # Every baseline check (due on the start date), and the 4-week follow-ups whose windows
+        # have closed: liver and renal on 13 April, CBC and lipids on 27 April.
+        assert sorted(overdue.values_list("plan_key", flat=True)) == sorted(
+            [f"{kind}/baseline" for kind in BASELINE_KINDS]
+            + [f"{kind}/start+4w" for kind in ("cbc", "lipids", "liver", "renal")]
+        )
+        assert checks_mark_overdue() == 0
         assert overdue_digests_queue() == 1
         assert overdue_digests_queue() == 0
     send_all(datetime(2026, 4, 28, 15, 1, tzinfo=UTC))

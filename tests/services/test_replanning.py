@@ -14,7 +14,7 @@ from clinics.core.planning import CourseFacts, Pause, plan_course
 from clinics.core.reconcile import ExistingCheck, reconcile
 from clinics.core.ruleset import load_library
 from clinics.core.vocab import CheckStatus
-from tests.conftest import SEEDS
+from tests.support.seed_edits import SEEDS
 
 START = date(2026, 1, 5)
 LIB = load_library(SEEDS)
@@ -170,7 +170,7 @@ class ServiceSequenceTest(TestCase):
         from clinics.services.checks import check_complete
         from clinics.services.courses import course_change_dose, course_resume, course_start
         from clinics.services.infections import infection_report, infection_resolve
-        from tests.factories import ClinicFactory, PatientFactory
+        from tests.support.factories import ClinicFactory, PatientFactory
 
         now = datetime(2026, 1, 5, 15, tzinfo=UTC)
         with time_machine.travel(now, tick=False):
