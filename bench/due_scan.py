@@ -10,44 +10,17 @@ should follow what is due, not the size of the table. Last line:
 """
 
 import argparse
-import json
-import os
-import statistics
-import sys
-import tempfile
-import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jakmonitor_bench"
-)
-_tmp = tempfile.TemporaryDirectory(prefix="jakmonitor-bench-")
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="jakmonitor.settings",
-    SECRET_KEY="bench-only",
-    DATABASE_URL=DATABASE_URL,
-    JAKMONITOR_VAR_DIR=_tmp.name,
-)
+import harness
 
-import django  # noqa: E402
-import psycopg  # noqa: E402
+harness.django_setup(postgres=True)
 
-_name = DATABASE_URL.rsplit("/", 1)[1]
-with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as _conn:
-    _conn.execute(f'DROP DATABASE IF EXISTS "{_name}" WITH (FORCE)')
-    _conn.execute(f'CREATE DATABASE "{_name}"')
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from clinics.core.vocab import CourseStatus  # noqa: E402
-from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
+from clinics.models import Drug, MonitoringCheck  # noqa: E402
 from clinics.selectors.reminders import reminders_due  # noqa: E402
-from clinics.services.seeds import rules_load  # noqa: E402
+from tests.support.factories import ClinicFactory, patients_with_a_check_due  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
 DUE = date(2026, 11, 9)  # 7 days later: the default first lead time
@@ -55,41 +28,14 @@ COURSES = 10_000
 
 
 def setup() -> list[int]:
-    call_command("migrate", verbosity=0)
-    rules_load()
-    clinic = Clinic.objects.create(
-        name="Bench",
-        jurisdiction="US",
-        time_zone="America/New_York",
-        protocol=Protocol.objects.get(code="default"),
+    """COURSES consenting patients, each with an active course (their checks come from fill)."""
+    harness.database_ready()
+    checks = patients_with_a_check_due(
+        clinic=ClinicFactory(name="Bench"), count=COURSES, due=DUE, started=date(2025, 1, 6)
     )
-    drug = Drug.objects.get(code="tofacitinib")
-    patients = Patient.objects.bulk_create(
-        Patient(
-            clinic=clinic,
-            mrn=f"S{i:06d}",
-            given_name="Bench",
-            family_name=f"P{i}",
-            date_of_birth=date(1970, 1, 1),
-            email=f"p{i}@example.org",
-            reminder_consent=True,
-        )
-        for i in range(COURSES)
-    )
-    courses = TherapyCourse.objects.bulk_create(
-        TherapyCourse(
-            patient=p,
-            drug=drug,
-            rules_version_id=drug.current_version_id,
-            dose_code="5mg-bid",
-            indication="ra",
-            start_date=date(2025, 1, 6),
-            status=CourseStatus.ACTIVE,
-            status_changed_at=NOW,
-        )
-        for p in patients
-    )
-    return [c.pk for c in courses]
+    with connection.cursor() as cursor:  # fill writes the checks
+        cursor.execute(f"DELETE FROM {MonitoringCheck._meta.db_table}")
+    return [c.course_id for c in checks]
 
 
 def fill(total: int, due: int, course_ids: list[int]) -> None:
@@ -132,15 +78,13 @@ def fill(total: int, due: int, course_ids: list[int]) -> None:
 
 
 def time_scan(expected: int, runs: int = 7) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
+    def scan() -> None:
         groups = reminders_due(now=NOW)
-        times.append((time.perf_counter() - started) * 1000)
         assert sum(len(checks) for checks in groups.values()) == expected, (
             "the scan missed due checks"
         )
-    return statistics.median(times)
+
+    return harness.median_ms(scan, runs)
 
 
 def main() -> None:
@@ -157,17 +101,7 @@ def main() -> None:
     print(
         f"scan among {args.small} checks: {small:.1f} ms; among {args.large}: {large:.1f} ms ({args.due} due)"
     )
-    print(
-        json.dumps(
-            {
-                "metric": "due_scan",
-                "value": round(large, 2),
-                "unit": "ms",
-                "baseline": round(small, 2),
-                "ratio": round(large / small, 3),
-            }
-        )
-    )
+    harness.report("due_scan", large, "ms", small, ratio_digits=3)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
-"""Shared by the HTTP benchmarks: serve a WSGI module with gunicorn (one worker, one thread,
-keep-alive, as a small production deployment) and time paths in interleaved rounds."""
+"""Shared by the HTTP benchmarks (bench/api.py, bench/feeds.py): serve a WSGI module of bench/
+with gunicorn (one worker, one thread, keep-alive, as a small production deployment) or through
+Django's test client in this process, and time paths on either in interleaved rounds."""
 
+import http.client
+import importlib
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-ROOT = Path(__file__).resolve().parent.parent
+import harness
+
+Get = Callable[[str, dict], tuple[int, bytes]]  # (path, headers) -> (status, body)
 
 
 def free_port() -> int:
@@ -20,10 +25,9 @@ def free_port() -> int:
 
 def serve(app: str, port: int) -> subprocess.Popen:
     """Start gunicorn on `app` ("bench.module:application") and wait until it accepts."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(harness.ROOT / ".venv/bin/gunicorn"),
             app,
             "--bind",
             f"127.0.0.1:{port}",
@@ -38,8 +42,8 @@ def serve(app: str, port: int) -> subprocess.Popen:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
-        env=env,
+        cwd=harness.ROOT,
+        env={**os.environ, "PYTHONPATH": str(harness.ROOT)},
     )
     for _ in range(200):
         try:
@@ -51,15 +55,51 @@ def serve(app: str, port: int) -> subprocess.Popen:
     sys.exit("gunicorn did not start")
 
 
-def rounds(get, paths: dict[str, tuple[str, dict, int]], requests: int, count: int) -> dict:
+@contextmanager
+def served(module: str) -> Iterator[Get]:
+    """gunicorn serving `module`'s `application` ("bench.api_server") on a free port, while the
+    block runs; yields a Get over one keep-alive connection."""
+    port = free_port()
+    server = serve(f"{module}:application", port)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+
+        def get(path: str, headers: dict) -> tuple[int, bytes]:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+
+        yield get
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def in_process(module: str) -> Get:
+    """A Get through Django's test client on the URLs of `module` (imported here, it makes them
+    the ROOT_URLCONF), in this process: no server, no HTTP."""
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ROOT_URLCONF = importlib.import_module(module).__name__
+    client = Client()
+
+    def get(path: str, headers: dict) -> tuple[int, bytes]:
+        response = client.get(path, headers=headers)
+        return response.status_code, response.content
+
+    return get
+
+
+def rounds(get: Get, paths: dict[str, tuple[str, dict, int]], requests: int, count: int) -> dict:
     """Median over `count` interleaved rounds of the mean ms per request, for each path (with
     `requests=1`, the median time per request, the paths taking turns)."""
-    samples = {name: [] for name in paths}
-    for _ in range(count):
-        for name, (path, headers, expect) in paths.items():
-            start = time.perf_counter()
-            for _ in range(requests):
-                status, _body = get(path, headers)
-                assert status == expect, (name, status)
-            samples[name].append((time.perf_counter() - start) * 1000 / requests)
-    return {name: statistics.median(values) for name, values in samples.items()}
+
+    def measure(name: str, path: str, headers: dict, expect: int) -> Callable[[], float]:
+        def once() -> None:
+            status, _body = get(path, headers)
+            assert status == expect, (name, status)
+
+        return lambda: harness.mean_ms(once, requests)
+
+    return harness.interleaved({name: measure(name, *spec) for name, spec in paths.items()}, count)

@@ -10,28 +10,13 @@ ratio planning time / insert time.
 """
 
 import argparse
-import json
-import os
-import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jakmonitor.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-_tmp = tempfile.TemporaryDirectory(prefix="jakmonitor-bench-")
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", f"sqlite:///{_tmp.name}/bench.sqlite3"
-)
-os.environ["JAKMONITOR_VAR_DIR"] = _tmp.name
+import harness
 
-import django  # noqa: E402
+harness.django_setup()
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -39,7 +24,6 @@ from clinics.core.vocab import CourseStatus  # noqa: E402
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse  # noqa: E402
 from clinics.rulebook import drug_rules, with_rules  # noqa: E402
 from clinics.services.replanning import courses_plan_new  # noqa: E402
-from clinics.services.seeds import rules_load  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
 
@@ -115,10 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--courses", type=int, default=10_000)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
-    if Patient.objects.exists():
-        sys.exit("bench/plan_courses.py needs an empty database (BENCH_DATABASE_URL)")
-    rules_load()
+    harness.database_ready()
     courses = make_courses(args.courses)
 
     started = time.perf_counter()
@@ -138,16 +119,14 @@ def main() -> None:
     print(
         f"{args.courses} courses, {rows} checks: planning+insert {planning:.2f}s, bare insert {insert:.2f}s"
     )
-    print(
-        json.dumps(
-            {
-                "metric": "plan_courses",
-                "value": round(args.courses / planning, 1),
-                "unit": "courses/s",
-                "baseline": round(rows / insert, 1),
-                "ratio": round(planning / insert, 3),
-            }
-        )
+    harness.report(
+        "plan_courses",
+        args.courses / planning,
+        "courses/s",
+        rows / insert,
+        ratio=planning / insert,
+        digits=1,
+        ratio_digits=3,
     )
 
 

@@ -10,52 +10,28 @@ due reminders to the last one accepted by the SMTP server. Last line:
 """
 
 import argparse
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jakmonitor_bench"
+import harness
+
+harness.django_setup(
+    postgres=True,
+    CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"),
 )
-BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
-_tmp = tempfile.TemporaryDirectory(prefix="jakmonitor-bench-")
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="jakmonitor.settings",
-    SECRET_KEY="bench-only",
-    DATABASE_URL=DATABASE_URL,
-    CELERY_BROKER_URL=BROKER_URL,
-    JAKMONITOR_VAR_DIR=_tmp.name,
-)
-
-import django  # noqa: E402
-import psycopg  # noqa: E402
-
-# The benchmark's own database, recreated empty.
-_name = DATABASE_URL.rsplit("/", 1)[1]
-with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as _conn:
-    _conn.execute(f'DROP DATABASE IF EXISTS "{_name}" WITH (FORCE)')
-    _conn.execute(f'CREATE DATABASE "{_name}"')
-
-django.setup()
 
 from celery import current_app  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 
 from clinics.core.vocab import MessageStatus  # noqa: E402
-from clinics.models import Clinic, Message, Protocol  # noqa: E402
+from clinics.models import Message  # noqa: E402
 from clinics.services.reminders import reminders_queue_due  # noqa: E402
-from clinics.services.seeds import rules_load  # noqa: E402
-from tests.support.factories import patients_with_a_check_due  # noqa: E402
+from tests.support.factories import ClinicFactory, patients_with_a_check_due  # noqa: E402
 from tests.support.smtp_sink import SmtpServer  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
@@ -64,14 +40,8 @@ DUE = date(2026, 11, 9)  # 7 days later: the default first lead time
 
 def setup(n: int) -> None:
     """n consenting patients, each with one active course and one check due in 7 days."""
-    call_command("migrate", verbosity=0)
-    rules_load()
-    clinic = Clinic.objects.create(
-        name="Bench",
-        jurisdiction="US",
-        time_zone="America/New_York",
-        protocol=Protocol.objects.get(code="default"),
-    )
+    harness.database_ready()
+    clinic = ClinicFactory(name="Bench")
     patients_with_a_check_due(clinic=clinic, count=n, due=DUE, started=date(2026, 10, 12))
 
 
@@ -100,7 +70,7 @@ def main() -> None:
             "-n",
             "bench@%h",
         ],
-        cwd=ROOT,
+        cwd=harness.ROOT,
         env=env,
         start_new_session=True,
     )
@@ -121,17 +91,14 @@ def main() -> None:
     counts = Counter(m["Message-ID"] for m in smtp.messages)
     stored = set(Message.objects.values_list("message_id", flat=True))
     print(f"{queued} reminders queued, {len(smtp.messages)} received in {elapsed:.1f}s")
-    print(
-        json.dumps(
-            {
-                "metric": "reminders",
-                "value": round(len(counts) / elapsed, 1),
-                "unit": "msg/s",
-                "sent": Message.objects.filter(status=MessageStatus.SENT).count(),
-                "duplicates": sum(c - 1 for c in counts.values()),
-                "lost": len(stored - set(counts)),
-            }
-        )
+    harness.report(
+        "reminders",
+        len(counts) / elapsed,
+        "msg/s",
+        digits=1,
+        sent=Message.objects.filter(status=MessageStatus.SENT).count(),
+        duplicates=sum(c - 1 for c in counts.values()),
+        lost=len(stored - set(counts)),
     )
 
 

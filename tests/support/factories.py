@@ -84,3 +84,46 @@ def patients_with_a_check_due(
         )
         for c in courses
     )
+
+
+def patients_with_checks_spread(
+    *, clinic: Clinic, count: int, checks_each: int, started: date, days: int
+) -> list[MonitoringCheck]:
+    """`count` patients as `patients_with_a_check_due` makes them, their courses started on
+    `started`, each with `checks_each` scheduled checks due over the `days` from `started` (the
+    n-th patient's k-th check on day (7n + 18k) mod `days`): long lists for benchmarks."""
+
+    def due_on(check: MonitoringCheck, n: int, k: int) -> MonitoringCheck:
+        check.due_date = check.window_start = started + timedelta(days=(7 * n + 18 * k) % days)
+        check.window_end = check.due_date + timedelta(days=14)
+        return check
+
+    firsts = patients_with_a_check_due(clinic=clinic, count=count, due=started, started=started)
+    MonitoringCheck.objects.bulk_update(
+        [due_on(check, n, 0) for n, check in enumerate(firsts)],
+        ["due_date", "window_start", "window_end"],
+        batch_size=2000,
+    )
+    more = MonitoringCheck.objects.bulk_create(
+        (
+            due_on(
+                MonitoringCheck(
+                    course_id=first.course_id,
+                    kind=first.kind,
+                    plan_key=f"{first.plan_key}/{k}",
+                    status=first.status,
+                    rule_ids=first.rule_ids,
+                    why=first.why,
+                    verified=first.verified,
+                    analytes=first.analytes,
+                    rules_version_id=first.rules_version_id,
+                ),
+                n,
+                k,
+            )
+            for n, first in enumerate(firsts)
+            for k in range(1, checks_each)
+        ),
+        batch_size=5000,
+    )
+    return firsts + more
