@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 
 
 class ClinicsConfig(AppConfig):
@@ -10,6 +13,15 @@ class ClinicsConfig(AppConfig):
     def ready(self) -> None:
         from . import system_checks  # noqa: F401  (registers the deployment checks)
         from .admin import records, worklists  # noqa: F401  (registers the staff admin pages)
+
+        post_migrate.connect(_sync_role_groups, sender=self)
+
+
+def _sync_role_groups(**kwargs: Any) -> None:
+    """After migrate (once Django has created the new models' permissions)."""
+    from .services.staff import role_groups_sync
+
+    role_groups_sync()
 
 
 class JakmonitorAdminConfig(admin_apps.AdminConfig):

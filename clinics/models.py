@@ -362,6 +362,9 @@ class MonitoringCheck(models.Model):
     sequence = models.PositiveIntegerField(
         default=0, help_text="Grows whenever dates or status change"
     )
+    sampled_on = models.DateField(
+        null=True, blank=True, help_text="Sample taken on this day; its results are awaited"
+    )
     completed_on = models.DateField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
@@ -383,6 +386,10 @@ class MonitoringCheck(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=CheckStatus.DONE) | Q(completed_on__isnull=False),
                 name="check_done_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CheckStatus.PENDING) | Q(sampled_on__isnull=False),
+                name="check_pending_has_sample_date",
             ),
         ]
         indexes = [
@@ -580,11 +587,25 @@ class CalendarFeed(models.Model):
 
 
 # Worklists: the same rows, each list with its own admin page (clinics.selectors says which).
+class DueNowCheck(MonitoringCheck):
+    class Meta:
+        proxy = True
+        verbose_name = "check due now"
+        verbose_name_plural = "Worklist: due now"
+
+
+class ResultsPendingCheck(MonitoringCheck):
+    class Meta:
+        proxy = True
+        verbose_name = "check with results pending"
+        verbose_name_plural = "Worklist: results pending"
+
+
 class DueThisWeekCheck(MonitoringCheck):
     class Meta:
         proxy = True
-        verbose_name = "check due this week"
-        verbose_name_plural = "Worklist: due this week"
+        verbose_name = "check coming up this week"
+        verbose_name_plural = "Worklist: coming up this week"
 
 
 class OverdueCheck(MonitoringCheck):

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from clinics.core.ruleset import RuleLibrary, load_library
+from tests.support.clock import START, at
 from tests.support.seed_edits import SEEDS
 
 
@@ -37,6 +38,22 @@ def patient(clinic):
     from tests.support.factories import PatientFactory
 
     return PatientFactory(clinic=clinic, sex_at_birth="female", date_of_birth=date(1970, 5, 1))
+
+
+@pytest.fixture
+def course(patient):
+    """Tofacitinib 5 mg twice daily for RA, started on START (New York) that morning."""
+    from clinics.models import Drug
+    from clinics.services.courses import course_start
+
+    with at(2026, 3, 2, 15):
+        return course_start(
+            patient=patient,
+            drug=Drug.objects.get(code="tofacitinib"),
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=START,
+        ).course
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from ..models import InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..permissions import Can, allowed, scope
 from ..selectors.starts import course_start_preview
 from ..services.calendar_feeds import calendar_feed_issue
-from ..services.checks import check_complete
+from ..services.checks import check_complete, check_sample_taken
 from ..services.courses import (
     course_change_dose,
     course_pause,
@@ -48,6 +48,7 @@ from .forms import (
     DoseForm,
     PauseForm,
     ResumeForm,
+    SampleTakenForm,
     StaffInfectionForm,
     StartCourseForm,
     StopForm,
@@ -156,6 +157,14 @@ def _complete(check: MonitoringCheck, form: CompleteCheckForm, user: User) -> Sa
     return said
 
 
+def _sample_taken(check: MonitoringCheck, form: SampleTakenForm, user: User) -> Said:
+    check = check_sample_taken(check=check, sampled_on=form.cleaned_data["sampled_on"])
+    return _done(
+        f"{check.get_kind_display()}: sample taken on {check.sampled_on}; the check is on the "
+        "results pending list until its results are recorded."
+    )
+
+
 def _send_reminder(check: MonitoringCheck, form: ConfirmForm, user: User) -> Said:
     reminder_resend(check=check, requested_by=user)
     return _done("Reminder queued: it goes out within a minute.")
@@ -210,6 +219,16 @@ ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
         _complete,
         "Each result is checked against the drug's thresholds; the outcome is shown with the "
         "rule's text and source, and results that call for an interruption alert the staff.",
+    ),
+    "sample-taken": Action(
+        "Record that the sample was taken",
+        MonitoringCheck,
+        "course__patient__clinic",
+        Can.COMPLETE_CHECKS,
+        SampleTakenForm,
+        _sample_taken,
+        "No more reminders go out for this check; it waits on the results pending list until "
+        "you record its results with “Record as done”.",
     ),
     "send-reminder": Action(
         "Send a reminder now",

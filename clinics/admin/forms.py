@@ -163,6 +163,10 @@ class StartCourseForm(ActionForm[Patient]):
         }
 
 
+class SampleTakenForm(ActionForm[MonitoringCheck]):
+    sampled_on = _date(label="Sample taken on")
+
+
 class CompleteCheckForm(ActionForm[MonitoringCheck]):
     """The date the check was done and a value and unit for each analyte it measures (leave
     blank what was not measured)."""
@@ -171,6 +175,8 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.subject.sampled_on:
+            self.fields["completed_on"].initial = self.subject.sampled_on
         for analyte in self.subject.analytes:
             units = accepted_units(analyte)
             name = ANALYTE_NAMES[analyte]

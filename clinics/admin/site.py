@@ -11,8 +11,20 @@ from django.template.response import TemplateResponse
 from ..selectors.worklists import dashboard_counts
 
 WORKLISTS = (
-    ("due_this_week", "Due this week", "duethisweekcheck", "course__patient__clinic__id__exact"),
+    ("due_now", "Due now", "duenowcheck", "course__patient__clinic__id__exact"),
     ("overdue", "Overdue", "overduecheck", "course__patient__clinic__id__exact"),
+    (
+        "results_pending",
+        "Results pending",
+        "resultspendingcheck",
+        "course__patient__clinic__id__exact",
+    ),
+    (
+        "due_this_week",
+        "Coming up this week",
+        "duethisweekcheck",
+        "course__patient__clinic__id__exact",
+    ),
     ("paused", "Paused, awaiting review", "pausedcourse", "patient__clinic__id__exact"),
     ("no_next_check", "No next check", "coursewithoutnextcheck", "patient__clinic__id__exact"),
     ("failed_messages", "Failed messages", "failedmessage", "clinic__id__exact"),

@@ -1,4 +1,4 @@
-"""The staff worklists (due this week, overdue, paused, no next check, failed messages): rows from
+"""The staff worklists (due now, overdue, results pending, coming up this week, paused, no next check, failed messages): rows from
 `clinics.selectors.worklists`, paged, searchable by MRN and name, filterable by clinic and
 downloadable as CSV."""
 
@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from ..core.dates import today_in
 from ..models import (
     CourseWithoutNextCheck,
+    DueNowCheck,
     DueThisWeekCheck,
     FailedMessage,
     Message,
@@ -26,11 +27,14 @@ from ..models import (
     OverdueCheck,
     Patient,
     PausedCourse,
+    ResultsPendingCheck,
     TherapyCourse,
 )
 from ..permissions import scope
 from ..selectors.worklists import (
+    checks_due_now,
     checks_due_this_week,
+    checks_results_pending,
     courses_without_next_check,
     failed_messages,
     overdue_checks,
@@ -120,6 +124,7 @@ _CHECK_COLUMNS = (
     ("Window start", "window_start"),
     ("Window end", "window_end"),
     ("Status", "get_status_display"),
+    ("Sample taken", "sampled_on"),
     ("Drug", "course.drug.name"),
 )
 _COURSE_COLUMNS = (
@@ -145,6 +150,7 @@ class CheckWorklistAdmin(WorklistAdmin[MonitoringCheck]):
         "window_start",
         "window_end",
         "status",
+        "sampled_on",
         "course_drug",
         "why",
     )
@@ -173,6 +179,18 @@ class CourseWorklistAdmin(WorklistAdmin[TherapyCourse]):
     list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter), "drug")
     search_fields = ("patient__mrn", "patient__family_name")
     csv_columns = _COURSE_COLUMNS
+
+
+@admin.register(DueNowCheck)
+class DueNowAdmin(CheckWorklistAdmin):
+    def worklist(self) -> QuerySet[MonitoringCheck]:
+        return checks_due_now(model=self.model)
+
+
+@admin.register(ResultsPendingCheck)
+class ResultsPendingAdmin(CheckWorklistAdmin):
+    def worklist(self) -> QuerySet[MonitoringCheck]:
+        return checks_results_pending(model=self.model)
 
 
 @admin.register(DueThisWeekCheck)

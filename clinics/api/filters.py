@@ -1,11 +1,15 @@
 """Query filters of the API lists (django-filter): each names what it filters on, and a bad value
 (an unknown status, a malformed date) is a 400 naming the parameter."""
 
+from functools import reduce
+from operator import or_
+
 import django_filters as filters
 from django.db.models import QuerySet
 
 from ..core.units import ANALYTES
 from ..core.vocab import (
+    CareState,
     CheckKind,
     CheckStatus,
     CourseStatus,
@@ -14,7 +18,7 @@ from ..core.vocab import (
     OutcomeAction,
 )
 from ..models import InfectionReport, LabResult, Message, MonitoringCheck, Patient, TherapyCourse
-from ..selectors.worklists import courses_without_next_check
+from ..selectors.worklists import courses_without_next_check, in_care_state
 from .internals import StaticFormFilterSet
 
 
@@ -55,12 +59,24 @@ class CheckFilter(StaticFormFilterSet):
     due_before = filters.DateFilter(
         field_name="due_date", lookup_expr="lte", label="Due on or before"
     )
+    state = filters.MultipleChoiceFilter(
+        method="filter_state",
+        choices=CareState.choices(),
+        label="Care state today (in the clinic's calendar): upcoming, due now, overdue, on hold",
+    )
     course = filters.UUIDFilter(field_name="course__uuid")
     patient = filters.UUIDFilter(field_name="course__patient__uuid")
 
     class Meta:
         model = MonitoringCheck
-        fields = ["status", "kind", "due_after", "due_before", "course", "patient"]
+        fields = ["status", "state", "kind", "due_after", "due_before", "course", "patient"]
+
+    def filter_state(
+        self, queryset: QuerySet[MonitoringCheck], name: str, value: list[str]
+    ) -> QuerySet[MonitoringCheck]:
+        if not value:
+            return queryset
+        return queryset.filter(reduce(or_, (in_care_state(CareState(v)) for v in value)))
 
 
 class LabResultFilter(StaticFormFilterSet):

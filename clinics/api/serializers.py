@@ -11,13 +11,22 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..core.care import CareSummary, KindSummary
 from ..core.planning import Advice, PlannedCheck
 from ..core.ruleset import Dose, Indication, Threshold
 from ..core.thresholds import Finding
 from ..core.units import ANALYTES
-from ..core.vocab import STAFF_PAUSE_REASONS, CheckKind, RenalMeasure, Reporter, StopReason
+from ..core.vocab import (
+    STAFF_PAUSE_REASONS,
+    CareState,
+    CheckKind,
+    RenalMeasure,
+    Reporter,
+    StopReason,
+)
 from ..feeds.tokens import feed_urls
 from ..models import (
     CalendarFeed,
@@ -31,6 +40,7 @@ from ..models import (
     TherapyCourse,
 )
 from ..permissions import clinics
+from ..selectors.patients import patient_care_summary
 from ..selectors.starts import BaselineFinding, StartableDrug, StartPreview
 from ..selectors.worklists import ClinicCounts
 from ..services.courses import CourseStarted
@@ -87,6 +97,34 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         read_only_fields = ["reminder_consent_at", "created_at", "updated_at"]
         # The (clinic, MRN) constraint is checked when saving (the error names "mrn").
         validators: list[Validator[dict[str, Any]]] = []
+
+
+class CareKindSerializer(serializers.Serializer[KindSummary]):
+    kind = serializers.CharField()
+    last_done = serializers.DateField(allow_null=True)
+    next_due = serializers.DateField(allow_null=True)
+    state = serializers.ChoiceField(choices=CareState.choices(), allow_null=True)
+    overdue_days = serializers.IntegerField()
+
+
+class CareSummarySerializer(serializers.Serializer[CareSummary]):
+    line = serializers.CharField(  # CareSummary.line(): DRF calls a method it is pointed at
+        help_text="Per kind: last done, next due, overdue by N days"
+    )
+    kinds = CareKindSerializer(many=True, help_text="Most urgent first")
+
+
+class PatientDetailSerializer(PatientSerializer):
+    """A patient with the care summary of their open (else latest) course."""
+
+    care_summary = serializers.SerializerMethodField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "care_summary"]
+
+    @extend_schema_field(CareSummarySerializer)
+    def get_care_summary(self, patient: Patient) -> dict[str, Any]:
+        return CareSummarySerializer(patient_care_summary(patient)).data
 
 
 class PatientUpdateSerializer(PatientSerializer):
@@ -312,6 +350,7 @@ class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):
             "analytes",
             "instructions",
             "sequence",
+            "sampled_on",
             "completed_on",
         ]
         read_only_fields = fields
@@ -327,6 +366,10 @@ class ResultInputSerializer(serializers.Serializer[None]):
     analyte = serializers.ChoiceField(choices=ANALYTES)
     value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
     unit = serializers.CharField(max_length=20)
+
+
+class CheckSampleTakenSerializer(serializers.Serializer[None]):
+    sampled_on = serializers.DateField(help_text="The day the sample was taken")
 
 
 class CheckCompleteSerializer(serializers.Serializer[None]):
@@ -436,8 +479,12 @@ class CalendarLinkSerializer(serializers.Serializer[Mapping[str, object]]):
 class DashboardSerializer(serializers.Serializer[ClinicCounts]):
     clinic = serializers.UUIDField(source="clinic.uuid")
     name = serializers.CharField(source="clinic.name")
-    due_this_week = serializers.IntegerField(source="counts.due_this_week")
+    due_now = serializers.IntegerField(source="counts.due_now")
+    due_this_week = serializers.IntegerField(
+        source="counts.due_this_week", help_text="Coming up: due from tomorrow to six days on"
+    )
     overdue = serializers.IntegerField(source="counts.overdue")
+    results_pending = serializers.IntegerField(source="counts.results_pending")
     paused = serializers.IntegerField(source="counts.paused")
     no_next_check = serializers.IntegerField(source="counts.no_next_check")
     failed_messages = serializers.IntegerField(source="counts.failed_messages")

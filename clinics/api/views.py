@@ -35,7 +35,7 @@ from ..permissions import Can, allowed, is_active_staff, scope
 from ..selectors.starts import course_start_preview, drugs_startable
 from ..selectors.worklists import dashboard_counts
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
-from ..services.checks import check_complete
+from ..services.checks import check_complete, check_sample_taken
 from ..services.courses import (
     course_change_dose,
     course_pause,
@@ -157,6 +157,8 @@ class PatientViewSet(
     def get_serializer_class(self) -> type[s.PatientSerializer]:
         if self.action in ("update", "partial_update"):
             return s.PatientUpdateSerializer
+        if self.action == "retrieve":
+            return s.PatientDetailSerializer
         return s.PatientSerializer
 
     def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
@@ -315,7 +317,11 @@ class CheckViewSet(
     filterset_class = filters.CheckFilter
     clinic_path = "course__patient__clinic"
     cursor_ordering = ("due_date", "id")
-    capabilities = {"complete": Can.COMPLETE_CHECKS, "send_reminder": Can.RESEND_MESSAGES}
+    capabilities = {
+        "complete": Can.COMPLETE_CHECKS,
+        "sample_taken": Can.COMPLETE_CHECKS,
+        "send_reminder": Can.RESEND_MESSAGES,
+    }
     # The list's rows: `CheckSerializer`'s fields and the cursor's id, named once, not per request.
     rows: QuerySet[MonitoringCheck, dict[str, Any]] = json_values(
         queryset, {**s.CheckSerializer.plain_columns(), "id": "id"}
@@ -335,6 +341,17 @@ class CheckViewSet(
         for row in page:
             del row["id"]  # the cursor's (the paginator has read it), not the API's
         return self.get_paginated_response(page)
+
+    @extend_schema(
+        request=s.CheckSampleTakenSerializer,
+        responses={200: s.CheckSerializer},
+        summary="Record that the sample was taken: the check waits for its results",
+    )
+    @action(detail=True, methods=["post"], url_path="sample-taken")
+    def sample_taken(self, request: Request, uuid: str | None = None) -> Response:
+        data = self.valid(s.CheckSampleTakenSerializer)
+        check = check_sample_taken(check=self.get_object(), sampled_on=data["sampled_on"])
+        return Response(s.CheckSerializer(self.fresh(check)).data)
 
     @extend_schema(
         request=s.CheckCompleteSerializer,

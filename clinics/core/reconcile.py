@@ -1,7 +1,7 @@
 """Re-planning: what to write so that a course's stored checks follow a new plan.
 
 Pure Python. Matching is by the planner's stable key, so a re-plan never duplicates a check, and
-a done check is never touched.
+a done or sampled check is never touched.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .planning import PlannedCheck
-from .vocab import OPEN_CHECKS, CheckStatus
+from .vocab import OPEN_CHECKS, SETTLED_CHECKS, CheckStatus
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ def reconcile(
 ) -> Changes:
     """What to write so that a course's checks follow `planned`.
 
-    Done checks are never touched and never planned again under their key. Open checks follow
+    Settled checks (done, or sampled with results pending) are never touched and never planned
+    again under their key. Open checks follow
     the plan by key, and are cancelled when the plan no longer has them. New checks whose window
     closed before `as_of` are not created: re-planning adds future work, not a backlog of
     overdue checks for dates that passed before the rule or the course existed. The one
@@ -53,7 +54,7 @@ def reconcile(
         if current is None:
             if p.window_end >= as_of or (backfill_baseline and p.baseline):
                 create.append(p)
-        elif current.status == CheckStatus.DONE:
+        elif current.status in SETTLED_CHECKS:
             unchanged.append(p.key)
         elif current.status == CheckStatus.CANCELLED and p.window_end < as_of:
             unchanged.append(p.key)

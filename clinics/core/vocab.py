@@ -131,13 +131,27 @@ class CheckStatus(Codes):
     SCHEDULED = "scheduled", "Scheduled"
     OVERDUE = "overdue", "Overdue"
     ON_HOLD = "on_hold", "On hold (course paused)"
+    PENDING = "pending", "Sample taken, results pending"
     DONE = "done", "Done"
     CANCELLED = "cancelled", "Cancelled"
 
 
 # Open: not done and still wanted (on hold while the course is paused). To do: open and not on hold.
+# Settled: the plan no longer moves or cancels them (done, or sampled with results to come).
 OPEN_CHECKS = frozenset({CheckStatus.SCHEDULED, CheckStatus.OVERDUE, CheckStatus.ON_HOLD})
 TO_DO_CHECKS = frozenset({CheckStatus.SCHEDULED, CheckStatus.OVERDUE})
+SETTLED_CHECKS = frozenset({CheckStatus.PENDING, CheckStatus.DONE})
+
+
+class CareState(Codes):
+    """Where an open check stands for the staff who act on it: each open check is in exactly one
+    (`clinics.core.care.care_state`), and each state but upcoming has its worklist."""
+
+    UPCOMING = "upcoming", "Upcoming"
+    DUE_NOW = "due_now", "Due now"
+    OVERDUE = "overdue", "Overdue"
+    ON_HOLD = "on_hold", "On hold (course paused)"
+    RESULTS_PENDING = "results_pending", "Results pending"
 
 
 class StopReason(Codes):
@@ -224,14 +238,16 @@ COURSE_TRANSITIONS: dict[CourseStatus, frozenset[CourseStatus]] = {
 
 CHECK_TRANSITIONS: dict[CheckStatus, frozenset[CheckStatus]] = {
     CheckStatus.SCHEDULED: frozenset(
-        {CheckStatus.OVERDUE, CheckStatus.ON_HOLD, CheckStatus.DONE, CheckStatus.CANCELLED}
+        {CheckStatus.OVERDUE, CheckStatus.ON_HOLD, CheckStatus.CANCELLED, *SETTLED_CHECKS}
     ),
     CheckStatus.OVERDUE: frozenset(
-        {CheckStatus.SCHEDULED, CheckStatus.ON_HOLD, CheckStatus.DONE, CheckStatus.CANCELLED}
+        {CheckStatus.SCHEDULED, CheckStatus.ON_HOLD, CheckStatus.CANCELLED, *SETTLED_CHECKS}
     ),
     CheckStatus.ON_HOLD: frozenset(
-        {CheckStatus.SCHEDULED, CheckStatus.OVERDUE, CheckStatus.DONE, CheckStatus.CANCELLED}
+        {CheckStatus.SCHEDULED, CheckStatus.OVERDUE, CheckStatus.CANCELLED, *SETTLED_CHECKS}
     ),
+    # Results arrive (done); the sample was lost and must be taken again (scheduled).
+    CheckStatus.PENDING: frozenset({CheckStatus.DONE, CheckStatus.SCHEDULED}),
     # A cancelled check comes back when a re-plan needs it again (same plan key, no duplicate).
     CheckStatus.CANCELLED: frozenset({CheckStatus.SCHEDULED, CheckStatus.ON_HOLD}),
     CheckStatus.DONE: frozenset(),

@@ -69,7 +69,7 @@ def shown_checks(
 
 def _shown(today: date, tz: tzinfo, *, done_days: int, ahead_days: int | None) -> Q:
     kept_since = datetime.combine(today - timedelta(days=CANCELLED_KEPT_DAYS), time(), tz)
-    current = Q(status__in=OPEN_CHECKS) | Q(
+    current = Q(status__in=[*OPEN_CHECKS, CheckStatus.PENDING]) | Q(
         status=CheckStatus.CANCELLED, updated_at__gte=kept_since
     )
     if ahead_days is not None:
@@ -142,6 +142,7 @@ def _day(value: date) -> str:
 _STATUS_LABEL: dict[str, str] = {
     CheckStatus.OVERDUE: "Overdue: ",
     CheckStatus.DONE: "Done: ",
+    CheckStatus.PENDING: "Results pending: ",
     CheckStatus.ON_HOLD: "On hold: ",
     CheckStatus.CANCELLED: "Cancelled: ",
 }
@@ -162,6 +163,10 @@ def _patient_status(check: MonitoringCheck, clinic: Clinic) -> str:
         CheckStatus.ON_HOLD: f"On hold: your treatment is paused. {clinic.hold_text}",
         CheckStatus.CANCELLED: "No longer planned: your clinic has changed your monitoring plan.",
         CheckStatus.DONE: f"Done on {_day(check.completed_on)}." if check.completed_on else "",
+        CheckStatus.PENDING: f"Sample taken on {_day(check.sampled_on)}; your clinic will have "
+        "the results."
+        if check.sampled_on
+        else "",
     }
     return texts.get(check.status, "")
 

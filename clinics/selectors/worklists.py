@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import reduce
@@ -13,39 +14,76 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from ..core.dates import today_in
-from ..core.vocab import OPEN_CHECKS, CheckStatus, CourseStatus, MessageStatus
+from ..core.vocab import OPEN_CHECKS, CareState, CheckStatus, CourseStatus, MessageStatus
 from ..models import Clinic, Message, MonitoringCheck, TherapyCourse
 from ..permissions import scope
 
-# Each list takes the model to read (a worklist's proxy model in the admin).
+# Each list takes the model to read (a worklist's proxy model in the admin). The check lists are
+# the care states of `clinics.core.care.care_state`: an open check past its due date is on exactly
+# one of due now, overdue or (through its paused course) on hold.
+
+
+def _on_each_clinic_date(condition: Callable[[date], Q], clinic_path: str) -> Q:
+    """`condition(today)` with today each clinic's own date (a clinic in another time zone can be a
+    day ahead of or behind the server). Reads the clinics' time zones (one small query)."""
+    zones_on: dict[date, list[str]] = defaultdict(list)
+    for zone in Clinic.objects.order_by().values_list("time_zone", flat=True).distinct():
+        zones_on[today_in(zone)].append(zone)
+    parts = [
+        Q(**{f"{clinic_path}__time_zone__in": zones}) & condition(today)
+        for today, zones in zones_on.items()
+    ]
+    return reduce(or_, parts, Q(pk__in=[]))
+
+
+def in_care_state(state: CareState) -> Q:
+    """The checks in `state` today (`clinics.core.care.care_state`, as a query)."""
+    clinic = "course__patient__clinic"
+    scheduled = Q(status=CheckStatus.SCHEDULED)
+    if state == CareState.ON_HOLD:
+        return Q(status=CheckStatus.ON_HOLD)
+    if state == CareState.RESULTS_PENDING:
+        return Q(status=CheckStatus.PENDING)
+    if state == CareState.OVERDUE:
+        closed = _on_each_clinic_date(lambda today: Q(window_end__lt=today), clinic)
+        return Q(status=CheckStatus.OVERDUE) | (scheduled & closed)
+    if state == CareState.DUE_NOW:
+        due = _on_each_clinic_date(lambda t: Q(due_date__lte=t, window_end__gte=t), clinic)
+        return scheduled & due
+    return scheduled & _on_each_clinic_date(lambda today: Q(due_date__gt=today), clinic)
+
+
+def checks_due_now(model: type[MonitoringCheck] = MonitoringCheck) -> QuerySet[MonitoringCheck]:
+    """Scheduled checks whose due date has come and whose window is still open: to be done now."""
+    return model.objects.filter(in_care_state(CareState.DUE_NOW)).order_by("due_date", "kind")
 
 
 def checks_due_this_week(
     model: type[MonitoringCheck] = MonitoringCheck,
 ) -> QuerySet[MonitoringCheck]:
-    """Scheduled checks due from today to six days on, today being each clinic's own date (a
-    clinic in another time zone can be a day ahead of or behind the server). Reads the clinics'
-    time zones (one small query) to know which dates those are."""
-    zones_on: dict[date, list[str]] = defaultdict(list)
-    for zone in Clinic.objects.order_by().values_list("time_zone", flat=True).distinct():
-        zones_on[today_in(zone)].append(zone)
-    this_week = [
-        Q(
-            course__patient__clinic__time_zone__in=zones,
-            due_date__range=(today, today + timedelta(days=6)),
-        )
-        for today, zones in zones_on.items()
-    ]
-    if not this_week:
-        return model.objects.none()
-    return model.objects.filter(reduce(or_, this_week), status=CheckStatus.SCHEDULED).order_by(
+    """Upcoming checks due by six days on (from tomorrow: today's are due now)."""
+    by_sixth_day = _on_each_clinic_date(
+        lambda today: Q(due_date__lte=today + timedelta(days=6)), "course__patient__clinic"
+    )
+    return model.objects.filter(in_care_state(CareState.UPCOMING), by_sixth_day).order_by(
         "due_date", "kind"
     )
 
 
 def overdue_checks(model: type[MonitoringCheck] = MonitoringCheck) -> QuerySet[MonitoringCheck]:
-    """Oldest first: the longer a check is overdue, the longer the patient has gone unmonitored."""
-    return model.objects.filter(status=CheckStatus.OVERDUE).order_by("window_end", "kind")
+    """Checks whose window has closed, marked overdue or not yet (the periodic job marks them
+    within the hour). Oldest first: the longer a check is overdue, the longer the patient has gone
+    unmonitored."""
+    return model.objects.filter(in_care_state(CareState.OVERDUE)).order_by("window_end", "kind")
+
+
+def checks_results_pending(
+    model: type[MonitoringCheck] = MonitoringCheck,
+) -> QuerySet[MonitoringCheck]:
+    """Samples taken whose results have not been entered, the longest waiting first."""
+    return model.objects.filter(in_care_state(CareState.RESULTS_PENDING)).order_by(
+        "sampled_on", "kind"
+    )
 
 
 def paused_courses(model: type[TherapyCourse] = TherapyCourse) -> QuerySet[TherapyCourse]:
@@ -79,6 +117,8 @@ def dashboard_counts(*, user: User | AnonymousUser) -> list[ClinicCounts]:
     """Per clinic of the user: how many rows each worklist holds (one query per list, and one
     for the clinics' dates)."""
     lists = {
+        "due_now": (checks_due_now(), "course__patient__clinic"),
+        "results_pending": (checks_results_pending(), "course__patient__clinic"),
         "due_this_week": (checks_due_this_week(), "course__patient__clinic"),
         "overdue": (overdue_checks(), "course__patient__clinic"),
         "paused": (paused_courses(), "patient__clinic"),

@@ -117,6 +117,21 @@ class CheckCompleted:
         return self.action.alerts_staff
 
 
+def check_sample_taken(*, check: MonitoringCheck, sampled_on: date) -> MonitoringCheck:
+    """The sample was taken: the check waits for its results (no more reminders; the results
+    pending worklist shows it until `check_complete` records them)."""
+    with transaction.atomic():
+        check = _locked(check)
+        if check.status == CheckStatus.PENDING:
+            raise conflict("status", f"The sample was already taken on {check.sampled_on}.")
+        ensure_check_transition(check.status, CheckStatus.PENDING)
+        _ensure_sample_date(check, sampled_on, "sampled_on")
+        _transition(check, CheckStatus.PENDING)
+        check.sampled_on = sampled_on
+        check.save(update_fields=[*STATUS_FIELDS, "sampled_on"])
+    return check
+
+
 def check_complete(
     *,
     check: MonitoringCheck,
@@ -130,23 +145,11 @@ def check_complete(
     Side effects: the check is DONE (reminders for it stop); LabResult rows are stored.
     """
     with transaction.atomic():
-        # Lock the course first, as re-planning does, so a completion and a re-plan (pause,
-        # resume, rule change) never interleave and a done check is never overwritten.
-        TherapyCourse.objects.select_for_update().filter(pk=check.course_id).first()
-        check = (
-            MonitoringCheck.objects.select_for_update(of=("self",))
-            .select_related("course__patient__clinic", "course__drug")
-            .get(pk=check.pk)
-        )
+        check = _locked(check)
         if check.status == CheckStatus.DONE:
             raise conflict("status", f"This check was done on {check.completed_on}.")
         ensure_check_transition(check.status, CheckStatus.DONE)
-        if completed_on > check.course.patient.clinic.today():
-            raise ValidationError({"completed_on": "The date is in the future."})
-        if completed_on < earliest_sample(check.course):
-            raise ValidationError(
-                {"completed_on": f"The course starts on {check.course.start_date}: check the date."}
-            )
+        _ensure_sample_date(check, completed_on, "completed_on")
         seen = set()
         for item in results:
             if item.analyte in seen:
@@ -185,3 +188,23 @@ def check_complete(
             ]
         )
     return CheckCompleted(check=check, results=tuple(recorded))
+
+
+def _locked(check: MonitoringCheck) -> MonitoringCheck:
+    """The check, locked, after its course (locked first, as re-planning does, so a completion
+    and a re-plan never interleave and a done check is never overwritten)."""
+    TherapyCourse.objects.select_for_update().filter(pk=check.course_id).first()
+    return (
+        MonitoringCheck.objects.select_for_update(of=("self",))
+        .select_related("course__patient__clinic", "course__drug")
+        .get(pk=check.pk)
+    )
+
+
+def _ensure_sample_date(check: MonitoringCheck, day: date, field: str) -> None:
+    if day > check.course.patient.clinic.today():
+        raise ValidationError({field: "The date is in the future."})
+    if day < earliest_sample(check.course):
+        raise ValidationError(
+            {field: f"The course starts on {check.course.start_date}: check the date."}
+        )

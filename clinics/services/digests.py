@@ -1,4 +1,5 @@
-"""The daily staff digest: per clinic, its overdue checks and the open courses with no next check."""
+"""The daily staff digest: per clinic, the checks due now, the overdue checks and the open
+courses with no next check."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from django.utils import timezone
 
 from ..core.dates import local
 from ..core.vocab import MessageKind
-from ..models import Clinic
+from ..models import Clinic, MonitoringCheck
 from ..public_urls import public_url
 from ..selectors.recipients import staff_recipients
-from ..selectors.worklists import courses_without_next_check, overdue_checks
+from ..selectors.worklists import checks_due_now, courses_without_next_check, overdue_checks
 from .outbox import message_queue
 
 DIGEST_ROWS = 200  # a digest lists at most this many rows per section (the admin has them all)
 
 
 def overdue_digests_queue(*, now: datetime | None = None) -> int:
-    """Once a day per clinic (from its reminder hour), each staff member gets the overdue checks
-    and the open courses that have no next check."""
+    """Once a day per clinic (from its reminder hour), each staff member gets the checks due now,
+    the overdue checks and the open courses that have no next check."""
     now = now or timezone.now()
     queued = 0
     for clinic in Clinic.objects.all():
@@ -27,11 +28,15 @@ def overdue_digests_queue(*, now: datetime | None = None) -> int:
         staff = staff_recipients(clinic=clinic)
         if wall.hour < clinic.reminder_hour or not staff:
             continue
-        overdue = (
-            overdue_checks()
-            .filter(course__patient__clinic=clinic)
-            .select_related("course__patient")[:DIGEST_ROWS]
-        )
+        checks_of_clinic = {
+            name: [
+                _check_row(c)
+                for c in rows.filter(course__patient__clinic=clinic).select_related(
+                    "course__patient"
+                )[:DIGEST_ROWS]
+            ]
+            for name, rows in (("due_now", checks_due_now()), ("overdue", overdue_checks()))
+        }
         no_next = (
             courses_without_next_check()
             .filter(patient__clinic=clinic)
@@ -39,15 +44,7 @@ def overdue_digests_queue(*, now: datetime | None = None) -> int:
         )
         data = {
             "date": wall.date().isoformat(),
-            "overdue": [
-                {
-                    "mrn": c.course.patient.mrn,
-                    "initials": c.course.patient.initials,
-                    "kind": c.get_kind_display(),
-                    "window_end": c.window_end.isoformat(),
-                }
-                for c in overdue
-            ],
+            **checks_of_clinic,
             "no_next": [
                 {"mrn": c.patient.mrn, "initials": c.patient.initials, "drug": c.drug.name}
                 for c in no_next
@@ -60,9 +57,20 @@ def overdue_digests_queue(*, now: datetime | None = None) -> int:
                     clinic=clinic,
                     recipient=email,
                     kind=MessageKind.OVERDUE_DIGEST,
-                    subject=f"Monitoring worklist {data['date']}: {len(data['overdue'])} overdue",
+                    subject=f"Monitoring worklist {data['date']}: "
+                    f"{len(data['due_now'])} due now, {len(data['overdue'])} overdue",
                     dedupe_key=f"digest/{clinic.uuid}/{data['date']}/{user_id}",
                     context=data,
                 )
             )
     return queued
+
+
+def _check_row(check: MonitoringCheck) -> dict[str, str]:
+    return {
+        "mrn": check.course.patient.mrn,
+        "initials": check.course.patient.initials,
+        "kind": check.get_kind_display(),
+        "due_date": check.due_date.isoformat(),
+        "window_end": check.window_end.isoformat(),
+    }

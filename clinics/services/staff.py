@@ -22,6 +22,8 @@ _VIEW = [
     "view_rulesetversion",
     "view_staffmembership",
     "view_message",
+    "view_duenowcheck",
+    "view_resultspendingcheck",
     "view_duethisweekcheck",
     "view_overduecheck",
     "view_pausedcourse",
@@ -80,3 +82,10 @@ def staff_member_add(
     )
     user.groups.add(*(_role_group(r) for r in roles))
     return user
+
+
+def role_groups_sync() -> None:
+    """Give each role's existing group the permissions its role has now (run after every
+    migrate: a new worklist's permission reaches staff added before it existed)."""
+    for group in Group.objects.filter(name__in=[_group_name(r) for r in ROLE_PERMISSIONS]):
+        _role_group(group.name.removeprefix(_group_name("")))

@@ -320,3 +320,35 @@ def test_page_offers_only_the_actions_the_role_allows(client, course):
     assert "Report an infection" in page and "Record as done" in page and ">Stop<" not in page
     as_role(client, course.patient.clinic, "clinician", "doc")
     assert ">Stop<" in client.get(url).content.decode()
+
+
+def test_sample_taken_then_results_from_the_patient_page(client, course):
+    as_role(client, course.patient.clinic, "coordinator", "coco")
+    page_url = reverse("admin:clinics_patient_change", args=[course.patient.pk])
+    check = course.checks.filter(kind="cbc", status__in=["scheduled", "overdue"]).first()
+    assert action("sample-taken", check) in client.get(page_url).content.decode()
+    future = (course.patient.clinic.today() + timedelta(days=1)).isoformat()
+    bad = client.post(action("sample-taken", check), {"sampled_on": future})
+    assert "sampled_on" in bad.context["form"].errors
+    today = course.patient.clinic.today()
+    taken = client.post(action("sample-taken", check), {"sampled_on": today.isoformat()})
+    assert taken.status_code == 302
+    check.refresh_from_db()
+    assert (check.status, check.sampled_on) == ("pending", today)
+    page = client.get(page_url).content.decode()
+    assert "Results pending (sample taken" in page
+    assert "Record the results" in page
+    form = client.get(action("complete-check", check)).context["form"]
+    assert form.fields["completed_on"].initial == today
+    listed = client.get("/admin/clinics/resultspendingcheck/").content.decode()
+    assert course.patient.mrn in listed
+    done = client.post(
+        action("complete-check", check),
+        {"completed_on": today.isoformat(), "value_hb": "13", "unit_hb": "g/dL"},
+    )
+    assert done.status_code == 302
+    check.refresh_from_db()
+    assert check.status == "done"
+    assert (
+        course.patient.mrn not in client.get("/admin/clinics/resultspendingcheck/").content.decode()
+    )

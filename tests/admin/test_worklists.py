@@ -19,13 +19,15 @@ from clinics.models import (
     Patient,
     TherapyCourse,
 )
-from clinics.selectors.worklists import checks_due_this_week
+from clinics.selectors.worklists import checks_due_now, checks_due_this_week
 from clinics.services.staff import staff_member_add
 from tests.support.factories import ClinicFactory, patients_with_a_check_due
 
 WORKLISTS = [
-    "duethisweekcheck",
+    "duenowcheck",
     "overduecheck",
+    "resultspendingcheck",
+    "duethisweekcheck",
     "pausedcourse",
     "coursewithoutnextcheck",
     "failedmessage",
@@ -34,8 +36,8 @@ WORKLISTS = [
 
 def populate(clinic, count: int) -> None:
     """`count` patients, each with one check due in two days; then a share of them overdue,
-    paused (with a result and an infection report), done (so the course has no next check), and
-    a failed message each."""
+    paused (with a result and an infection report), done (so the course has no next check), due
+    now (since yesterday), sampled with results pending, and a failed message each."""
     today = clinic.today()
     checks = patients_with_a_check_due(
         clinic=clinic,
@@ -52,6 +54,13 @@ def populate(clinic, count: int) -> None:
     )
     MonitoringCheck.objects.filter(pk__in=ids[count // 4 : count // 2]).update(
         status=CheckStatus.DONE, completed_on=today
+    )
+    MonitoringCheck.objects.filter(pk__in=ids[count - count // 10 :]).update(
+        window_start=today - timedelta(days=1), due_date=today - timedelta(days=1)
+    )
+    sampled = count // 2 + count // 10
+    MonitoringCheck.objects.filter(pk__in=ids[sampled : sampled + count // 20]).update(
+        status=CheckStatus.PENDING, sampled_on=today
     )
     courses = TherapyCourse.objects.filter(
         checks__pk__in=ids[count // 2 : count // 2 + count // 10]
@@ -101,31 +110,35 @@ def test_dashboard_counts_each_worklist_for_own_clinics_only(client, staff):
     populate(other, 8)
     page = client.get("/admin/").content.decode()
     assert "Alpha Clinic" in page and "Other Clinic" not in page
-    # due this week 10 (20 minus 5 overdue, 5 done), overdue 5, paused 2, no next check 5, failed 20
+    # due now 2, overdue 5, results pending 1, coming up this week 7 (20 minus 5 overdue, 5 done,
+    # 2 due now, 1 pending), paused 2, no next check 6 (5 done, and the one whose only check is
+    # awaiting results: nothing after it is planned), failed 20
     counts = [int(c) for c in re.findall(r'data-count="(\d+)"', page)]
-    assert counts == [10, 5, 2, 5, 20]
+    assert counts == [2, 5, 1, 7, 2, 6, 20]
 
 
-def test_due_this_week_runs_on_each_clinics_own_date(rules_loaded):
+def test_due_now_and_this_week_run_on_each_clinics_own_date(rules_loaded):
     """At noon UTC on 10 March, Kiritimati (UTC+14) is on the 11th, Pago Pago (UTC-11) on the
-    10th: each clinic's week starts on its own today."""
+    10th: a check due on the 11th is due now in the one, coming up in the other."""
     ahead = ClinicFactory(name="Ahead", time_zone="Pacific/Kiritimati")
     behind = ClinicFactory(name="Behind", time_zone="Pacific/Pago_Pago")
     with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
         for clinic in (ahead, behind):
             _, later = patients_with_a_check_due(
-                clinic=clinic, count=2, due=date(2026, 3, 10), started=date(2026, 1, 1)
+                clinic=clinic, count=2, due=date(2026, 3, 11), started=date(2026, 1, 1)
             )
             MonitoringCheck.objects.filter(pk=later.pk).update(
                 due_date=date(2026, 3, 17),
                 window_start=date(2026, 3, 17),
                 window_end=date(2026, 3, 31),
             )
-        listed = {
-            (c.course.patient.clinic.name, c.due_date.day)
-            for c in checks_due_this_week().select_related("course__patient__clinic")
-        }
-    assert listed == {("Ahead", 17), ("Behind", 10)}
+
+        def listed(checks):
+            rows = checks.select_related("course__patient__clinic")
+            return {(c.course.patient.clinic.name, c.due_date.day) for c in rows}
+
+        assert listed(checks_due_now()) == {("Ahead", 11)}
+        assert listed(checks_due_this_week()) == {("Ahead", 17), ("Behind", 11)}
 
 
 def test_worklists_list_own_rows_and_export_csv(client, staff):

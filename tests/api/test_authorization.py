@@ -108,6 +108,12 @@ ENDPOINTS = {
         lambda w: {"completed_on": today(w)},
         Can.COMPLETE_CHECKS,
     ),
+    "sample-taken": (
+        "post",
+        lambda w: f"/checks/{w.check.uuid}/sample-taken/",
+        lambda w: {"sampled_on": today(w)},
+        Can.COMPLETE_CHECKS,
+    ),
     "send-reminder": (
         "post",
         lambda w: f"/checks/{w.check.uuid}/send-reminder/",

@@ -463,3 +463,57 @@ def test_postgresql_plans_a_repeated_list_query_once_per_connection(setup):
         cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
         plans = [n for statement, n in cursor.fetchall() if "clinics_monitoringcheck" in statement]
     assert plans and max(plans) > 0
+
+
+def test_checks_filter_by_care_state_and_dashboard_counts_due_now(setup):
+    clinic, api, course = setup
+    soonest = course.checks.filter(status="scheduled").earliest("due_date", "id")
+    yesterday, later = clinic.today() - timedelta(days=1), clinic.today() + timedelta(days=9)
+    MonitoringCheck.objects.filter(pk=soonest.pk).update(
+        window_start=yesterday, due_date=yesterday, window_end=later
+    )
+
+    def listed(*states):
+        rows = api.get(f"{API}/checks/", {"state": states, "limit": 500}).json()["results"]
+        return {row["uuid"] for row in rows}
+
+    open_checks = course.checks.filter(status__in=["scheduled", "overdue", "on_hold"])
+    baseline = {str(c.uuid) for c in open_checks if c.plan_key.endswith("/baseline")}
+    assert listed("due_now") == {str(soonest.uuid)}
+    assert listed("overdue") == baseline  # due on the start date, ten days ago: windows closed
+    assert listed("upcoming") == {str(c.uuid) for c in open_checks} - baseline - listed("due_now")
+    assert listed("due_now", "overdue") == baseline | {str(soonest.uuid)}
+    assert listed("on_hold") == set()
+    assert api.get(f"{API}/dashboard/").json()[0]["due_now"] == 1
+    bad = api.get(f"{API}/checks/", {"state": "late"})
+    assert bad.status_code == 400 and list(bad.json()) == ["state"], bad.content
+
+
+def test_patient_detail_gives_the_care_summary(setup):
+    clinic, api, course = setup
+    body = api.get(f"{API}/patients/{course.patient.uuid}/").json()
+    summary = body["care_summary"]
+    first = summary["kinds"][0]
+    assert first["state"] == "overdue" and first["overdue_days"] == 10 and not first["last_done"]
+    assert summary["line"].startswith("Full blood count, never done, next due ")
+    assert summary["line"].split("; ")[0].endswith("overdue by 10 days")
+    assert "care_summary" not in api.get(f"{API}/patients/").json()["results"][0]
+
+
+def test_sample_taken_then_complete_through_the_api(setup):
+    clinic, api, course = setup
+    check = course.checks.filter(status="scheduled").earliest("due_date", "id")
+    url = f"{API}/checks/{check.uuid}"
+    today = clinic.today().isoformat()
+    bad = api.post(f"{url}/sample-taken/", {"sampled_on": "2000-01-01"}, format="json")
+    assert bad.status_code == 400 and list(bad.json()) == ["sampled_on"], bad.content
+    taken = api.post(f"{url}/sample-taken/", {"sampled_on": today}, format="json")
+    assert taken.status_code == 200, taken.content
+    assert (taken.json()["status"], taken.json()["sampled_on"]) == ("pending", today)
+    again = api.post(f"{url}/sample-taken/", {"sampled_on": today}, format="json")
+    assert again.status_code == 409
+    rows = api.get(f"{API}/checks/", {"state": "results_pending"}).json()["results"]
+    assert [row["uuid"] for row in rows] == [str(check.uuid)]
+    assert api.get(f"{API}/dashboard/").json()[0]["results_pending"] == 1
+    done = api.post(f"{url}/complete/", {"completed_on": today}, format="json")
+    assert done.status_code == 200 and done.json()["check"]["status"] == "done"

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.db.models import F
 from django.urls import reverse
@@ -23,29 +22,13 @@ from clinics.services.checks import check_complete
 from clinics.services.courses import course_change_dose, course_resume, course_start, course_stop
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.staff import staff_member_add
+from tests.support.clock import START, at
 from tests.support.factories import ClinicFactory, PatientFactory
 from tests.support.ical_parsers import parse_both, parse_ical_js, parse_icalendar
 from tests.support.outbox import send_all
 from tests.support.snapshots import assert_matches_snapshot
 
-START = date(2026, 3, 2)
 SNAPSHOT = Path(__file__).parent / "snapshots" / "patient_feed.ics"
-
-
-def at(*args):
-    return time_machine.travel(datetime(*args, tzinfo=UTC), tick=False)
-
-
-@pytest.fixture
-def course(patient):
-    with at(2026, 3, 2, 15):
-        return course_start(
-            patient=patient,
-            drug=Drug.objects.get(code="tofacitinib"),
-            dose_code="5mg-bid",
-            indication="ra",
-            start_date=START,
-        ).course
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import smtplib
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -21,19 +20,19 @@ from clinics.core.vocab import (
     MessageKind,
     MessageStatus,
 )
-from clinics.models import Drug, LinkToken, Message, MonitoringCheck
+from clinics.models import LinkToken, Message, MonitoringCheck
 from clinics.services.checks import check_complete, checks_mark_overdue
-from clinics.services.courses import course_resume, course_start
+from clinics.services.courses import course_resume
 from clinics.services.digests import overdue_digests_queue
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.outbox import _is_transient, message_send, messages_dispatch
 from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
+from tests.support.clock import at
 from tests.support.outbox import send_all
 
 Kind, Status = MessageKind, MessageStatus
-START = date(2026, 3, 2)
 
 
 BASELINE_KINDS = (
@@ -48,12 +47,9 @@ BASELINE_KINDS = (
 )
 
 
-def at(*args):
-    return time_machine.travel(datetime(*args, tzinfo=UTC), tick=False)
-
-
 @pytest.fixture
-def course(patient):
+def course(patient, course):
+    """The shared course, with a clinician in its clinic to receive staff mail."""
     staff_member_add(
         clinic=patient.clinic,
         username="nurse",
@@ -61,14 +57,7 @@ def course(patient):
         role="clinician",
         password="a-long-test-password",
     )
-    with at(2026, 3, 2, 15):
-        return course_start(
-            patient=patient,
-            drug=Drug.objects.get(code="tofacitinib"),
-            dose_code="5mg-bid",
-            indication="ra",
-            start_date=START,
-        ).course
+    return course
 
 
 def test_reminder_at_the_local_hour_across_the_dst_change(course):
