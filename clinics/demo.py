@@ -151,19 +151,31 @@ def _enrol(
     for check in baseline:
         check_complete(
             check=check,
-            completed_on=start - timedelta(days=7),
-            results=_normal_results(check.analytes),
+            completed_on=max(check.window_start, start - timedelta(days=7)),
+            results=[ResultInput(a, *_NORMAL[a]) for a in check.analytes],
         )
 
 
-def _normal_results(analytes: list[str]) -> list[ResultInput]:
-    """Unremarkable demo values in the units the labels use."""
-    values = {
-        "anc": ("3.5", "10^9/L"),
-        "alc": ("1.8", "10^9/L"),
-        "hb": ("13.2", "g/dL"),
-        "platelets": ("250", "10^9/L"),
-        "alt": ("0.6", "xULN"),
-        "ast": ("0.5", "xULN"),
-    }
-    return [ResultInput(a, *values[a]) for a in analytes if a in values]
+# Unremarkable (fictional) demo values, negative screens, in units labs report.
+_NORMAL = {
+    "anc": ("3.5", "10^9/L"),
+    "alc": ("1.8", "10^9/L"),
+    "hb": ("13.2", "g/dL"),
+    "platelets": ("250", "10^9/L"),
+    "wbc": ("6.5", "10^9/L"),
+    "alt": ("0.6", "xULN"),
+    "ast": ("0.5", "xULN"),
+    "total_cholesterol": ("4.9", "mmol/L"),
+    "ldl": ("2.8", "mmol/L"),
+    "hdl": ("1.4", "mmol/L"),
+    "triglycerides": ("1.3", "mmol/L"),
+    "creatinine": ("78", "umol/L"),
+    "egfr": ("92", "mL/min/1.73m2"),
+    "crcl": ("96", "mL/min"),
+    "clcr": ("96", "mL/min"),
+    "hbsag": ("0.3", "S/CO"),
+    "anti_hbc": ("0.2", "S/CO"),
+    "hcv_ab": ("0.1", "S/CO"),
+    "igra": ("0.05", "IU/mL"),
+    "hcg": ("1", "mIU/mL"),
+}

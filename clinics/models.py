@@ -366,6 +366,12 @@ class MonitoringCheck(models.Model):
         null=True, blank=True, help_text="Sample taken on this day; its results are awaited"
     )
     completed_on = models.DateField(null=True, blank=True)
+    results_missing = models.JSONField(
+        default=dict, blank=True, help_text="Analyte: why it has no value (recorded when done)"
+    )
+    done_outside_window = models.BooleanField(
+        default=False, help_text="Recorded as done on a day outside its window (confirmed)"
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

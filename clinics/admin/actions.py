@@ -31,7 +31,7 @@ from ..models import InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..permissions import Can, allowed, scope
 from ..selectors.starts import course_start_preview
 from ..services.calendar_feeds import calendar_feed_issue
-from ..services.checks import check_complete, check_sample_taken
+from ..services.checks import check_complete, check_sample_lost, check_sample_taken
 from ..services.courses import (
     course_change_dose,
     course_pause,
@@ -131,9 +131,13 @@ def _complete(check: MonitoringCheck, form: CompleteCheckForm, user: User) -> Sa
         check=check,
         completed_on=form.cleaned_data["completed_on"],
         results=form.results(),
+        missing=form.missing(),
+        confirm_outside_window=form.cleaned_data["confirm_outside_window"],
         completed_by=user,
     )
     said = _done(f"{done.check.get_kind_display()} recorded as done on {done.check.completed_on}.")
+    if done.check.done_outside_window:
+        said.append((messages.WARNING, "Kept as done outside its window."))
     for recorded in done.results:
         result, outcome = recorded.result, recorded.outcome
         head = f"{ANALYTE_NAMES[result.analyte]} {result.value_text} {result.unit}: "
@@ -163,6 +167,11 @@ def _sample_taken(check: MonitoringCheck, form: SampleTakenForm, user: User) -> 
         f"{check.get_kind_display()}: sample taken on {check.sampled_on}; the check is on the "
         "results pending list until its results are recorded."
     )
+
+
+def _sample_lost(check: MonitoringCheck, form: ConfirmForm, user: User) -> Said:
+    check = check_sample_lost(check=check)
+    return _done(f"{check.get_kind_display()}: to be taken again (due {check.due_date}).")
 
 
 def _send_reminder(check: MonitoringCheck, form: ConfirmForm, user: User) -> Said:
@@ -229,6 +238,16 @@ ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
         _sample_taken,
         "No more reminders go out for this check; it waits on the results pending list until "
         "you record its results with “Record as done”.",
+    ),
+    "sample-lost": Action(
+        "The sample was lost: take it again",
+        MonitoringCheck,
+        "course__patient__clinic",
+        Can.COMPLETE_CHECKS,
+        ConfirmForm,
+        _sample_lost,
+        "The check leaves the results pending list and is to do again by its dates; reminders "
+        "resume.",
     ),
     "send-reminder": Action(
         "Send a reminder now",

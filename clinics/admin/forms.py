@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Model
 
 from ..core.units import ANALYTE_NAMES, accepted_units
-from ..core.vocab import STAFF_PAUSE_REASONS, RenalMeasure, StopReason
+from ..core.vocab import STAFF_PAUSE_REASONS, MissingReason, RenalMeasure, StopReason
 from ..models import Drug, MonitoringCheck, Patient, TherapyCourse
 from ..rulebook import drug_rules
 from ..selectors.starts import drugs_startable, labelled_doses
@@ -168,15 +168,20 @@ class SampleTakenForm(ActionForm[MonitoringCheck]):
 
 
 class CompleteCheckForm(ActionForm[MonitoringCheck]):
-    """The date the check was done and a value and unit for each analyte it measures (leave
-    blank what was not measured)."""
+    """The date the check was done and, for each analyte it measures, a value and unit or the
+    reason there is none."""
 
     completed_on = _date(label="Done on", help_text="The day the sample was taken")
+    confirm_outside_window = forms.BooleanField(
+        required=False,
+        label="The date is right although it is outside the check's window",
+        help_text="The check is then kept as done outside its window.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.subject.sampled_on:
-            self.fields["completed_on"].initial = self.subject.sampled_on
+            self.initial["completed_on"] = self.subject.sampled_on
         for analyte in self.subject.analytes:
             units = accepted_units(analyte)
             name = ANALYTE_NAMES[analyte]
@@ -189,6 +194,11 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
                 max_length=20,
                 initial=units[0] if len(units) == 1 else "",
                 help_text=f"One of: {', '.join(units)}" if units else "As the lab reports it",
+            )
+            self.fields[f"reason_{analyte}"] = forms.ChoiceField(
+                label=f"{name}: no value because",
+                required=False,
+                choices=[("", "—"), *MissingReason.choices()],
             )
 
     def clean(self) -> dict[str, Any]:
@@ -207,8 +217,14 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
             if data.get(f"value_{a}")
         ]
 
+    def missing(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {a: data[f"reason_{a}"] for a in self.subject.analytes if data.get(f"reason_{a}")}
+
     def field_for(self, key: str) -> str | None:
-        """The form field of a service error key such as `results[1].unit`."""
+        """The form field of a service error key such as `results[1].unit` or `missing[hb]`."""
+        if key.startswith("missing["):
+            return f"reason_{key[len('missing[') : -1]}"
         if key.startswith("results[") and "]." in key:
             index, name = key[len("results[") :].split("].", 1)
             analyte = self.results()[int(index)].analyte

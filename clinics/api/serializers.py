@@ -23,6 +23,7 @@ from ..core.vocab import (
     STAFF_PAUSE_REASONS,
     CareState,
     CheckKind,
+    MissingReason,
     RenalMeasure,
     Reporter,
     StopReason,
@@ -352,6 +353,8 @@ class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):
             "sequence",
             "sampled_on",
             "completed_on",
+            "results_missing",
+            "done_outside_window",
         ]
         read_only_fields = fields
 
@@ -375,6 +378,15 @@ class CheckSampleTakenSerializer(serializers.Serializer[None]):
 class CheckCompleteSerializer(serializers.Serializer[None]):
     completed_on = serializers.DateField(help_text="The day the sample was taken")
     results = ResultInputSerializer(many=True, required=False, default=list)
+    missing = serializers.DictField(
+        child=serializers.ChoiceField(choices=MissingReason.choices()),
+        required=False,
+        default=dict,
+        help_text="Analyte: why it has no value (each analyte of the check needs a value or this)",
+    )
+    confirm_outside_window = serializers.BooleanField(
+        default=False, help_text="Needed when completed_on is outside the check's window"
+    )
 
 
 # The check as stored now, with `check_complete`'s action and results.

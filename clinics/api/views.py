@@ -35,7 +35,7 @@ from ..permissions import Can, allowed, is_active_staff, scope
 from ..selectors.starts import course_start_preview, drugs_startable
 from ..selectors.worklists import dashboard_counts
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
-from ..services.checks import check_complete, check_sample_taken
+from ..services.checks import check_complete, check_sample_lost, check_sample_taken
 from ..services.courses import (
     course_change_dose,
     course_pause,
@@ -320,6 +320,7 @@ class CheckViewSet(
     capabilities = {
         "complete": Can.COMPLETE_CHECKS,
         "sample_taken": Can.COMPLETE_CHECKS,
+        "sample_lost": Can.COMPLETE_CHECKS,
         "send_reminder": Can.RESEND_MESSAGES,
     }
     # The list's rows: `CheckSerializer`'s fields and the cursor's id, named once, not per request.
@@ -354,6 +355,16 @@ class CheckViewSet(
         return Response(s.CheckSerializer(self.fresh(check)).data)
 
     @extend_schema(
+        request=None,
+        responses={200: s.CheckSerializer},
+        summary="The sample was lost: the check is to do again",
+    )
+    @action(detail=True, methods=["post"], url_path="sample-lost")
+    def sample_lost(self, request: Request, uuid: str | None = None) -> Response:
+        check = check_sample_lost(check=self.get_object())
+        return Response(s.CheckSerializer(self.fresh(check)).data)
+
+    @extend_schema(
         request=s.CheckCompleteSerializer,
         responses={200: s.CheckCompletedSerializer},
         summary="Record a check as done with its results (each evaluated against the thresholds)",
@@ -367,6 +378,8 @@ class CheckViewSet(
             completed_on=data["completed_on"],
             completed_by=_staff(request),
             results=[ResultInput(**r) for r in data["results"]],
+            missing=data["missing"],
+            confirm_outside_window=data["confirm_outside_window"],
         )
         body = {"check": self.fresh(check), "action": done.action, "results": done.results}
         return Response(s.CheckCompletedSerializer(body).data)

@@ -143,6 +143,14 @@ TO_DO_CHECKS = frozenset({CheckStatus.SCHEDULED, CheckStatus.OVERDUE})
 SETTLED_CHECKS = frozenset({CheckStatus.PENDING, CheckStatus.DONE})
 
 
+class MissingReason(Codes):
+    """Why a check was recorded as done without a value for one of its analytes."""
+
+    NOT_DONE = "not_done", "Not done"
+    SAMPLE_LOST = "sample_lost", "Sample lost"
+    DONE_ELSEWHERE = "done_elsewhere", "Done elsewhere (result not available)"
+
+
 class CareState(Codes):
     """Where an open check stands for the staff who act on it: each open check is in exactly one
     (`clinics.core.care.care_state`), and each state but upcoming has its worklist."""

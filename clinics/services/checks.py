@@ -8,9 +8,10 @@ the overdue sweep and completing a check all write through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -20,10 +21,12 @@ from simple_history.utils import bulk_update_with_history
 
 from ..core.dates import today_in
 from ..core.thresholds import most_severe
+from ..core.units import ANALYTE_NAMES
 from ..core.vocab import (
     OPEN_CHECKS,
     TO_DO_CHECKS,
     CheckStatus,
+    MissingReason,
     OutcomeAction,
     conflict,
     ensure_check_transition,
@@ -132,15 +135,33 @@ def check_sample_taken(*, check: MonitoringCheck, sampled_on: date) -> Monitorin
     return check
 
 
+def check_sample_lost(*, check: MonitoringCheck) -> MonitoringCheck:
+    """The sample taken for a check was lost (or unusable): the check is to do again, back on
+    the lists by its dates (due now, or overdue if its window has closed)."""
+    with transaction.atomic():
+        check = _locked(check)
+        if check.status != CheckStatus.PENDING:
+            raise conflict("status", "Only a check whose sample was taken can lose its sample.")
+        _transition(check, CheckStatus.SCHEDULED)
+        check.sampled_on = None
+        check.save(update_fields=[*STATUS_FIELDS, "sampled_on"])
+    return check
+
+
 def check_complete(
     *,
     check: MonitoringCheck,
     completed_on: date,
     results: Sequence[ResultInput] = (),
+    missing: Mapping[str, str] = MappingProxyType({}),
+    confirm_outside_window: bool = False,
     completed_by: User | None = None,
 ) -> CheckCompleted:
     """Mark a check done, record its results and evaluate each against the thresholds.
 
+    Every analyte the check names has a value in `results` or a reason in `missing`
+    (`MissingReason`), so a check is never done with its values silently absent. A day outside
+    the check's window needs `confirm_outside_window`, and the check keeps that flag.
     All or nothing: a bad result leaves the check open and stores nothing.
     Side effects: the check is DONE (reminders for it stop); LabResult rows are stored.
     """
@@ -150,11 +171,15 @@ def check_complete(
             raise conflict("status", f"This check was done on {check.completed_on}.")
         ensure_check_transition(check.status, CheckStatus.DONE)
         _ensure_sample_date(check, completed_on, "completed_on")
-        seen = set()
-        for item in results:
-            if item.analyte in seen:
-                raise ValidationError({"results": f"{item.analyte} is given twice."})
-            seen.add(item.analyte)
+        outside = not check.window_start <= completed_on <= check.window_end
+        errors = _unaccounted_analytes(check, results, missing)
+        if outside and not confirm_outside_window:
+            errors["completed_on"] = (
+                f"{completed_on} is outside this check's window ({check.window_start} to "
+                f"{check.window_end}): confirm that the date is right to record it."
+            )
+        if errors:
+            raise ValidationError(errors)
         recorded = []
         for index, item in enumerate(results):
             try:
@@ -177,14 +202,16 @@ def check_complete(
         check.completed_on = completed_on
         check.completed_at = timezone.now()
         check.completed_by = completed_by
+        check.results_missing = dict(missing)
+        check.done_outside_window = outside
         check.save(
             update_fields=[
-                "status",
-                "sequence",
+                *STATUS_FIELDS,
                 "completed_on",
                 "completed_at",
                 "completed_by",
-                "updated_at",
+                "results_missing",
+                "done_outside_window",
             ]
         )
     return CheckCompleted(check=check, results=tuple(recorded))
@@ -208,3 +235,26 @@ def _ensure_sample_date(check: MonitoringCheck, day: date, field: str) -> None:
         raise ValidationError(
             {field: f"The course starts on {check.course.start_date}: check the date."}
         )
+
+
+def _unaccounted_analytes(
+    check: MonitoringCheck, results: Sequence[ResultInput], missing: Mapping[str, str]
+) -> dict[str, str]:
+    """Errors unless each analyte of the check has one value or one reason (never both)."""
+    given = [item.analyte for item in results]
+    if len(given) != len(set(given)):
+        twice = next(a for a in given if given.count(a) > 1)
+        return {"results": f"{twice} is given twice."}
+    errors: dict[str, str] = {}
+    for analyte, reason in missing.items():
+        if analyte not in check.analytes:
+            errors[f"missing[{analyte}]"] = "This check does not measure it."
+        elif analyte in given:
+            errors[f"missing[{analyte}]"] = "A value is given for it: keep the value or the reason."
+        elif reason not in MissingReason.values():
+            errors[f"missing[{analyte}]"] = MissingReason.refusal()
+    absent = [a for a in check.analytes if a not in given and a not in missing]
+    if absent:
+        names = ", ".join(ANALYTE_NAMES.get(a, a) for a in absent)
+        errors["results"] = f"Give a value, or the reason there is none, for each analyte: {names}."
+    return errors

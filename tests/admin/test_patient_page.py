@@ -253,16 +253,23 @@ def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client,
     check = course.checks.filter(kind="cbc", status__in=["scheduled", "overdue"]).first()
     url = action("complete-check", check)
     today = course.patient.clinic.today().isoformat()
-    bad = client.post(url, {"completed_on": today, "value_anc": "400", "unit_anc": "furlongs"})
+    late = {"completed_on": today, "confirm_outside_window": "on", "reason_alc": "not_done"}
+    bad = client.post(
+        url,
+        {**late, "value_anc": "400", "unit_anc": "furlongs", "value_hb": "13", "unit_hb": "g/dL"},
+    )
     assert "unit_anc" in bad.context["form"].errors  # the service's unit error, on its field
     missing = client.post(url, {"completed_on": today, "value_hb": "12"})
     assert "unit_hb" in missing.context["form"].errors
+    unaccounted = client.post(url, {"completed_on": today}).context["form"].errors
+    assert "outside this check's window" in unaccounted["completed_on"][0]
+    assert "Neutrophils (ANC), Lymphocytes (ALC), Haemoglobin" in unaccounted["__all__"][0]
     check.refresh_from_db()
     assert check.status != "done" and not check.results.exists()  # nothing half done
     done = client.post(
         url,
         {
-            "completed_on": today,
+            **late,
             "value_anc": "400",
             "unit_anc": "cells/mm3",
             "value_hb": "13",
@@ -272,6 +279,7 @@ def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client,
     assert done.status_code == 302
     check.refresh_from_db()
     assert check.status == "done" and check.results.count() == 2
+    assert check.results_missing == {"alc": "not_done"} and check.done_outside_window
     shown = [str(m) for m in client.get(done.url).context["messages"]]
     anc = next(m for m in shown if m.startswith("Neutrophils (ANC) 400"))
     assert "Interrupt" in anc and "baricitinib.anc.interrupt" in anc and "drugs.com" in anc
@@ -325,30 +333,40 @@ def test_page_offers_only_the_actions_the_role_allows(client, course):
 def test_sample_taken_then_results_from_the_patient_page(client, course):
     as_role(client, course.patient.clinic, "coordinator", "coco")
     page_url = reverse("admin:clinics_patient_change", args=[course.patient.pk])
-    check = course.checks.filter(kind="cbc", status__in=["scheduled", "overdue"]).first()
+    check = course.checks.get(plan_key="cbc/baseline")  # its window closed at the start
     assert action("sample-taken", check) in client.get(page_url).content.decode()
-    future = (course.patient.clinic.today() + timedelta(days=1)).isoformat()
-    bad = client.post(action("sample-taken", check), {"sampled_on": future})
-    assert "sampled_on" in bad.context["form"].errors
     today = course.patient.clinic.today()
-    taken = client.post(action("sample-taken", check), {"sampled_on": today.isoformat()})
+    bad = client.post(action("sample-taken", check), {"sampled_on": today + timedelta(days=1)})
+    assert "sampled_on" in bad.context["form"].errors
+    yesterday = today - timedelta(days=1)
+    taken = client.post(action("sample-taken", check), {"sampled_on": yesterday.isoformat()})
     assert taken.status_code == 302
     check.refresh_from_db()
-    assert (check.status, check.sampled_on) == ("pending", today)
+    assert (check.status, check.sampled_on) == ("pending", yesterday)
     page = client.get(page_url).content.decode()
-    assert "Results pending (sample taken" in page
-    assert "Record the results" in page
+    assert "Results pending (sample taken" in page and "Record the results" in page
+    assert action("sample-lost", check) in page and action("sample-taken", check) not in page
     form = client.get(action("complete-check", check)).context["form"]
-    assert form.fields["completed_on"].initial == today
+    assert form.initial["completed_on"] == yesterday  # the sample's day, not today
     listed = client.get("/admin/clinics/resultspendingcheck/").content.decode()
     assert course.patient.mrn in listed
     done = client.post(
         action("complete-check", check),
-        {"completed_on": today.isoformat(), "value_hb": "13", "unit_hb": "g/dL"},
+        {
+            "completed_on": yesterday.isoformat(),
+            "confirm_outside_window": "on",
+            "value_hb": "13",
+            "unit_hb": "g/dL",
+            "reason_anc": "sample_lost",
+            "reason_alc": "sample_lost",
+        },
     )
     assert done.status_code == 302
     check.refresh_from_db()
-    assert check.status == "done"
+    assert check.status == "done" and check.results_missing == {
+        "anc": "sample_lost",
+        "alc": "sample_lost",
+    }
     assert (
         course.patient.mrn not in client.get("/admin/clinics/resultspendingcheck/").content.decode()
     )

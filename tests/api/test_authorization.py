@@ -105,13 +105,23 @@ ENDPOINTS = {
     "complete": (
         "post",
         lambda w: f"/checks/{w.check.uuid}/complete/",
-        lambda w: {"completed_on": today(w)},
+        lambda w: {
+            "completed_on": today(w),
+            "confirm_outside_window": True,
+            "missing": dict.fromkeys(w.check.analytes, "not_done"),
+        },
         Can.COMPLETE_CHECKS,
     ),
     "sample-taken": (
         "post",
         lambda w: f"/checks/{w.check.uuid}/sample-taken/",
         lambda w: {"sampled_on": today(w)},
+        Can.COMPLETE_CHECKS,
+    ),
+    "sample-lost": (
+        "post",
+        lambda w: f"/checks/{w.sampled.uuid}/sample-lost/",
+        None,
         Can.COMPLETE_CHECKS,
     ),
     "send-reminder": (

@@ -174,12 +174,15 @@ def test_checks_filter_complete_and_results(setup):
     assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)
     assert api.get(f"{API}/checks/", {"due_before": "not-a-date"}).status_code == 400
     check = rows[0]["uuid"]
+    others = {a: "not_done" for a in rows[0]["analytes"] if a != "anc"}  # a value for ANC only
+    late = {"completed_on": today.isoformat(), "confirm_outside_window": True, "missing": others}
+    unaccounted = api.post(
+        f"{API}/checks/{check}/complete/", {"completed_on": today.isoformat()}, format="json"
+    )
+    assert unaccounted.status_code == 400 and set(unaccounted.json()) == {"results", "completed_on"}
     bad = api.post(
         f"{API}/checks/{check}/complete/",
-        {
-            "completed_on": today.isoformat(),
-            "results": [{"analyte": "anc", "value": "400", "unit": "furlongs"}],
-        },
+        {**late, "results": [{"analyte": "anc", "value": "400", "unit": "furlongs"}]},
         format="json",
     )
     assert bad.status_code == 400 and "results[0].unit" in bad.json()
@@ -191,13 +194,12 @@ def test_checks_filter_complete_and_results(setup):
     assert missing.status_code == 400 and "value" in missing.json()["results"]["0"]
     done = api.post(
         f"{API}/checks/{check}/complete/",
-        {
-            "completed_on": today.isoformat(),
-            "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}],
-        },
+        {**late, "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}]},
         format="json",
     )
     assert done.status_code == 200 and done.json()["action"] == "interrupt"
+    assert done.json()["check"]["results_missing"] == others
+    assert done.json()["check"]["done_outside_window"] is True
     finding = done.json()["results"][0]["findings"][0]
     assert finding["rule_id"] == "baricitinib.anc.interrupt" and "drugs.com" in finding["source"]
     assert (
@@ -292,6 +294,8 @@ def test_checks_list_rows_are_what_the_serializer_writes(setup):
         check=done,
         completed_on=clinic.today(),
         results=[ResultInput(analyte="hb", value="13.1", unit="g/dL")],
+        missing={a: "not_done" for a in done.analytes if a != "hb"},
+        confirm_outside_window=True,
     )
     rows = api.get(f"{API}/checks/", {"course": str(course.uuid), "page_size": 500}).json()[
         "results"
@@ -515,5 +519,14 @@ def test_sample_taken_then_complete_through_the_api(setup):
     rows = api.get(f"{API}/checks/", {"state": "results_pending"}).json()["results"]
     assert [row["uuid"] for row in rows] == [str(check.uuid)]
     assert api.get(f"{API}/dashboard/").json()[0]["results_pending"] == 1
-    done = api.post(f"{url}/complete/", {"completed_on": today}, format="json")
-    assert done.status_code == 200 and done.json()["check"]["status"] == "done"
+    lost = api.post(f"{url}/sample-lost/", format="json")
+    assert lost.status_code == 200 and lost.json()["sampled_on"] is None
+    assert api.post(f"{url}/sample-lost/", format="json").status_code == 409
+    assert api.post(f"{url}/sample-taken/", {"sampled_on": today}, format="json").status_code == 200
+    body = {"completed_on": today, "confirm_outside_window": True}
+    done = api.post(
+        f"{url}/complete/",
+        {**body, "missing": dict.fromkeys(check.analytes, "sample_lost")},
+        format="json",
+    )
+    assert done.status_code == 200 and done.json()["check"]["status"] == "done", done.content

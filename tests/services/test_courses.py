@@ -17,7 +17,7 @@ from clinics.services.courses import course_change_dose, course_resume, course_s
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
 from clinics.services.seeds import rules_load
-from tests.support.factories import PatientFactory
+from tests.support.factories import PatientFactory, without_values
 from tests.support.seed_edits import copy_seeds, edit_yaml, rule_in
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
@@ -128,6 +128,7 @@ def test_bad_result_leaves_check_open_and_stores_nothing(travel, patient):
                 ResultInput("anc", "2.0", "10^9/L"),
                 ResultInput("hb", "12", "mmHg"),
             ],
+            missing={"alc": "not_done"},
         )
     assert "results[1].unit" in err.value.message_dict
     check.refresh_from_db()
@@ -172,7 +173,11 @@ def test_infection_pauses_and_holds_then_resume_replans(travel, patient):
 
 def test_stop_cancels_open_checks_and_keeps_done(travel, patient):
     course = start(patient).course
-    check_complete(check=course.checks.get(plan_key="tb/baseline"), completed_on=date(2026, 2, 20))
+    check_complete(
+        check=course.checks.get(plan_key="tb/baseline"),
+        completed_on=date(2026, 2, 20),
+        **without_values(course.checks.get(plan_key="tb/baseline")),
+    )
     course_stop(course=course, reason="adverse_event", note="nausea")
     statuses = set(course.checks.values_list("status", flat=True))
     assert statuses == {CheckStatus.DONE, CheckStatus.CANCELLED}
@@ -218,7 +223,7 @@ def test_other_patient_cannot_share_mrn_in_clinic(travel, patient):
 def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient, tmp_path):
     course = start(patient).course
     tb = course.checks.get(plan_key="tb/baseline")
-    check_complete(check=tb, completed_on=date(2026, 2, 20))
+    check_complete(check=tb, completed_on=date(2026, 2, 20), **without_values(tb))
     skin = course.checks.get(plan_key="skin_exam/start+1y")
     seeds = copy_seeds(tmp_path)
     edit_yaml(

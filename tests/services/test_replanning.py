@@ -14,6 +14,7 @@ from clinics.core.planning import CourseFacts, Pause, plan_course
 from clinics.core.reconcile import ExistingCheck, reconcile
 from clinics.core.ruleset import load_library
 from clinics.core.vocab import CheckStatus
+from tests.support.factories import without_values
 from tests.support.seed_edits import SEEDS
 
 START = date(2026, 1, 5)
@@ -201,7 +202,9 @@ class ServiceSequenceTest(TestCase):
                         status__in=["scheduled", "overdue", "on_hold"]
                     ).first()
                     if check is not None:
-                        check_complete(check=check, completed_on=now.date())
+                        check_complete(
+                            check=check, completed_on=now.date(), **without_values(check)
+                        )
                 course.refresh_from_db()
                 for check in MonitoringCheck.objects.filter(course=course, status=CheckStatus.DONE):
                     done.setdefault(check.pk, (check.plan_key, check.due_date, check.completed_on))

@@ -10,11 +10,12 @@ from django.core.exceptions import ValidationError
 from clinics.core.vocab import CareState, CheckStatus, LifecycleConflict
 from clinics.selectors.patients import patient_overview
 from clinics.selectors.reminders import reminders_due
-from clinics.selectors.worklists import checks_due_now, checks_results_pending
-from clinics.services.checks import check_complete, check_sample_taken
+from clinics.selectors.worklists import checks_due_now, checks_results_pending, overdue_checks
+from clinics.services.checks import check_complete, check_sample_lost, check_sample_taken
 from clinics.services.courses import course_pause, course_resume
 from clinics.services.results import ResultInput
 from tests.support.clock import START, at
+from tests.support.factories import without_values
 
 
 @pytest.fixture
@@ -22,7 +23,11 @@ def sampled(course):
     """Liver 4-week check (due 30 March, window to 13 April): its sample taken on 6 April (the
     baseline liver tests done on the start date)."""
     with at(2026, 4, 6, 15):
-        check_complete(check=course.checks.get(plan_key="liver/baseline"), completed_on=START)
+        check_complete(
+            check=course.checks.get(plan_key="liver/baseline"),
+            completed_on=START,
+            **without_values(course.checks.get(plan_key="liver/baseline")),
+        )
         liver = course.checks.get(plan_key="liver/start+4w")
         assert checks_due_now().filter(pk=liver.pk).exists()
         return check_sample_taken(check=liver, sampled_on=date(2026, 4, 6))
@@ -92,3 +97,14 @@ def test_bad_sample_dates_name_the_field_and_change_nothing(course, day, words):
 def test_a_sample_cannot_be_taken_twice(sampled):
     with at(2026, 4, 7, 15), pytest.raises(LifecycleConflict):
         check_sample_taken(check=sampled, sampled_on=date(2026, 4, 7))
+
+
+def test_a_lost_sample_puts_the_check_back_on_the_lists(sampled):
+    with at(2026, 4, 8, 15):
+        again = check_sample_lost(check=sampled)
+        assert (again.status, again.sampled_on) == (CheckStatus.SCHEDULED, None)
+        assert checks_due_now().filter(pk=sampled.pk).exists()  # window still open (13 April)
+        with pytest.raises(LifecycleConflict):
+            check_sample_lost(check=again)
+    with at(2026, 4, 15, 15):
+        assert overdue_checks().filter(pk=sampled.pk).exists()

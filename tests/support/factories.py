@@ -2,11 +2,12 @@
 from the `course_start` service)."""
 
 from datetime import date, timedelta
+from typing import Any
 
 import factory
 from django.utils import timezone
 
-from clinics.core.vocab import CheckStatus, CourseStatus
+from clinics.core.vocab import CheckStatus, CourseStatus, MissingReason
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse
 
 
@@ -127,3 +128,12 @@ def patients_with_checks_spread(
         batch_size=5000,
     )
     return firsts + more
+
+
+def without_values(check: MonitoringCheck) -> dict[str, Any]:
+    """`check_complete(**without_values(check))`: done with no values (each analyte "not done"),
+    on whatever day the test says, in the check's window or not (for tests about other things)."""
+    return {
+        "missing": dict.fromkeys(check.analytes, MissingReason.NOT_DONE),
+        "confirm_outside_window": True,
+    }

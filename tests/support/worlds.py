@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from clinics.models import Drug
+from clinics.services.checks import check_sample_taken
 from clinics.services.courses import course_pause, course_start
 from clinics.services.infections import infection_report
 from clinics.services.results import lab_result_record
@@ -21,6 +22,7 @@ class World:
     course: object  # active, with open checks
     paused: object  # paused by a clinician, ready to resume
     check: object
+    sampled: object  # its sample taken, results pending
     result: object
     report: object  # unresolved infection on its own course
     message: object
@@ -46,6 +48,10 @@ def world(clinic) -> World:
         course=active,
         paused=paused,
         check=active.checks.filter(status="scheduled").order_by("due_date").first(),
+        sampled=check_sample_taken(
+            check=active.checks.filter(status="scheduled").order_by("-due_date").first(),
+            sampled_on=clinic.today(),
+        ),
         result=lab_result_record(
             course=active, analyte="hb", value="13", unit="g/dL", collected_on=clinic.today()
         ).result,
