@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from .core.vocab import TO_DO_CHECKS, Reporter, Role
+from .core.vocab import TO_DO_CHECKS, InfectionKind, Reporter, Role
 from .models import CalendarFeed, Clinic, Drug, Patient, Protocol
 from .rulebook import drug_rules
 from .services.calendar_feeds import calendar_feed_issue
@@ -98,6 +98,8 @@ def demo_setup(*, today: date) -> DemoLogin:
         infected = Patient.objects.get(clinic=clinic, mrn="DEMO-0003").courses.get()
         infection_report(
             course=infected,
+            kind=InfectionKind.RESPIRATORY,
+            onset_on=today - timedelta(days=2),
             serious=True,
             reporter=Reporter.STAFF,
             description="Demo: chest infection",

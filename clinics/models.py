@@ -21,6 +21,8 @@ from .core.vocab import (
     CheckKind,
     CheckStatus,
     CourseStatus,
+    InfectionKind,
+    InfectionOutcome,
     Jurisdiction,
     LinkPurpose,
     MessageKind,
@@ -412,6 +414,8 @@ class MonitoringCheck(models.Model):
 class InfectionReport(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     course = models.ForeignKey(TherapyCourse, on_delete=models.PROTECT, related_name="infections")
+    kind = models.CharField(max_length=20, choices=InfectionKind.choices(), blank=True)
+    onset_on = models.DateField(null=True, blank=True, help_text="The day the symptoms began")
     serious = models.BooleanField()
     description = models.TextField(blank=True)
     reporter = models.CharField(max_length=10, choices=Reporter.choices())
@@ -426,6 +430,8 @@ class InfectionReport(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    outcome = models.CharField(max_length=20, choices=InfectionOutcome.choices(), blank=True)
+    resolution_note = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
@@ -439,8 +445,10 @@ class InfectionReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        kind = "Serious infection" if self.serious else "Infection"
-        return f"{kind} reported {self.reported_at:%Y-%m-%d}"
+        what = self.get_kind_display() if self.kind else "Infection"
+        serious = ", serious" if self.serious else ""
+        since = f" since {self.onset_on}" if self.onset_on else ", start not given"
+        return f"{what}{serious}{since} (reported {self.reported_at:%Y-%m-%d})"
 
 
 class LabResult(models.Model):

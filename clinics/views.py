@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from .core.vocab import LifecycleConflict, LinkPurpose, Reporter
+from .core.vocab import InfectionKind, LifecycleConflict, LinkPurpose, Reporter
 from .feeds.content import feed_body
 from .feeds.version import feed_open
 from .models import LinkToken
@@ -62,7 +62,28 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+# The kinds of infection in a patient's words.
+PATIENT_INFECTION_WORDS = {
+    InfectionKind.HERPES_ZOSTER: "A painful rash or blisters on one side of the body (shingles)",
+    InfectionKind.RESPIRATORY: "Chest, throat, sinuses or a cough",
+    InfectionKind.URINARY: "Pain or burning when passing urine",
+    InfectionKind.SKIN: "Skin: red, hot, swollen or weeping",
+    InfectionKind.OTHER: "Somewhere else, or I am not sure",
+}
+
+
 class PatientInfectionForm(forms.Form):
+    # Both may stay blank: a patient who cannot say is still heard (staff see "not given").
+    kind = forms.ChoiceField(
+        choices=[("", "Choose one"), *PATIENT_INFECTION_WORDS.items()],
+        required=False,
+        label="Where is the infection?",
+    )
+    onset_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
+        label="When did it start? (if you know)",
+    )
     serious = forms.BooleanField(
         required=False, label="I feel very unwell, or I have been admitted to hospital"
     )
@@ -81,17 +102,18 @@ def report_infection(request: HttpRequest, token: str) -> HttpResponse:
     context = {"clinic": link.patient.clinic, "form": form, "reported": False, "problem": ""}
     if request.method == "POST" and form.is_valid() and link.course is not None:
         try:
+            facts = form.cleaned_data
             infection_report(
                 course=link.course,
-                serious=form.cleaned_data["serious"],
-                description=form.cleaned_data["description"],
                 reporter=Reporter.PATIENT,
+                **{**facts, "kind": facts["kind"] or InfectionKind.OTHER},
             )
             context["reported"] = True
         except LifecycleConflict:
             context["problem"] = "This treatment has already ended."
         except ValidationError as exc:
-            context["problem"] = "; ".join(exc.messages)
+            for key, errors in exc.message_dict.items():
+                form.add_error(key if key in form.fields else None, errors)
     return _private(render(request, "clinics/links/report_infection.html", context))
 
 

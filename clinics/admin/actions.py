@@ -29,6 +29,7 @@ from ..core.units import ANALYTE_NAMES
 from ..core.vocab import OutcomeAction, Reporter
 from ..models import InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..permissions import Can, allowed, scope
+from ..selectors.infections import infection_report_preview
 from ..selectors.starts import course_start_preview
 from ..services.calendar_feeds import calendar_feed_issue
 from ..services.checks import check_complete, check_sample_lost, check_sample_taken
@@ -47,6 +48,7 @@ from .forms import (
     ConfirmForm,
     DoseForm,
     PauseForm,
+    ResolveInfectionForm,
     ResumeForm,
     SampleTakenForm,
     StaffInfectionForm,
@@ -73,6 +75,8 @@ class Action(Generic[_S, _F]):
     explanation: str = ""
     # Shown before saving, and again whenever the form changed since it was last shown.
     preview: Callable[[_S, _F], object] | None = None
+    preview_template: str = "clinics/admin/start_preview.html"
+    preview_button: str = "Show the plan"
 
 
 def _done(text: str) -> Said:
@@ -110,8 +114,8 @@ def _change_dose(course: TherapyCourse, form: DoseForm, user: User) -> Said:
     return _done("Dose changed: the plan follows the new dose.")
 
 
-def _resolve(report: InfectionReport, form: ConfirmForm, user: User) -> Said:
-    infection_resolve(report=report, resolved_by=user)
+def _resolve(report: InfectionReport, form: ResolveInfectionForm, user: User) -> Said:
+    infection_resolve(report=report, resolved_by=user, **form.cleaned_data)
     return _done("Infection marked resolved. A clinician can now resume the course.")
 
 
@@ -206,6 +210,11 @@ ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
         _report,
         "The course is paused at once, its checks go on hold, and the clinic's staff and the patient "
         "are alerted by email. A clinician decides when to resume.",
+        preview=lambda course, form: infection_report_preview(
+            course=course, kind=form.cleaned_data["kind"], onset_on=form.cleaned_data["onset_on"]
+        ),
+        preview_template="clinics/admin/infection_preview.html",
+        preview_button="Check what happens",
     ),
     "pause": Action("Pause the course", *COURSE, Can.MANAGE_COURSES, PauseForm, _pause),
     "resume": Action("Resume the course", *COURSE, Can.MANAGE_COURSES, ResumeForm, _resume),
@@ -216,7 +225,7 @@ ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
         InfectionReport,
         "course__patient__clinic",
         Can.MANAGE_COURSES,
-        ConfirmForm,
+        ResolveInfectionForm,
         _resolve,
     ),
     "complete-check": Action(
@@ -310,6 +319,7 @@ def action_view(request: HttpRequest, admin_site: AdminSite, name: str, uuid: UU
         "effective_on": today,
         "start_date": today,
         "completed_on": today,
+        "sampled_on": today,
     }
     form: ActionForm[Any] = action.form(
         request.POST if request.method == "POST" else None, initial=initial, subject=obj

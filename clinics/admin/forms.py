@@ -10,8 +10,15 @@ from django import forms
 from django.db.models import Model
 
 from ..core.units import ANALYTE_NAMES, accepted_units
-from ..core.vocab import STAFF_PAUSE_REASONS, MissingReason, RenalMeasure, StopReason
-from ..models import Drug, MonitoringCheck, Patient, TherapyCourse
+from ..core.vocab import (
+    STAFF_PAUSE_REASONS,
+    InfectionKind,
+    InfectionOutcome,
+    MissingReason,
+    RenalMeasure,
+    StopReason,
+)
+from ..models import Drug, InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..rulebook import drug_rules
 from ..selectors.starts import drugs_startable, labelled_doses
 from ..services.results import ResultInput
@@ -56,10 +63,17 @@ class ConfirmForm(ActionForm[Model]):
 
 
 class StaffInfectionForm(ActionForm[TherapyCourse]):
+    kind = forms.ChoiceField(choices=InfectionKind.choices(), label="Kind of infection")
+    onset_on = _date(label="Began on", help_text="The day the symptoms began")
     serious = forms.BooleanField(
         required=False, help_text="Serious: needing hospital care or intravenous antibiotics"
     )
     description = _textarea("Description")
+
+
+class ResolveInfectionForm(ActionForm[InfectionReport]):
+    outcome = forms.ChoiceField(choices=InfectionOutcome.choices())
+    note = _textarea("Note")
 
 
 class PauseForm(ActionForm[TherapyCourse]):

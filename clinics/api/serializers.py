@@ -23,6 +23,8 @@ from ..core.vocab import (
     STAFF_PAUSE_REASONS,
     CareState,
     CheckKind,
+    InfectionKind,
+    InfectionOutcome,
     MissingReason,
     RenalMeasure,
     Reporter,
@@ -300,22 +302,35 @@ class StopSerializer(serializers.Serializer[None]):
 
 class InfectionReportSerializer(serializers.ModelSerializer[InfectionReport]):
     course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
+    # Blank on reports made before these were asked for (and `outcome` until resolved).
+    kind = serializers.ChoiceField(
+        choices=InfectionKind.choices(), allow_blank=True, read_only=True
+    )
+    outcome = serializers.ChoiceField(
+        choices=InfectionOutcome.choices(), allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = InfectionReport
         fields = [
             "uuid",
             "course",
+            "kind",
+            "onset_on",
             "serious",
             "description",
             "reporter",
             "reported_at",
             "resolved_at",
+            "outcome",
+            "resolution_note",
         ]
         read_only_fields = fields
 
 
 class InfectionReportCreateSerializer(serializers.Serializer[None]):
+    kind = serializers.ChoiceField(choices=InfectionKind.choices())
+    onset_on = serializers.DateField(help_text="The day the symptoms began")
     serious = serializers.BooleanField(help_text="Needing hospital care or intravenous antibiotics")
     description = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=2000
@@ -326,6 +341,13 @@ class InfectionReportCreateSerializer(serializers.Serializer[None]):
         default=Reporter.SYSTEM.value,
     )
     reported_at = serializers.DateTimeField(required=False, default=None)
+
+
+class InfectionResolveSerializer(serializers.Serializer[None]):
+    outcome = serializers.ChoiceField(choices=InfectionOutcome.choices())
+    note = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=2000, help_text="Needed for other"
+    )
 
 
 class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):

@@ -414,13 +414,17 @@ class InfectionReportViewSet(
     capabilities = {"resolve": Can.MANAGE_COURSES}
 
     @extend_schema(
-        request=None,
+        request=s.InfectionResolveSerializer,
         responses={200: s.InfectionReportSerializer},
-        summary="Mark the infection resolved (a clinician may then resume the course)",
+        summary="Mark the infection resolved with its outcome (a clinician may then resume)",
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, uuid: str | None = None) -> Response:
-        report = infection_resolve(report=self.get_object(), resolved_by=_staff(request))
+        report = infection_resolve(
+            report=self.get_object(),
+            resolved_by=_staff(request),
+            **self.valid(s.InfectionResolveSerializer),
+        )
         return Response(s.InfectionReportSerializer(report).data)
 
 

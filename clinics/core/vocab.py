@@ -143,6 +143,24 @@ TO_DO_CHECKS = frozenset({CheckStatus.SCHEDULED, CheckStatus.OVERDUE})
 SETTLED_CHECKS = frozenset({CheckStatus.PENDING, CheckStatus.DONE})
 
 
+class InfectionKind(Codes):
+    """What kind of infection a report is about (herpes zoster is a class risk of JAK
+    inhibitors: it has its own code)."""
+
+    HERPES_ZOSTER = "herpes_zoster", "Shingles (herpes zoster)"
+    RESPIRATORY = "respiratory", "Chest, throat or sinus (respiratory)"
+    URINARY = "urinary", "Bladder or kidney (urinary)"
+    SKIN = "skin", "Skin or soft tissue"
+    OTHER = "other", "Other"
+
+
+class InfectionOutcome(Codes):
+    RECOVERED = "recovered", "Recovered"
+    RECOVERED_HOSPITAL = "recovered_hospital", "Recovered after hospital care"
+    ONGOING_ELSEWHERE = "ongoing_elsewhere", "Still treated elsewhere (no longer followed here)"
+    OTHER = "other", "Other (see the note)"
+
+
 class MissingReason(Codes):
     """Why a check was recorded as done without a value for one of its analytes."""
 

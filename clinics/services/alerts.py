@@ -36,6 +36,8 @@ def pause_alerts_queue(*, report: InfectionReport, rules: tuple[InfectionRule, .
     ).update(status=MessageStatus.CANCELLED, last_error="course paused")
     data = {
         **_who(course),
+        "kind": report.get_kind_display(),
+        "onset_on": report.onset_on.isoformat() if report.onset_on else "",
         "serious": report.serious,
         "reporter": report.get_reporter_display(),
         "reported_at": local(report.reported_at, clinic.time_zone).strftime("%Y-%m-%d %H:%M %Z"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -12,9 +12,17 @@ from django.utils import timezone
 
 from ..core.dates import today_in
 from ..core.ruleset import InfectionRule
-from ..core.vocab import CourseStatus, LifecycleConflict, PauseReason, Reporter, conflict
+from ..core.vocab import (
+    CourseStatus,
+    InfectionOutcome,
+    LifecycleConflict,
+    PauseReason,
+    Reporter,
+    conflict,
+)
 from ..models import InfectionReport, TherapyCourse
 from ..rulebook import drug_rules
+from ..selectors.infections import infection_facts_check
 from .alerts import pause_alerts_queue
 from .courses import _locked, _pause
 
@@ -28,13 +36,16 @@ class InfectionReported:
 def infection_report(
     *,
     course: TherapyCourse,
+    kind: str,
+    onset_on: date | None,
     serious: bool,
     reporter: str,
     description: str = "",
     reported_by: User | None = None,
     reported_at: datetime | None = None,
 ) -> InfectionReported:
-    """Record an infection and pause the course in the same transaction.
+    """Record an infection (its kind, the day it began, whether serious) and pause the course in
+    the same transaction. Only a patient may leave the day it began unknown (None).
 
     Every report pauses, serious or not: the labels interrupt for serious infections, and until a
     clinician has looked, the service holds the course (clinicians resume). A course already
@@ -44,6 +55,8 @@ def infection_report(
     """
     if reporter not in Reporter.values():
         raise ValidationError({"reporter": Reporter.refusal()})
+    if onset_on is None and reporter != Reporter.PATIENT:
+        raise ValidationError({"onset_on": "Give the day the symptoms began."})
     now = timezone.now()
     reported_at = reported_at or now
     if timezone.is_naive(reported_at):
@@ -58,6 +71,8 @@ def infection_report(
             raise ValidationError(
                 {"reported_at": "The report cannot be earlier than the course was entered."}
             )
+        day = today_in(course.patient.clinic.time_zone, reported_at)
+        infection_facts_check(course=course, kind=kind, onset_on=onset_on, day=day)
         if course.status == CourseStatus.PAUSED:
             pause = course.pauses.get(resumed_on__isnull=True)
         else:
@@ -74,6 +89,8 @@ def infection_report(
                 raise ValidationError({"reported_at": exc.messages}) from None
         report = InfectionReport.objects.create(
             course=course,
+            kind=kind,
+            onset_on=onset_on,
             serious=serious,
             description=description,
             reporter=reporter,
@@ -94,10 +111,16 @@ def infection_report(
 def infection_resolve(
     *,
     report: InfectionReport,
+    outcome: str,
+    note: str = "",
     resolved_at: datetime | None = None,
     resolved_by: User | None = None,
 ) -> InfectionReport:
-    """Mark an infection resolved (a clinician then decides whether to resume)."""
+    """Mark an infection resolved with its outcome (a clinician then decides whether to resume)."""
+    if outcome not in InfectionOutcome.values():
+        raise ValidationError({"outcome": InfectionOutcome.refusal()})
+    if outcome == InfectionOutcome.OTHER and not note.strip():
+        raise ValidationError({"note": "Say what the outcome was."})
     with transaction.atomic():
         report = InfectionReport.objects.select_for_update().get(pk=report.pk)
         if report.resolved_at is not None:
@@ -107,5 +130,6 @@ def infection_resolve(
             raise ValidationError({"resolved_at": "Give a time between the report and now."})
         report.resolved_at = resolved_at
         report.resolved_by = resolved_by
-        report.save(update_fields=["resolved_at", "resolved_by"])
+        report.outcome, report.resolution_note = outcome, note
+        report.save(update_fields=["resolved_at", "resolved_by", "outcome", "resolution_note"])
     return report

@@ -67,16 +67,33 @@ def test_report_infection_then_resolve_and_resume_by_role(client, course):
         password=PASSWORD,
     )
     as_role(client, clinic, "coordinator", "coco")
-    response = client.post(
-        action("report-infection", course), {"serious": "on", "description": "cough"}
-    )
+    today = course.patient.clinic.today()
+    facts = {"kind": "herpes_zoster", "onset_on": today.isoformat(), "serious": "on"}
+    url = action("report-infection", course)
+    blank = client.post(url, {"_preview": "1"}).context["form"].errors
+    assert set(blank) == {"kind", "onset_on"}  # asked for, never assumed
+    late = {**facts, "onset_on": (today + timedelta(days=1)).isoformat(), "_preview": "1"}
+    assert "onset_on" in client.post(url, late).context["form"].errors  # the service's check
+    first = client.post(url, {**facts, "_preview": "1"})
+    shown = first.content.decode()
+    assert "What happens when you confirm" in shown
+    open_checks = course.checks.filter(status__in=["scheduled", "overdue"]).count()
+    assert f"its {open_checks} open checks go on hold" in shown
+    assert "2 staff members of the clinic are alerted" in shown  # the nurse and coco
+    course.refresh_from_db()
+    assert course.status == CourseStatus.ACTIVE  # nothing paused before the confirmation
+    fingerprint = re.search(r'name="_previewed" value="(\w+)"', shown).group(1)
+    response = client.post(url, {**facts, "_confirm": "1", "_previewed": fingerprint})
     assert response.status_code == 302
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED
     assert Message.objects.filter(kind=MessageKind.PAUSE_ALERT_STAFF).exists()
     report = course.infections.get()
     assert report.reported_by.username == "coco"
-    assert client.post(action("resolve-infection", report)).status_code == 403  # clinicians decide
+    assert (report.kind, report.onset_on, report.serious) == ("herpes_zoster", today, True)
+    assert str(report) == f"Shingles (herpes zoster), serious since {today} (reported {today})"
+    resolved = {"outcome": "recovered"}
+    assert client.post(action("resolve-infection", report), resolved).status_code == 403
     assert (
         client.post(
             action("resume", course), {"resumed_on": course.patient.clinic.today()}
@@ -88,7 +105,11 @@ def test_report_infection_then_resolve_and_resume_by_role(client, course):
         action("resume", course), {"resumed_on": course.patient.clinic.today().isoformat()}
     )
     assert b"Resolve the reported infection" in refused.content  # the service's reason, shown
-    assert client.post(action("resolve-infection", report)).status_code == 302
+    unsaid = client.post(action("resolve-infection", report), {"outcome": "other"})
+    assert "note" in unsaid.context["form"].errors
+    assert client.post(action("resolve-infection", report), resolved).status_code == 302
+    report.refresh_from_db()
+    assert report.outcome == "recovered" and report.resolved_at is not None
     assert (
         client.post(
             action("resume", course), {"resumed_on": course.patient.clinic.today().isoformat()}

@@ -87,7 +87,7 @@ ENDPOINTS = {
     "report-infection": (
         "post",
         lambda w: f"/courses/{w.course.uuid}/report-infection/",
-        lambda w: {"serious": False},
+        lambda w: {"kind": "urinary", "onset_on": today(w), "serious": False},
         Can.REPORT_INFECTIONS,
     ),
     "lab-result": (
@@ -135,7 +135,7 @@ ENDPOINTS = {
     "resolve": (
         "post",
         lambda w: f"/infection-reports/{w.report.uuid}/resolve/",
-        None,
+        lambda w: {"outcome": "recovered"},
         Can.MANAGE_COURSES,
     ),
     "message": ("get", lambda w: f"/messages/{w.message.uuid}/", None, Can.VIEW),

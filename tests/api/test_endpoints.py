@@ -133,16 +133,23 @@ def test_start_preview_and_start_a_course(setup):
 def test_course_lifecycle_and_conflicts(setup):
     clinic, api, course = setup
     url = f"{API}/courses/{course.uuid}"
-    report = api.post(
-        f"{url}/report-infection/", {"serious": True, "description": "cough"}, format="json"
-    )
+    asked = api.post(f"{url}/report-infection/", {"serious": True}, format="json")
+    assert asked.status_code == 400 and set(asked.json()) == {"kind", "onset_on"}
+    facts = {"kind": "skin", "onset_on": clinic.today().isoformat(), "serious": True}
+    report = api.post(f"{url}/report-infection/", {**facts, "description": "cough"}, format="json")
     assert report.status_code == 201 and report.json()["reporter"] == "system"
+    assert (report.json()["kind"], report.json()["onset_on"]) == ("skin", facts["onset_on"])
     assert api.get(f"{url}/").json()["status"] == CourseStatus.PAUSED
     assert Message.objects.filter(kind="pause_alert_staff").exists()
     refused = api.post(f"{url}/resume/", {}, format="json")
     assert refused.status_code == 409 and "status" in refused.json()
-    resolved = api.post(f"{API}/infection-reports/{report.json()['uuid']}/resolve/")
+    resolve = f"{API}/infection-reports/{report.json()['uuid']}/resolve/"
+    assert list(api.post(resolve, {}, format="json").json()) == ["outcome"]
+    unsaid = api.post(resolve, {"outcome": "other"}, format="json")
+    assert unsaid.status_code == 400 and list(unsaid.json()) == ["note"]
+    resolved = api.post(resolve, {"outcome": "recovered_hospital"}, format="json")
     assert resolved.status_code == 200 and resolved.json()["resolved_at"]
+    assert resolved.json()["outcome"] == "recovered_hospital"
     assert api.post(f"{url}/resume/", {}, format="json").json()["status"] == CourseStatus.ACTIVE
     unlabelled = api.post(f"{url}/change-dose/", {"dose_code": "4mg-qd-us"}, format="json")
     assert unlabelled.status_code == 400 and "dose_code" in unlabelled.json()  # AA/COVID only
@@ -395,7 +402,12 @@ def test_dates_that_are_typing_mistakes_name_their_field(setup):
         ),
         (
             f"{url}/report-infection/",
-            {"serious": False, "reported_at": "0001-01-01T00:00:00Z"},
+            {
+                "kind": "other",
+                "onset_on": "0001-01-01",
+                "serious": False,
+                "reported_at": "0001-01-01T00:00:00Z",
+            },
             "reported_at",
         ),
         (

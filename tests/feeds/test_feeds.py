@@ -23,7 +23,7 @@ from clinics.services.courses import course_change_dose, course_resume, course_s
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.staff import staff_member_add
 from tests.support.clock import START, at
-from tests.support.factories import ClinicFactory, PatientFactory, without_values
+from tests.support.factories import ClinicFactory, PatientFactory, infection_facts, without_values
 from tests.support.ical_parsers import parse_both, parse_ical_js, parse_icalendar
 from tests.support.outbox import send_all
 from tests.support.snapshots import assert_matches_snapshot
@@ -136,9 +136,11 @@ def test_replan_keeps_uids_and_raises_sequence_of_moved_events(client, course, n
     feed = calendar_feed_issue(patient=course.patient)
     with at(2026, 4, 1, 12):
         before = events_by_uid(fetch(client, feed).content)
-        report = infection_report(course=course, serious=True, reporter="staff").report
+        report = infection_report(
+            course=course, **infection_facts(course), serious=True, reporter="staff"
+        ).report
     with at(2026, 4, 15, 12):
-        infection_resolve(report=report)
+        infection_resolve(report=report, outcome="recovered")
         course_resume(course=course)
         after = events_by_uid(fetch(client, feed).content)
     assert set(before) <= set(after)  # the same UIDs: clients update, never duplicate
@@ -184,7 +186,9 @@ def test_pause_cancels_events_and_resume_brings_them_back_with_new_dates(client,
     clinic.save()
     feed = calendar_feed_issue(patient=course.patient)
     with at(2026, 4, 1, 12):
-        report = infection_report(course=course, serious=True, reporter="staff").report
+        report = infection_report(
+            course=course, **infection_facts(course), serious=True, reporter="staff"
+        ).report
         paused = events_by_uid(fetch(client, feed).content)
     held = list(course.checks.filter(status=CheckStatus.ON_HOLD))
     assert held
@@ -192,7 +196,7 @@ def test_pause_cancels_events_and_resume_brings_them_back_with_new_dates(client,
         assert paused[str(check.uuid)]["status"] == "CANCELLED"
     assert not any(e["alarms"] for e in paused.values())  # no alert for a check on hold
     with at(2026, 4, 29, 12):
-        infection_resolve(report=report)
+        infection_resolve(report=report, outcome="recovered")
         course_resume(course=course)
         resumed = events_by_uid(fetch(client, feed).content)
     course.refresh_from_db()
@@ -288,7 +292,7 @@ def test_folding_and_escaping_survive_both_parsers(client, course):
     clinic.save()
     feed = calendar_feed_issue(patient=course.patient)
     with at(2026, 4, 1, 12):
-        infection_report(course=course, serious=False, reporter="staff")
+        infection_report(course=course, **infection_facts(course), serious=False, reporter="staff")
         body = fetch(client, feed).content
     lines = body.split(b"\r\n")
     assert lines[-1] == b"" and all(b"\n" not in line for line in lines)

@@ -17,7 +17,7 @@ from clinics.services.courses import course_change_dose, course_resume, course_s
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
 from clinics.services.seeds import rules_load
-from tests.support.factories import PatientFactory, without_values
+from tests.support.factories import PatientFactory, infection_facts, without_values
 from tests.support.seed_edits import copy_seeds, edit_yaml, rule_in
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
@@ -151,7 +151,11 @@ def test_infection_pauses_and_holds_then_resume_replans(travel, patient):
     course = start(patient, on=date(2026, 2, 2)).course
     four_weeks = course.checks.get(plan_key="cbc/start+4w")
     reported = infection_report(
-        course=course, serious=True, reporter="patient", description="fever"
+        course=course,
+        **infection_facts(course),
+        serious=True,
+        reporter="patient",
+        description="fever",
     )
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED
@@ -162,7 +166,7 @@ def test_infection_pauses_and_holds_then_resume_replans(travel, patient):
     with pytest.raises(LifecycleConflict):
         course_resume(course=course)
     travel.move_to(datetime(2026, 3, 16, 15, tzinfo=UTC))
-    infection_resolve(report=reported.report)
+    infection_resolve(report=reported.report, outcome="recovered")
     course_resume(course=course)
     course.refresh_from_db()
     moved = course.checks.get(plan_key="cbc/start+4w")
@@ -299,7 +303,7 @@ def test_result_for_another_courses_check_is_refused(travel, patient):
 
 def test_result_taken_before_a_pause_is_judged_as_on_treatment(travel, patient):
     course = start(patient, on=date(2026, 2, 2)).course
-    infection_report(course=course, serious=True, reporter="staff")
+    infection_report(course=course, **infection_facts(course), serious=True, reporter="staff")
     course.refresh_from_db()
     before_pause = lab_result_record(
         course=course, analyte="anc", value="1200", unit="cells/mm3", collected_on=date(2026, 2, 20)
@@ -315,12 +319,14 @@ def test_pauses_cannot_overlap_and_a_planned_course_can_pause_and_resume(travel,
     from clinics.services.courses import course_pause
 
     course = start(patient, on=date(2026, 4, 1)).course  # planned
-    reported = infection_report(course=course, serious=False, reporter="patient")
+    reported = infection_report(
+        course=course, **infection_facts(course), serious=False, reporter="patient"
+    )
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED and course.pauses.get().paused_on == date(
         2026, 3, 2
     )
-    infection_resolve(report=reported.report)
+    infection_resolve(report=reported.report, outcome="recovered")
     course_resume(course=course)
     course.refresh_from_db()
     assert course.status == CourseStatus.PLANNED
@@ -337,6 +343,7 @@ def test_stop_date_and_report_time_are_checked(travel, patient):
     with pytest.raises(ValidationError) as err:
         infection_report(
             course=course,
+            **infection_facts(course),
             serious=True,
             reporter="staff",
             reported_at=datetime(2026, 3, 2, 9),  # noqa: DTZ001 - naive on purpose

@@ -14,7 +14,7 @@ from clinics.services.checks import check_complete
 from clinics.services.courses import course_pause, course_start
 from clinics.services.infections import infection_report
 from clinics.services.seeds import rules_load
-from tests.support.factories import without_values
+from tests.support.factories import infection_facts, without_values
 from tests.support.seed_edits import copy_seeds, edit_yaml, rule_in
 
 
@@ -48,7 +48,9 @@ def test_an_infection_report_pauses_with_the_infection_reason_and_alerts(
     course, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
-        reported = infection_report(course=course, serious=False, reporter=Reporter.STAFF)
+        reported = infection_report(
+            course=course, **infection_facts(course), serious=False, reporter=Reporter.STAFF
+        )
     pause = reported.report.pause
     assert pause.reason == PauseReason.INFECTION
     course.refresh_from_db()

@@ -30,7 +30,7 @@ from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
 from tests.support.clock import at
-from tests.support.factories import without_values
+from tests.support.factories import infection_facts, without_values
 from tests.support.outbox import send_all
 
 Kind, Status = MessageKind, MessageStatus
@@ -134,7 +134,13 @@ def test_infection_pauses_alerts_staff_and_patient_and_stops_reminders(
     with at(2026, 3, 23, 13):
         reminders_queue_due()
     with at(2026, 3, 24, 9), django_capture_on_commit_callbacks() as callbacks:
-        infection_report(course=course, serious=True, reporter="patient", description="fever")
+        infection_report(
+            course=course,
+            **infection_facts(course),
+            serious=True,
+            reporter="patient",
+            description="fever",
+        )
     assert callbacks, "alerts are dispatched as soon as the report commits"
     assert Message.objects.get(kind=Kind.REMINDER).status == Status.CANCELLED
     sent = send_all(datetime(2026, 3, 24, 9, 0, 5, tzinfo=UTC))
@@ -148,15 +154,18 @@ def test_infection_pauses_alerts_staff_and_patient_and_stops_reminders(
     staff_mail = by_to["nurse@example.org"].get_payload()[0].get_payload(decode=True).decode()
     assert course.patient.mrn in staff_mail and course.patient.family_name not in staff_mail
     assert "interrupt" in staff_mail.lower() and "Xeljanz" in staff_mail
+    assert "Kind: Chest, throat or sinus (respiratory)" in staff_mail
     with at(2026, 3, 30, 13):
         assert reminders_queue_due() == 0  # paused: no routine reminders
 
 
 def test_resume_sends_new_dates(course, smtp):
     with at(2026, 3, 24, 9):
-        reported = infection_report(course=course, serious=True, reporter="staff")
+        reported = infection_report(
+            course=course, **infection_facts(course), serious=True, reporter="staff"
+        )
     with at(2026, 4, 7, 14):
-        infection_resolve(report=reported.report)
+        infection_resolve(report=reported.report, outcome="recovered")
         course_resume(course=course)
     message = Message.objects.get(kind=Kind.NEW_DATES)
     send_all(datetime(2026, 4, 7, 14, 1, tzinfo=UTC))
@@ -256,7 +265,15 @@ def test_report_infection_link_pauses_the_course(client, course, smtp):
     text = smtp.messages[0].get_payload()[0].get_payload(decode=True).decode()
     url = next(w for w in text.split() if "/report-infection/" in w).split("8000", 1)[1]
     with at(2026, 3, 24, 10):
-        page = client.post(url, {"serious": "on", "description": "fever and cough"})
+        page = client.post(
+            url,
+            {
+                "kind": "respiratory",
+                "onset_on": "2026-03-22",
+                "serious": "on",
+                "description": "fever and cough",
+            },
+        )
     assert page.status_code == 200 and b"do not take your next dose" in page.content
     course.refresh_from_db()
     assert course.status == CourseStatus.PAUSED
@@ -347,7 +364,10 @@ def test_report_infection_link_works_with_an_empty_form(client, course):
         page = client.post(f"/links/{token}/report-infection/")
     assert page.status_code == 200
     course.refresh_from_db()
-    assert course.status == CourseStatus.PAUSED and course.infections.get().serious is False
+    report = course.infections.get()
+    assert course.status == CourseStatus.PAUSED and report.serious is False
+    assert (report.kind, report.onset_on) == ("other", None)  # "not sure", not invented
+    assert str(report) == "Other, start not given (reported 2026-03-24)"
 
 
 def test_staff_resend_for_an_overdue_check_says_since_when(course, smtp):
@@ -373,7 +393,7 @@ def test_resend_is_refused_without_consent_or_while_paused(course):
     patient.reminder_consent = True
     patient.save()
     with at(2026, 3, 10, 15):
-        infection_report(course=course, serious=False, reporter="staff")
+        infection_report(course=course, **infection_facts(course), serious=False, reporter="staff")
         with pytest.raises(LifecycleConflict) as paused:
             reminder_resend(check=check)
     assert "status" in paused.value.message_dict

@@ -14,7 +14,7 @@ from clinics.core.planning import CourseFacts, Pause, plan_course
 from clinics.core.reconcile import ExistingCheck, reconcile
 from clinics.core.ruleset import load_library
 from clinics.core.vocab import CheckStatus
-from tests.support.factories import without_values
+from tests.support.factories import infection_facts, without_values
 from tests.support.seed_edits import SEEDS
 
 START = date(2026, 1, 5)
@@ -189,10 +189,12 @@ class ServiceSequenceTest(TestCase):
             with time_machine.travel(now, tick=False):
                 course.refresh_from_db()
                 if op == "infection" and course.status == "active":
-                    infection_report(course=course, serious=True, reporter="staff")
+                    infection_report(
+                        course=course, **infection_facts(course), serious=True, reporter="staff"
+                    )
                 elif op == "resume" and course.status == "paused":
                     for report in course.infections.filter(resolved_at__isnull=True):
-                        infection_resolve(report=report)
+                        infection_resolve(report=report, outcome="recovered")
                     course_resume(course=course)
                 elif op == "dose" and course.status != "stopped":
                     dose = "200mg-qd" if course.dose_code == "100mg-qd" else "100mg-qd"

@@ -7,7 +7,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from clinics.core.vocab import CheckStatus, CourseStatus, MissingReason
+from clinics.core.vocab import CheckStatus, CourseStatus, InfectionKind, MissingReason
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse
 
 
@@ -137,3 +137,9 @@ def without_values(check: MonitoringCheck) -> dict[str, Any]:
         "missing": dict.fromkeys(check.analytes, MissingReason.NOT_DONE),
         "confirm_outside_window": True,
     }
+
+
+def infection_facts(course: TherapyCourse) -> dict[str, Any]:
+    """`infection_report(**infection_facts(course), ...)`: a respiratory infection that began on
+    the clinic's today (for tests about what a report does, not what it says)."""
+    return {"kind": InfectionKind.RESPIRATORY, "onset_on": course.patient.clinic.today()}

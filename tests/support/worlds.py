@@ -9,7 +9,7 @@ from clinics.services.checks import check_sample_taken
 from clinics.services.courses import course_pause, course_start
 from clinics.services.infections import infection_report
 from clinics.services.results import lab_result_record
-from tests.support.factories import PatientFactory
+from tests.support.factories import PatientFactory, infection_facts
 
 
 @dataclass
@@ -40,7 +40,9 @@ def world(clinic) -> World:
 
     active, paused, infected = course(), course(), course()
     course_pause(course=paused, reason="clinician")
-    report = infection_report(course=infected, serious=False, reporter="staff").report
+    report = infection_report(
+        course=infected, **infection_facts(infected), serious=False, reporter="staff"
+    ).report
     return World(
         clinic=clinic,
         patient=active.patient,

@@ -27,7 +27,12 @@ from clinics.services.outbox import messages_dispatch
 from clinics.services.reminders import reminders_queue_due
 from clinics.services.seeds import rules_load
 from clinics.services.staff import staff_member_add
-from tests.support.factories import ClinicFactory, PatientFactory, patients_with_a_check_due
+from tests.support.factories import (
+    ClinicFactory,
+    PatientFactory,
+    infection_facts,
+    patients_with_a_check_due,
+)
 from tests.support.seed_edits import SEEDS
 from tests.support.smtp_sink import SmtpServer
 
@@ -143,7 +148,13 @@ def test_infection_report_reaches_staff_and_patient_through_the_worker(
             indication="ra",
             start_date=clinic_with_staff.today(),
         ).course
-        infection_report(course=course, serious=True, reporter="staff", description="pneumonia")
+        infection_report(
+            course=course,
+            **infection_facts(course),
+            serious=True,
+            reporter="staff",
+            description="pneumonia",
+        )
         wait_until(lambda: len(smtp_server.messages) >= 2, "two pause alerts")
         assert {m["To"] for m in smtp_server.messages} == {"nurse@example.org", patient.email}
         # The worker marks a row sent just after the SMTP server accepted it.
