@@ -13,7 +13,7 @@ from .core.vocab import TO_DO_CHECKS, InfectionKind, Reporter, Role
 from .models import CalendarFeed, Clinic, Drug, Patient, Protocol
 from .rulebook import drug_rules
 from .services.calendar_feeds import calendar_feed_issue
-from .services.checks import check_complete
+from .services.checks import check_complete, check_sample_taken
 from .services.courses import course_start
 from .services.infections import infection_report
 from .services.results import ResultInput
@@ -59,8 +59,9 @@ def demo_setup(*, today: date) -> DemoLogin:
     """Create (once) the demo clinic and patients; always issue a fresh password for the login.
 
     Names and MRNs are obviously fictional (DEMO-…). Baseline checks of established courses are
-    marked done with normal results, and DEMO-0003 has a reported infection, so the plans show
-    done, due, overdue and on-hold checks. Every patient and the staff login get a calendar feed
+    marked done with normal results, DEMO-0002 has a sample awaiting its results and DEMO-0003
+    a reported infection, so the plans show done, due now, overdue, results pending and on-hold
+    checks. Every patient and the staff login get a calendar feed
     (kept across runs, so subscribed demo calendars keep working).
     """
     clinic, created = Clinic.objects.get_or_create(
@@ -95,6 +96,15 @@ def demo_setup(*, today: date) -> DemoLogin:
                 indication,
                 today - timedelta(days=days),
             )
+        # DEMO-0002's 4-week bloods are due now (since day 28 of 40): the renal sample was taken
+        # today and its results are pending; the blood count and liver tests are still due.
+        sampled = Patient.objects.get(clinic=clinic, mrn="DEMO-0002").courses.get()
+        check_sample_taken(
+            check=sampled.checks.filter(
+                kind="renal", status__in=TO_DO_CHECKS, due_date__lte=today
+            ).earliest("due_date", "id"),
+            sampled_on=today,
+        )
         infected = Patient.objects.get(clinic=clinic, mrn="DEMO-0003").courses.get()
         infection_report(
             course=infected,

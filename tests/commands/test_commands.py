@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from clinics.core.vocab import CheckStatus, CourseStatus
 from clinics.models import Clinic, MonitoringCheck, TherapyCourse
+from clinics.selectors.worklists import checks_due_now
 
 
 def run(*args) -> str:
@@ -141,6 +142,10 @@ def test_demo_setup_creates_clinic_with_plans_and_a_working_login(db, client):
     assert courses.filter(status=CourseStatus.PAUSED).count() == 1
     assert MonitoringCheck.objects.filter(status=CheckStatus.DONE).exists()
     assert MonitoringCheck.objects.filter(status=CheckStatus.ON_HOLD).exists()
+    pending = MonitoringCheck.objects.get(status=CheckStatus.PENDING)
+    assert pending.course.patient.mrn == "DEMO-0002" and pending.sampled_on == clinic.today()
+    due_now = checks_due_now().filter(course__patient__clinic=clinic)
+    assert {c.course.patient.mrn for c in due_now} == {"DEMO-0002", "DEMO-0005"}
     assert client.login(username="demo-nurse", password=password)
     page = client.get("/admin/clinics/patient/")
     assert page.status_code == 200 and b"DEMO-0001" in page.content
