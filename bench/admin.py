@@ -9,7 +9,6 @@ BENCH_DATABASE_URL (an empty database of its own). Last line:
     .venv/bin/python bench/admin.py [--large 10000] [--small 100] [--requests 30]
 """
 
-import argparse
 from datetime import timedelta
 
 import harness
@@ -68,27 +67,12 @@ def page_ms(client: Client, requests: int) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--large", type=int, default=10_000)
-    parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--requests", type=int, default=30)
-    args = parser.parse_args()
-    harness.database_ready()
-    small = clinic_with_overdue("Small clinic", args.small, "small")
-    large = clinic_with_overdue("Large clinic", args.large, "large")
-    figures = harness.interleaved(
-        {
-            "small": lambda: page_ms(small, args.requests),
-            "large": lambda: page_ms(large, args.requests),
-        },
-        3,
+    harness.clinics_compared(
+        metric="admin_overdue",
+        what="overdue worklist, first page",
+        clinic_with=clinic_with_overdue,
+        measure=page_ms,
     )
-    base, big = figures["small"], figures["large"]
-    print(
-        f"overdue worklist, first page: {args.small} patients {base:.1f} ms, "
-        f"{args.large} patients {big:.1f} ms"
-    )
-    harness.report("admin_overdue", big, "ms", base)
 
 
 if __name__ == "__main__":

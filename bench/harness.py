@@ -11,6 +11,7 @@ A benchmark runs as `.venv/bin/python bench/<name>.py`, so this module is import
     from clinics.models import Clinic  # noqa: E402
 """
 
+import argparse
 import json
 import os
 import statistics
@@ -19,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/jakmonitor_bench"
@@ -99,6 +101,36 @@ def interleaved(measures: dict[str, Callable[[], float]], rounds: int) -> dict[s
         for name, measure in measures.items():
             samples[name].append(measure())
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def clinics_compared(
+    *,
+    metric: str,
+    what: str,
+    clinic_with: Callable[[str, int, str], Any],
+    measure: Callable[[Any, int], float],
+) -> None:
+    """The page benchmarks' run: a small and a large clinic (`clinic_with(name, patients,
+    prefix)`), `measure(clinic, requests)` of each taken in turns, printed and reported with the
+    small clinic as the baseline."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    database_ready()
+    small = clinic_with("Small clinic", args.small, "small")
+    large = clinic_with("Large clinic", args.large, "large")
+    figures = interleaved(
+        {
+            "small": lambda: measure(small, args.requests),
+            "large": lambda: measure(large, args.requests),
+        },
+        3,
+    )
+    base, big = figures["small"], figures["large"]
+    print(f"{what}: {args.small} patients {base:.1f} ms, {args.large} patients {big:.1f} ms")
+    report(metric, big, "ms", base)
 
 
 def report(

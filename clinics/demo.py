@@ -1,4 +1,5 @@
-"""The demo clinic: fictional patients on each JAK inhibitor, one of them paused for infection."""
+"""The demo clinic: fictional patients on each JAK inhibitor, entered as a clinic enters its
+existing patients, one of them paused for infection and one with a result awaiting a decision."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .services.calendar_feeds import calendar_feed_issue
 from .services.checks import check_complete, check_sample_taken
 from .services.courses import course_start
 from .services.infections import infection_report
-from .services.results import ResultInput
+from .services.results import ResultInput, lab_result_record
 from .services.staff import staff_member_add
 
 DEMO_CLINIC = "Demo Rheumatology Clinic"
@@ -58,10 +59,14 @@ class DemoLogin:
 def demo_setup(*, today: date) -> DemoLogin:
     """Create (once) the demo clinic and patients; always issue a fresh password for the login.
 
-    Names and MRNs are obviously fictional (DEMO-…). Baseline checks of established courses are
-    marked done with normal results, DEMO-0002 has a sample awaiting its results and DEMO-0003
-    a reported infection, so the plans show done, due now, overdue, results pending and on-hold
-    checks. Every patient and the staff login get a calendar feed
+    Names and MRNs are obviously fictional (DEMO-…). Every course is entered today although it
+    started earlier, as a clinic enters the patients it already has: baseline checks are marked
+    done with normal results, DEMO-0001's last blood count and liver tests were done elsewhere
+    100 days ago, and whatever each course missed since its start is caught up by a check due
+    now. DEMO-0001 also has a neutrophil count at the label's interrupt level (an open finding),
+    DEMO-0002 a sample awaiting its results and DEMO-0003 a reported infection, so the first
+    login shows done, due now, catch-up, overdue, results pending and on-hold checks and a
+    finding to decide. Every patient and the staff login get a calendar feed
     (kept across runs, so subscribed demo calendars keep working).
     """
     clinic, created = Clinic.objects.get_or_create(
@@ -104,6 +109,14 @@ def demo_setup(*, today: date) -> DemoLogin:
                 kind="renal", status__in=TO_DO_CHECKS, due_date__lte=today
             ).earliest("due_date", "id"),
             sampled_on=today,
+        )
+        # A neutrophil count at the label's interrupt level: a finding for a clinician to decide.
+        lab_result_record(
+            course=Patient.objects.get(clinic=clinic, mrn="DEMO-0001").courses.get(),
+            analyte="anc",
+            value="800",
+            unit="cells/mm3",
+            collected_on=today - timedelta(days=1),
         )
         infected = Patient.objects.get(clinic=clinic, mrn="DEMO-0003").courses.get()
         infection_report(
@@ -155,8 +168,14 @@ def _enrol(
     )
     drug = Drug.objects.get(code=drug_code)
     dose = dose or drug_rules(drug=drug).doses[0].code
+    last_done = start + timedelta(days=100)  # DEMO-0001: bloods done elsewhere since its start
     started = course_start(
-        patient=patient, drug=drug, dose_code=dose, indication=indication, start_date=start
+        patient=patient,
+        drug=drug,
+        dose_code=dose,
+        indication=indication,
+        start_date=start,
+        done_elsewhere={"cbc": last_done, "liver": last_done} if mrn == "DEMO-0001" else None,
     )
     calendar_feed_issue(patient=patient)
     baseline = started.course.checks.filter(window_end__lte=start, status__in=TO_DO_CHECKS)
@@ -164,12 +183,12 @@ def _enrol(
         check_complete(
             check=check,
             completed_on=max(check.window_start, start - timedelta(days=7)),
-            results=[ResultInput(a, *_NORMAL[a]) for a in check.analytes],
+            results=[ResultInput(a, *UNREMARKABLE_VALUES[a]) for a in check.analytes],
         )
 
 
 # Unremarkable (fictional) demo values, negative screens, in units labs report.
-_NORMAL = {
+UNREMARKABLE_VALUES = {
     "anc": ("3.5", "10^9/L"),
     "alc": ("1.8", "10^9/L"),
     "hb": ("13.2", "g/dL"),

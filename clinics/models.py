@@ -19,8 +19,11 @@ from simple_history.models import HistoricalRecords
 from .core.dates import today_in
 from .core.vocab import (
     CheckKind,
+    CheckOrigin,
     CheckStatus,
     CourseStatus,
+    FindingDecision,
+    FindingStatus,
     InfectionKind,
     InfectionOutcome,
     Jurisdiction,
@@ -38,6 +41,7 @@ from .core.vocab import (
 )
 
 EARLIEST_BIRTH = date(1900, 1, 1)  # an earlier year is a typing mistake
+VERSION_HELP = "Grows with every change: a write based on an older version is refused"
 
 
 def validate_time_zone(value: str) -> None:
@@ -149,6 +153,11 @@ class Clinic(models.Model):
         validators=[MaxValueValidator(14)],
         help_text="Days before a check on which the patient's calendar shows an alert, at the "
         "reminder hour (blank: no alert; many calendar apps ignore alerts in subscribed feeds)",
+    )
+    finding_escalation_days = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(10)],
+        help_text="Working days a finding may wait for a decision before staff are alerted again",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -353,6 +362,9 @@ class MonitoringCheck(models.Model):
     status = models.CharField(
         max_length=10, choices=CheckStatus.choices(), default=CheckStatus.SCHEDULED
     )
+    origin = models.CharField(
+        max_length=10, choices=CheckOrigin.choices(), default=CheckOrigin.PLAN
+    )
     rule_ids = models.JSONField(default=list)
     why = models.TextField(
         help_text="Each rule that asks for this check, its anchor and its source"
@@ -448,7 +460,8 @@ class InfectionReport(models.Model):
         what = self.get_kind_display() if self.kind else "Infection"
         serious = ", serious" if self.serious else ""
         since = f" since {self.onset_on}" if self.onset_on else ", start not given"
-        return f"{what}{serious}{since} (reported {self.reported_at:%Y-%m-%d})"
+        reported = today_in(self.course.patient.clinic.time_zone, self.reported_at)
+        return f"{what}{serious}{since} (reported {reported})"
 
 
 class LabResult(models.Model):
@@ -469,6 +482,9 @@ class LabResult(models.Model):
         max_length=20, choices=OutcomeAction.choices(), default=OutcomeAction.NONE
     )
     outcome = models.JSONField(default=list, help_text="Rules reached: id, action, text, source")
+    finding = models.ForeignKey(
+        "Finding", on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
 
     history = HistoricalRecords()
 
@@ -483,6 +499,62 @@ class LabResult(models.Model):
     def value_text(self) -> str:
         """The value as the lab wrote it: no trailing zeros, never an exponent (400, not 4E+2)."""
         return f"{self.value.normalize():f}"
+
+
+class Finding(models.Model):
+    """Results of one sample that reached a threshold: open until a clinician decides (pause,
+    repeat test, continue with a reason, stop). A repeat test keeps it on the list until its
+    result is recorded."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(TherapyCourse, on_delete=models.PROTECT, related_name="findings")
+    monitoring_check = models.ForeignKey(
+        MonitoringCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    collected_on = models.DateField()
+    action = models.CharField(max_length=20, choices=OutcomeAction.choices())
+    confirm = models.BooleanField(
+        default=False, help_text="A rule reached asks for confirmation by repeat testing"
+    )
+    status = models.CharField(
+        max_length=20, choices=FindingStatus.choices(), default=FindingStatus.OPEN
+    )
+    opened_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=20, choices=FindingDecision.choices(), blank=True)
+    decision_note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    repeat_check = models.OneToOneField(
+        MonitoringCheck,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repeat_of",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text=VERSION_HELP)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        indexes = [models.Index(fields=["status", "opened_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=FindingStatus.CLOSED) | Q(closed_at__isnull=False),
+                name="finding_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=FindingStatus.OPEN) | ~Q(decision=""),
+                name="finding_decided_has_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on {self.collected_on} ({self.get_status_display()})"
 
 
 class Message(models.Model):
@@ -641,6 +713,13 @@ class CourseWithoutNextCheck(TherapyCourse):
         proxy = True
         verbose_name = "course with no next check"
         verbose_name_plural = "Worklist: courses with no next check"
+
+
+class OpenFinding(Finding):
+    class Meta:
+        proxy = True
+        verbose_name = "open finding"
+        verbose_name_plural = "Worklist: findings awaiting a decision"
 
 
 class FailedMessage(Message):

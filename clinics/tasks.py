@@ -11,6 +11,7 @@ from .core.vocab import TaskName
 from .services.checks import checks_mark_overdue
 from .services.courses import courses_activate_due
 from .services.digests import overdue_digests_queue
+from .services.findings import findings_escalate
 from .services.outbox import message_send, messages_dispatch
 from .services.reminders import reminders_queue_due
 from .services.replanning import plans_roll_forward
@@ -46,8 +47,10 @@ def queue_reminders() -> int:
 
 @_task(TaskName.MARK_OVERDUE_AND_DIGEST)
 def mark_overdue_and_digest() -> int:
-    """Mark checks overdue and queue each clinic's daily staff digest."""
+    """Mark checks overdue, escalate findings left undecided and queue each clinic's daily staff
+    digest."""
     checks_mark_overdue()
+    findings_escalate()
     queued = overdue_digests_queue()
     messages_dispatch()
     return queued

@@ -56,6 +56,20 @@ def course(patient):
         ).course
 
 
+@pytest.fixture
+def clinician(patient):
+    """A clinician in the patient's clinic, who receives the staff mail."""
+    from clinics.services.staff import staff_member_add
+
+    return staff_member_add(
+        clinic=patient.clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Tests render admin pages without running collectstatic."""

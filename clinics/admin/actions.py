@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from ..core.units import ANALYTE_NAMES
 from ..core.vocab import OutcomeAction, Reporter
-from ..models import InfectionReport, MonitoringCheck, Patient, TherapyCourse
+from ..models import Finding, InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..permissions import Can, allowed, scope
 from ..selectors.infections import infection_report_preview
 from ..selectors.starts import course_start_preview
@@ -40,12 +40,14 @@ from ..services.courses import (
     course_start,
     course_stop,
 )
+from ..services.finding_decisions import finding_decide
 from ..services.infections import infection_report, infection_resolve
 from ..services.reminders import reminder_resend
 from .forms import (
     ActionForm,
     CompleteCheckForm,
     ConfirmForm,
+    DecideFindingForm,
     DoseForm,
     PauseForm,
     ResolveInfectionForm,
@@ -58,7 +60,7 @@ from .forms import (
 from .scoped import staff_user
 
 Said = list[tuple[int, str]]  # what to tell the user: (message level, text)
-Subject = Patient | TherapyCourse | InfectionReport | MonitoringCheck  # what actions act on
+Subject = Patient | TherapyCourse | InfectionReport | MonitoringCheck | Finding  # acted on
 
 _S = TypeVar("_S", bound=Model)
 _F = TypeVar("_F", bound=ActionForm[Any])
@@ -119,6 +121,16 @@ def _resolve(report: InfectionReport, form: ResolveInfectionForm, user: User) ->
     return _done("Infection marked resolved. A clinician can now resume the course.")
 
 
+def _decide(finding: Finding, form: DecideFindingForm, user: User) -> Said:
+    finding = finding_decide(finding=finding, decided_by=user, **form.cleaned_data)
+    if finding.repeat_check is not None and finding.decision == "repeat":
+        return _done(
+            f"Repeat test ordered: due now, by {finding.repeat_check.window_end}. The finding "
+            "stays on the list until its result is recorded."
+        )
+    return _done(f"Decision recorded: {finding.get_decision_display()}.")
+
+
 def _start(patient: Patient, form: StartCourseForm, user: User) -> Said:
     started = course_start(
         **form.service_kwargs(),
@@ -126,6 +138,14 @@ def _start(patient: Patient, form: StartCourseForm, user: User) -> Said:
         acknowledge_do_not_start=form.cleaned_data["acknowledge_do_not_start"],
     )
     said = _done(f"Course started: {started.checks_planned} checks planned.")
+    if started.catch_ups:
+        said.append(
+            (
+                messages.WARNING,
+                f"{started.catch_ups} catch-up check{'s' * (started.catch_ups != 1)} due now for "
+                "checks missed before the course was entered: see the due-now list.",
+            )
+        )
     said += [(messages.WARNING, f"Dose advice: {a.text} ({a.source})") for a in started.advice]
     return said
 
@@ -227,6 +247,16 @@ ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
         Can.MANAGE_COURSES,
         ResolveInfectionForm,
         _resolve,
+    ),
+    "decide-finding": Action(
+        "Record a decision on a finding",
+        Finding,
+        "course__patient__clinic",
+        Can.MANAGE_COURSES,
+        DecideFindingForm,
+        _decide,
+        "Pause or stop the course from here, order a repeat test, or continue with a written "
+        "reason. Who decided what and when is kept in the finding's history.",
     ),
     "complete-check": Action(
         "Record a check as done",

@@ -11,14 +11,16 @@ from django.db.models import Model
 
 from ..core.units import ANALYTE_NAMES, accepted_units
 from ..core.vocab import (
+    CLINICIAN_DECISIONS,
     STAFF_PAUSE_REASONS,
+    CheckKind,
     InfectionKind,
     InfectionOutcome,
     MissingReason,
     RenalMeasure,
     StopReason,
 )
-from ..models import Drug, InfectionReport, MonitoringCheck, Patient, TherapyCourse
+from ..models import Drug, Finding, InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..rulebook import drug_rules
 from ..selectors.starts import drugs_startable, labelled_doses
 from ..services.results import ResultInput
@@ -69,6 +71,21 @@ class StaffInfectionForm(ActionForm[TherapyCourse]):
         required=False, help_text="Serious: needing hospital care or intravenous antibiotics"
     )
     description = _textarea("Description")
+
+
+class DecideFindingForm(ActionForm[Finding]):
+    decision = forms.ChoiceField(
+        choices=[(d.value, d.label) for d in CLINICIAN_DECISIONS],
+        widget=forms.RadioSelect,
+        help_text="A repeat test is due today, within the protocol's repeat period; the patient "
+        "is reminded.",
+    )
+    note = _textarea("Reason (required to continue unchanged)")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, subject: Finding, **kwargs: Any) -> None:
+        super().__init__(*args, subject=subject, **kwargs)
+        self.fields["version"].initial = subject.version
 
 
 class ResolveInfectionForm(ActionForm[InfectionReport]):
@@ -136,6 +153,13 @@ class StartCourseForm(ActionForm[Patient]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for kind in CheckKind:  # a patient already on the drug: what was done, and when
+            self.fields[f"last_done_{kind.value}"] = _date(
+                required=False,
+                label=f"Last done: {kind.label}",
+                help_text="Only for a patient already on the drug: the last time this was done "
+                "(blank: not known). Checks missed since are caught up.",
+            )
         startable = drugs_startable(clinic=self.subject.clinic)
         drug_field = self.fields["drug"]
         assert isinstance(drug_field, forms.ModelChoiceField)
@@ -162,6 +186,8 @@ class StartCourseForm(ActionForm[Patient]):
         return data
 
     def field_for(self, key: str) -> str | None:
+        if key.startswith("done_elsewhere["):
+            return f"last_done_{key.removeprefix('done_elsewhere[').rstrip(']')}"
         return "dose" if key == "dose_code" else super().field_for(key)
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -174,6 +200,11 @@ class StartCourseForm(ActionForm[Patient]):
             "start_date": data["start_date"],
             "renal_value": data["renal_value"],
             "renal_measure": data["renal_measure"],
+            "done_elsewhere": {
+                kind.value: data[f"last_done_{kind.value}"]
+                for kind in CheckKind
+                if data.get(f"last_done_{kind.value}")
+            },
         }
 
 

@@ -14,14 +14,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
-from django.utils.html import format_html
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 
+from ..core.vocab import FindingStatus
 from ..feeds.tokens import feed_urls
 from ..models import (
     CalendarFeed,
     Clinic,
     Drug,
+    Finding,
     InfectionReport,
     LabResult,
     Message,
@@ -230,6 +232,32 @@ class LabResultAdmin(ReadOnlyAdmin[LabResult]):
     clinic_path = "course__patient__clinic"
     list_display = ("course", "analyte", "value", "unit", "collected_on", "outcome_action")
     list_select_related = ("course__patient", "course__drug")
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin[Finding]):
+    """A finding, its results and the decision; "Record a decision" is the one way to act."""
+
+    clinic_path = "course__patient__clinic"
+    list_display = ("course", "collected_on", "action", "status", "decision", "escalated_at")
+    list_select_related = ("course__patient", "course__drug")
+    list_filter = ("status", "action")
+    readonly_fields = ("decide", "results_reached")
+
+    @admin.display(description="Decision")
+    def decide(self, obj: Finding) -> str:
+        if obj.status == FindingStatus.CLOSED:
+            return f"{obj.get_decision_display()} ({obj.decision_note or 'no note'})"
+        url = reverse("admin:clinics_patient_action", args=["decide-finding", obj.uuid])
+        return format_html('<a class="button" href="{}">Record a decision</a>', url)
+
+    @admin.display(description="Results")
+    def results_reached(self, obj: Finding) -> str:
+        rows = (
+            (r.analyte, r.value_text, r.unit, "; ".join(f["text"] for f in r.outcome))
+            for r in obj.results.order_by("id")
+        )
+        return format_html_join("", "<p>{} {} {}: {}</p>", rows)
 
 
 @admin.register(InfectionReport)

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from ..selectors.worklists import dashboard_counts
 
 WORKLISTS = (
+    ("findings", "Findings to decide", "openfinding", "course__patient__clinic__id__exact"),
     ("due_now", "Due now", "duenowcheck", "course__patient__clinic__id__exact"),
     ("overdue", "Overdue", "overduecheck", "course__patient__clinic__id__exact"),
     (

@@ -22,8 +22,10 @@ from ..models import (
     DueNowCheck,
     DueThisWeekCheck,
     FailedMessage,
+    Finding,
     Message,
     MonitoringCheck,
+    OpenFinding,
     OverdueCheck,
     Patient,
     PausedCourse,
@@ -37,6 +39,7 @@ from ..selectors.worklists import (
     checks_results_pending,
     courses_without_next_check,
     failed_messages,
+    findings_undecided,
     overdue_checks,
     paused_courses,
 )
@@ -179,6 +182,44 @@ class CourseWorklistAdmin(WorklistAdmin[TherapyCourse]):
     list_filter = (("patient__clinic", admin.RelatedOnlyFieldListFilter), "drug")
     search_fields = ("patient__mrn", "patient__family_name")
     csv_columns = _COURSE_COLUMNS
+
+
+@admin.register(OpenFinding)
+class OpenFindingAdmin(WorklistAdmin[Finding]):
+    """Findings awaiting a decision (escalated first); each row opens the finding to decide."""
+
+    clinic_path = "course__patient__clinic"
+    patient_path = "course.patient"
+    list_display = (
+        "patient_link",
+        "finding_link",
+        "collected_on",
+        "status",
+        "escalated_at",
+        "opened_at",
+    )
+    list_select_related = ("course__patient__clinic", "course__drug")
+    list_filter = (("course__patient__clinic", admin.RelatedOnlyFieldListFilter), "action")
+    search_fields = ("course__patient__mrn", "course__patient__family_name")
+    csv_columns = (
+        ("MRN", "course.patient.mrn"),
+        ("Family name", "course.patient.family_name"),
+        ("Given name", "course.patient.given_name"),
+        ("Clinic", "course.patient.clinic.name"),
+        ("Finding", "get_action_display"),
+        ("Collected", "collected_on"),
+        ("Status", "get_status_display"),
+        ("Escalated", "escalated_at"),
+        ("Opened", "opened_at"),
+    )
+
+    def worklist(self) -> QuerySet[Finding]:
+        return findings_undecided(model=self.model)
+
+    @admin.display(description="Finding")
+    def finding_link(self, obj: Finding) -> str:
+        url = reverse("admin:clinics_finding_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.get_action_display())
 
 
 @admin.register(DueNowCheck)

@@ -13,11 +13,20 @@ from ..core.vocab import (
     CheckKind,
     CheckStatus,
     CourseStatus,
+    FindingStatus,
     MessageKind,
     MessageStatus,
     OutcomeAction,
 )
-from ..models import InfectionReport, LabResult, Message, MonitoringCheck, Patient, TherapyCourse
+from ..models import (
+    Finding,
+    InfectionReport,
+    LabResult,
+    Message,
+    MonitoringCheck,
+    Patient,
+    TherapyCourse,
+)
 from ..selectors.worklists import courses_without_next_check, in_care_state
 from .internals import StaticFormFilterSet
 
@@ -96,6 +105,15 @@ class InfectionReportFilter(StaticFormFilterSet):
     class Meta:
         model = InfectionReport
         fields = ["course", "resolved"]
+
+
+class FindingFilter(StaticFormFilterSet):
+    course = filters.UUIDFilter(field_name="course__uuid")
+    status = filters.MultipleChoiceFilter(distinct=False, choices=FindingStatus.choices())
+
+    class Meta:
+        model = Finding
+        fields = ["course", "status"]
 
 
 class MessageFilter(StaticFormFilterSet):

@@ -16,13 +16,16 @@ from rest_framework import serializers
 
 from ..core.care import CareSummary, KindSummary
 from ..core.planning import Advice, PlannedCheck
+from ..core.reconcile import CatchUp, DoneBefore
 from ..core.ruleset import Dose, Indication, Threshold
-from ..core.thresholds import Finding
+from ..core.thresholds import Finding as RuleReached
 from ..core.units import ANALYTES
 from ..core.vocab import (
+    CLINICIAN_DECISIONS,
     STAFF_PAUSE_REASONS,
     CareState,
     CheckKind,
+    FindingDecision,
     InfectionKind,
     InfectionOutcome,
     MissingReason,
@@ -35,6 +38,7 @@ from ..models import (
     CalendarFeed,
     Clinic,
     Drug,
+    Finding,
     InfectionReport,
     LabResult,
     Message,
@@ -177,9 +181,9 @@ class AdviceSerializer(serializers.Serializer[Advice]):
     not_recommended = serializers.BooleanField()
 
 
-# A `Finding`, or one as `LabResult.outcome` keeps it (JSON). (A comment, not a docstring: the
+# A rule reached (`core.thresholds.Finding`), or one as `LabResult.outcome` keeps it (JSON). (A comment, not a docstring: the
 # schema would show a docstring.)
-class FindingSerializer(serializers.Serializer[Finding | Mapping[str, object]]):
+class RuleReachedSerializer(serializers.Serializer[RuleReached | Mapping[str, object]]):
     rule_id = serializers.CharField()
     action = serializers.CharField()
     text = serializers.CharField()
@@ -204,6 +208,13 @@ class CourseStartSerializer(serializers.Serializer[None]):
         default=False,
         help_text="Start although a recent result reaches a do-not-start threshold (the "
         "prescriber has reviewed it); kept in the course history.",
+    )
+    done_elsewhere = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        default=dict,
+        help_text="A patient already on the drug: the day each kind of check (cbc, liver, ...) "
+        "was last done. Planned checks missed since are caught up by one check per kind due now.",
     )
 
 
@@ -236,6 +247,9 @@ class StartableDrugSerializer(serializers.Serializer[StartableDrug]):
 class CourseStartedSerializer(serializers.Serializer[CourseStarted]):
     course = CourseSerializer()
     checks_planned = serializers.IntegerField()
+    catch_ups = serializers.IntegerField(
+        help_text="Catch-up checks due now for checks missed before the course was entered"
+    )
     advice = AdviceSerializer(many=True)
 
 
@@ -266,7 +280,18 @@ class ResultOutcomeSerializer(serializers.Serializer[RecordedResult | BaselineFi
     unit = serializers.CharField(source="result.unit")
     collected_on = serializers.DateField(source="result.collected_on")
     action = serializers.CharField(source="outcome.action")
-    findings = FindingSerializer(source="outcome.findings", many=True)
+    findings = RuleReachedSerializer(source="outcome.findings", many=True)
+
+
+class CatchUpSerializer(serializers.Serializer[CatchUp]):
+    kind = serializers.ChoiceField(choices=CheckKind.choices())
+    missed = PlannedCheckSerializer(many=True)
+
+
+class DoneElsewhereSerializer(serializers.Serializer[DoneBefore]):
+    kind = serializers.ChoiceField(source="check.kind", choices=CheckKind.choices())
+    done_on = serializers.DateField()
+    check = PlannedCheckSerializer()
 
 
 class StartPreviewSerializer(serializers.Serializer[StartPreview]):
@@ -274,6 +299,12 @@ class StartPreviewSerializer(serializers.Serializer[StartPreview]):
     advice = AdviceSerializer(many=True)
     do_not_start_rules = ThresholdSerializer(many=True)
     findings = ResultOutcomeSerializer(many=True)
+    catch_up = CatchUpSerializer(many=True, help_text="Due now: checks missed before enrolment")
+    done_elsewhere = DoneElsewhereSerializer(many=True)
+    unused_done_elsewhere = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Kinds whose last-done date is before every planned check (not used)",
+    )
 
 
 class PauseSerializer(serializers.Serializer[None]):
@@ -350,6 +381,61 @@ class InfectionResolveSerializer(serializers.Serializer[None]):
     )
 
 
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    """A finding with its results; `version` is what a decision must send back (409 if stale)."""
+
+    course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
+    monitoring_check = serializers.SlugRelatedField[MonitoringCheck](
+        slug_field="uuid", read_only=True, allow_null=True
+    )
+    repeat_check = serializers.SlugRelatedField[MonitoringCheck](
+        slug_field="uuid", read_only=True, allow_null=True
+    )
+    results = serializers.SlugRelatedField[LabResult](slug_field="uuid", many=True, read_only=True)
+    decision = serializers.ChoiceField(
+        choices=FindingDecision.choices(), allow_blank=True, read_only=True
+    )
+
+    class Meta:
+        model = Finding
+        fields = [
+            "uuid",
+            "course",
+            "monitoring_check",
+            "collected_on",
+            "action",
+            "confirm",
+            "status",
+            "results",
+            "opened_at",
+            "escalated_at",
+            "decision",
+            "decision_note",
+            "decided_at",
+            "repeat_check",
+            "closed_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class FindingDecideSerializer(serializers.Serializer[None]):
+    decision = serializers.ChoiceField(choices=[(d.value, d.label) for d in CLINICIAN_DECISIONS])
+    note = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=2000,
+        help_text="Needed to continue",
+    )
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The finding's version as read: a decision on an older one answers 409",
+    )
+
+
 class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):
     """A check of `CheckViewSet`'s queryset, which annotates its course's and patient's UUIDs
     (one row per check, no related objects to build: the list endpoint's hot path)."""
@@ -368,6 +454,7 @@ class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):
             "window_start",
             "window_end",
             "status",
+            "origin",
             "why",
             "verified",
             "analytes",
@@ -422,7 +509,7 @@ class LabResultSerializer(serializers.ModelSerializer[LabResult]):
     course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
     check = serializers.UUIDField(source="monitoring_check.uuid", read_only=True, allow_null=True)
     value = serializers.CharField(source="value_text", read_only=True)
-    outcome = FindingSerializer(many=True, read_only=True)
+    outcome = RuleReachedSerializer(many=True, read_only=True)
 
     class Meta:
         model = LabResult
@@ -513,6 +600,9 @@ class CalendarLinkSerializer(serializers.Serializer[Mapping[str, object]]):
 class DashboardSerializer(serializers.Serializer[ClinicCounts]):
     clinic = serializers.UUIDField(source="clinic.uuid")
     name = serializers.CharField(source="clinic.name")
+    findings = serializers.IntegerField(
+        source="counts.findings", help_text="Findings awaiting a decision or a repeat result"
+    )
     due_now = serializers.IntegerField(source="counts.due_now")
     due_this_week = serializers.IntegerField(
         source="counts.due_this_week", help_text="Coming up: due from tomorrow to six days on"

@@ -13,6 +13,7 @@ router.register("courses", views.CourseViewSet, basename="course")
 router.register("checks", views.CheckViewSet, basename="check")
 router.register("lab-results", views.LabResultViewSet, basename="labresult")
 router.register("infection-reports", views.InfectionReportViewSet, basename="infectionreport")
+router.register("findings", views.FindingViewSet, basename="finding")
 router.register("messages", views.MessageViewSet, basename="message")
 router.register("drugs", views.DrugViewSet, basename="drug")
 

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from ..models import (
     Clinic,
     Drug,
+    Finding,
     InfectionReport,
     LabResult,
     Message,
@@ -43,6 +44,7 @@ from ..services.courses import (
     course_start,
     course_stop,
 )
+from ..services.finding_decisions import finding_decide
 from ..services.infections import infection_report, infection_resolve
 from ..services.patients import patient_save, patient_update
 from ..services.reminders import reminder_resend
@@ -426,6 +428,32 @@ class InfectionReportViewSet(
             **self.valid(s.InfectionResolveSerializer),
         )
         return Response(s.InfectionReportSerializer(report).data)
+
+
+class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[Finding]):
+    """Results beyond a threshold, open until a clinician decides (`?status=open&status=repeat_ordered`
+    is the findings list)."""
+
+    queryset = Finding.objects.select_related("course", "monitoring_check", "repeat_check")
+    serializer_class = s.FindingSerializer
+    filterset_class = filters.FindingFilter
+    clinic_path = "course__patient__clinic"
+    cursor_ordering = ("opened_at", "id")
+    capabilities = {"decide": Can.MANAGE_COURSES}
+
+    @extend_schema(
+        request=s.FindingDecideSerializer,
+        responses={200: s.FindingSerializer},
+        summary="Record a decision: pause, repeat test, continue (with a note) or stop",
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, uuid: str | None = None) -> Response:
+        finding = finding_decide(
+            finding=self.get_object(),
+            decided_by=_staff(request),
+            **self.valid(s.FindingDecideSerializer),
+        )
+        return Response(s.FindingSerializer(self.fresh(finding)).data)
 
 
 class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet[Message]):

@@ -82,3 +82,12 @@ def _shift(anchor: date, amount: int, unit: str) -> date:
     return anchor.replace(
         year=year, month=month + 1, day=min(anchor.day, monthrange(year, month + 1)[1])
     )
+
+
+def working_days_after(day: date, count: int) -> date:
+    """The day `count` working days (Monday to Friday) after `day`: a finding opened on a Friday
+    with two working days to answer escalates on Tuesday. Public holidays are not known here."""
+    while count > 0:
+        day += timedelta(days=1)
+        count -= day.weekday() < 5
+    return day

@@ -255,6 +255,11 @@ class ProtocolSettings(Cited):
     baseline_lookback: DurationField
     tolerance_before: DurationField
     tolerance_after: DurationField
+    # A repeat test ordered from a finding is due at once and must be done within this.
+    repeat_within: DurationField
+    # A catch-up for checks missed before the course was entered (or planned) is due at once
+    # and must be done within this.
+    catch_up_within: DurationField
 
 
 class ProtocolInfo(Cited):

@@ -103,6 +103,11 @@ class OutcomeAction(Codes):
         """An interrupt or discontinue outcome alerts the clinic's staff at once."""
         return self in (OutcomeAction.INTERRUPT, OutcomeAction.DISCONTINUE)
 
+    @property
+    def opens_finding(self) -> bool:
+        """Every outcome but none opens a finding that stays open until a clinician decides."""
+        return self != OutcomeAction.NONE
+
     @classmethod
     def of_rule(cls, action: RuleAction) -> OutcomeAction:
         """A resume rule only advises: clinicians decide when to restart."""
@@ -134,6 +139,9 @@ class CheckStatus(Codes):
     PENDING = "pending", "Sample taken, results pending"
     DONE = "done", "Done"
     CANCELLED = "cancelled", "Cancelled"
+    # Its window closed before the course was entered (or planned) and it was not done: a
+    # catch-up check asks for it now.
+    MISSED = "missed", "Missed (caught up by a catch-up check)"
 
 
 # Open: not done and still wanted (on hold while the course is paused). To do: open and not on hold.
@@ -167,6 +175,45 @@ class MissingReason(Codes):
     NOT_DONE = "not_done", "Not done"
     SAMPLE_LOST = "sample_lost", "Sample lost"
     DONE_ELSEWHERE = "done_elsewhere", "Done elsewhere (result not available)"
+
+
+class CheckOrigin(Codes):
+    """Why a check exists: the drug's plan, a repeat test a clinician ordered from a finding, or
+    a catch-up for planned checks whose windows closed before they were planned. Re-planning
+    moves and cancels only planned checks."""
+
+    PLAN = "plan", "Planned"
+    REPEAT = "repeat", "Repeat test (ordered from a finding)"
+    CATCH_UP = "catch_up", "Catch-up (missed before it was planned)"
+
+
+class FindingStatus(Codes):
+    """A finding is open until a clinician decides; a repeat test ordered keeps it on the list
+    until the repeat's result is recorded."""
+
+    OPEN = "open", "Open: needs a decision"
+    REPEAT_ORDERED = "repeat_ordered", "Repeat test ordered"
+    CLOSED = "closed", "Closed"
+
+
+UNDECIDED_FINDINGS = frozenset({FindingStatus.OPEN, FindingStatus.REPEAT_ORDERED})
+
+
+class FindingDecision(Codes):
+    PAUSE = "pause", "Pause the course"
+    REPEAT = "repeat", "Order a repeat test"
+    CONTINUE = "continue", "Continue (reason written)"
+    STOP = "stop", "Stop the course"
+    REPEAT_RESULT = "repeat_result", "Repeat result recorded"
+
+
+# What a clinician chooses; a repeat result closes a finding by itself.
+CLINICIAN_DECISIONS = (
+    FindingDecision.PAUSE,
+    FindingDecision.REPEAT,
+    FindingDecision.CONTINUE,
+    FindingDecision.STOP,
+)
 
 
 class CareState(Codes):
@@ -221,6 +268,7 @@ class MessageKind(Codes):
     PAUSE_ALERT_STAFF = "pause_alert_staff", "Pause alert (staff)"
     PAUSE_ALERT_PATIENT = "pause_alert_patient", "Pause alert (patient)"
     RESULT_ALERT_STAFF = "result_alert_staff", "Result alert (staff)"
+    FINDING_ESCALATION = "finding_escalation", "Finding unanswered (staff)"
     NEW_DATES = "new_dates", "New check dates after resume (patient)"
     OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
     CALENDAR_LINK = "calendar_link", "Calendar link (patient)"
@@ -276,6 +324,7 @@ CHECK_TRANSITIONS: dict[CheckStatus, frozenset[CheckStatus]] = {
     CheckStatus.PENDING: frozenset({CheckStatus.DONE, CheckStatus.SCHEDULED}),
     # A cancelled check comes back when a re-plan needs it again (same plan key, no duplicate).
     CheckStatus.CANCELLED: frozenset({CheckStatus.SCHEDULED, CheckStatus.ON_HOLD}),
+    CheckStatus.MISSED: frozenset({CheckStatus.SCHEDULED, CheckStatus.ON_HOLD}),
     CheckStatus.DONE: frozenset(),
 }
 

@@ -4,6 +4,7 @@ results that reach them), shown to staff before anything is saved."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,10 +12,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 
 from ..core.planning import Advice, PlannedCheck
-from ..core.reconcile import reconcile
+from ..core.reconcile import CatchUp, DoneBefore, reconcile
 from ..core.ruleset import Dose, DrugRules, Indication, Threshold
 from ..core.thresholds import Outcome, evaluate
-from ..core.vocab import OutcomeAction, Phase, RuleAction
+from ..core.vocab import CheckKind, OutcomeAction, Phase, RuleAction
 from ..models import Clinic, Drug, LabResult, Patient, TherapyCourse
 from ..rulebook import drug_rules, protocol_rules
 from .plans import course_plan
@@ -135,6 +136,11 @@ class StartPreview:
     advice: tuple[Advice, ...]
     do_not_start_rules: tuple[Threshold, ...]
     findings: tuple[BaselineFinding, ...]
+    # A course entered after its start: what was missed, caught up or done elsewhere.
+    catch_up: tuple[CatchUp, ...] = ()
+    done_elsewhere: tuple[DoneBefore, ...] = ()
+    # Kinds whose "last done" date is before every planned check of the kind (not used).
+    unused_done_elsewhere: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> bool:
@@ -150,10 +156,13 @@ def course_start_preview(
     start_date: date,
     renal_value: Decimal | None = None,
     renal_measure: str = "",
+    done_elsewhere: Mapping[str, date] | None = None,
 ) -> StartPreview:
     """The checks `course_start` would plan, the renal and age dose advice, the drug's
-    do-not-start thresholds and the patient's recent results that reach them. Writes nothing;
-    raises the ValidationError `course_start` would raise for bad input."""
+    do-not-start thresholds and the patient's recent results that reach them, and for a course
+    entered after its start the catch-up checks for what was missed (`done_elsewhere`: the day
+    each kind was last done before the course was entered). Writes nothing; raises the
+    ValidationError `course_start` would raise for bad input."""
     clinic = patient.clinic
     dose_validate(
         drug=drug, jurisdiction=clinic.jurisdiction, dose_code=dose_code, indication=indication
@@ -179,15 +188,23 @@ def course_start_preview(
         renal_value=renal_value,
         renal_measure=renal_measure,
     )
+    done_elsewhere = dict(done_elsewhere or {})
+    _done_elsewhere_validate(done_elsewhere, start_date=start_date, today=today)
     plan = course_plan(course=course, as_of=today)
-    checks = reconcile(existing=(), planned=plan.checks, as_of=today, backfill_baseline=True).create
+    changes = reconcile(
+        existing=(),
+        planned=plan.checks,
+        as_of=today,
+        backfill_baseline=True,
+        done_elsewhere=done_elsewhere,
+    )
     thresholds = [
         *drug_rules(drug=drug).thresholds,
         *protocol_rules(protocol=clinic.protocol).thresholds,
     ]
     return StartPreview(
         course=course,
-        checks=tuple(checks),
+        checks=changes.create,
         advice=plan.advice,
         do_not_start_rules=tuple(
             t
@@ -198,4 +215,23 @@ def course_start_preview(
         findings=baseline_findings(
             patient=patient, drug=drug, indication=indication, start_date=start_date
         ),
+        catch_up=changes.catch_up,
+        done_elsewhere=changes.done_before,
+        unused_done_elsewhere=changes.unused_done_elsewhere,
     )
+
+
+def _done_elsewhere_validate(
+    done_elsewhere: Mapping[str, date], *, start_date: date, today: date
+) -> None:
+    errors = {}
+    for kind, day in done_elsewhere.items():
+        field = f"done_elsewhere[{kind}]"
+        if kind not in CheckKind.values():
+            errors[field] = f"Not a kind of check; choose among: {', '.join(CheckKind.values())}."
+        elif start_date > today:
+            errors[field] = "Only for a course that started in the past: leave it empty."
+        elif day > today:
+            errors[field] = "The last time it was done cannot be in the future."
+    if errors:
+        raise ValidationError(errors)

@@ -11,11 +11,18 @@ from functools import reduce
 from operator import or_
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from ..core.dates import today_in
-from ..core.vocab import OPEN_CHECKS, CareState, CheckStatus, CourseStatus, MessageStatus
-from ..models import Clinic, Message, MonitoringCheck, TherapyCourse
+from ..core.vocab import (
+    OPEN_CHECKS,
+    UNDECIDED_FINDINGS,
+    CareState,
+    CheckStatus,
+    CourseStatus,
+    MessageStatus,
+)
+from ..models import Clinic, Finding, Message, MonitoringCheck, TherapyCourse
 from ..permissions import scope
 
 # Each list takes the model to read (a worklist's proxy model in the admin). The check lists are
@@ -103,6 +110,14 @@ def courses_without_next_check(
     )
 
 
+def findings_undecided(model: type[Finding] = Finding) -> QuerySet[Finding]:
+    """Findings awaiting a clinician's decision, and those with a repeat test ordered whose result
+    has not come back: escalated first, then the longest waiting."""
+    return model.objects.filter(status__in=UNDECIDED_FINDINGS).order_by(
+        F("escalated_at").asc(nulls_last=True), "opened_at", "id"
+    )
+
+
 def failed_messages(model: type[Message] = Message) -> QuerySet[Message]:
     return model.objects.filter(status=MessageStatus.FAILED).order_by("-created_at")
 
@@ -117,6 +132,7 @@ def dashboard_counts(*, user: User | AnonymousUser) -> list[ClinicCounts]:
     """Per clinic of the user: how many rows each worklist holds (one query per list, and one
     for the clinics' dates)."""
     lists = {
+        "findings": (findings_undecided(), "course__patient__clinic"),
         "due_now": (checks_due_now(), "course__patient__clinic"),
         "results_pending": (checks_results_pending(), "course__patient__clinic"),
         "due_this_week": (checks_due_this_week(), "course__patient__clinic"),

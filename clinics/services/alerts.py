@@ -1,5 +1,6 @@
 """Safety news, sent as soon as the transaction that causes it commits: pause alerts (infection
-reported) to staff and patient, result alerts to staff, and the new dates after a resume. Each is
+reported) to staff and patient, finding alerts (and their escalation) to staff, and the new dates
+after a resume. Each is
 an outbox row with a dedupe key, so nothing is sent twice."""
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from typing import Any
 
 from ..core.dates import local
 from ..core.ruleset import InfectionRule
+from ..core.units import ANALYTE_NAMES
 from ..core.vocab import MessageKind, MessageStatus, OutcomeAction
-from ..models import CoursePause, InfectionReport, LabResult, Message, TherapyCourse
+from ..models import CoursePause, Finding, InfectionReport, Message, TherapyCourse
 from ..public_urls import public_url
 from ..selectors.recipients import staff_recipients
 from .outbox import dispatch_after_commit, message_queue
@@ -74,30 +76,41 @@ def pause_alerts_queue(*, report: InfectionReport, rules: tuple[InfectionRule, .
     return queued
 
 
-def result_alert_queue(*, result: LabResult) -> int:
-    """Alert staff at once when a result's outcome alerts staff (interrupt or discontinue)."""
-    action = OutcomeAction(result.outcome_action)
-    if not action.alerts_staff:
-        return 0
-    course = result.course
-    clinic = course.patient.clinic
-    data = {
+def _finding_data(finding: Finding) -> dict[str, Any]:
+    """What a finding alert says: each result of the sample with the rules it reached, and a
+    link to the finding, where the decision is recorded."""
+    course = finding.course
+    return {
         **_who(course),
-        "action": action.label,
-        "analyte": result.analyte,
-        "value": result.value_text,
-        "unit": result.unit,
-        "collected_on": result.collected_on.isoformat(),
-        "findings": result.outcome,
+        "action": finding.get_action_display(),
+        "collected_on": finding.collected_on.isoformat(),
+        "confirm": finding.confirm,
+        "results": [
+            {
+                "analyte": ANALYTE_NAMES.get(r.analyte, r.analyte),
+                "value": r.value_text,
+                "unit": r.unit,
+                "outcome": r.get_outcome_action_display(),
+                "findings": r.outcome,
+            }
+            for r in finding.results.order_by("id")
+        ],
+        "finding_url": public_url("admin:clinics_finding_change", finding.pk),
     }
+
+
+def _to_staff(finding: Finding, *, kind: MessageKind, subject: str, key: str) -> int:
+    course = finding.course
+    clinic = course.patient.clinic
+    data = _finding_data(finding)
     queued = sum(
         bool(
             message_queue(
                 clinic=clinic,
                 recipient=email,
-                kind=MessageKind.RESULT_ALERT_STAFF,
-                subject=f"Lab result needs review: {action.label} ({course.patient.mrn})",
-                dedupe_key=f"result-alert/{result.uuid}/staff/{user_id}",
+                kind=kind,
+                subject=subject,
+                dedupe_key=f"{key}/staff/{user_id}",
                 context=data,
                 patient=course.patient,
                 course=course,
@@ -107,6 +120,31 @@ def result_alert_queue(*, result: LabResult) -> int:
     )
     dispatch_after_commit()
     return queued
+
+
+def finding_alert_queue(*, finding: Finding) -> int:
+    """Alert staff at once when a finding's outcome alerts staff (interrupt or discontinue): one
+    alert per sample, and one more only if a later result of the same sample is more severe."""
+    action = OutcomeAction(finding.action)
+    if not action.alerts_staff:
+        return 0
+    return _to_staff(
+        finding,
+        kind=MessageKind.RESULT_ALERT_STAFF,
+        subject=f"Lab result needs review: {action.label} ({finding.course.patient.mrn})",
+        key=f"finding-alert/{finding.uuid}/{action.value}",
+    )
+
+
+def finding_escalation_queue(*, finding: Finding) -> int:
+    """The second alert: a finding has waited its clinic's escalation period for a decision."""
+    return _to_staff(
+        finding,
+        kind=MessageKind.FINDING_ESCALATION,
+        subject=f"Finding still needs a decision: {finding.get_action_display()} "
+        f"({finding.course.patient.mrn})",
+        key=f"finding-escalation/{finding.uuid}",
+    )
 
 
 def new_dates_queue(*, course: TherapyCourse, pause: CoursePause) -> int:

@@ -25,6 +25,7 @@ from ..core.units import ANALYTE_NAMES
 from ..core.vocab import (
     OPEN_CHECKS,
     TO_DO_CHECKS,
+    CheckOrigin,
     CheckStatus,
     MissingReason,
     OutcomeAction,
@@ -32,6 +33,8 @@ from ..core.vocab import (
     ensure_check_transition,
 )
 from ..models import Clinic, MonitoringCheck, TherapyCourse
+from .alerts import finding_alert_queue
+from .findings import finding_close_by_repeat
 from .results import RecordedResult, ResultInput, earliest_sample, lab_result_record
 
 STATUS_FIELDS = ("status", "sequence", "updated_at")
@@ -78,8 +81,13 @@ def checks_cancel(*, rows: Iterable[MonitoringCheck]) -> int:
 
 
 def checks_hold(*, course: TherapyCourse) -> int:
-    """Put every check still to do of a course on hold (its course was paused)."""
-    to_do = [c for c in course.checks.all() if c.status in TO_DO_CHECKS]
+    """Put every check still to do of a course on hold (its course was paused), except repeat
+    tests ordered from a finding: they are how an interruption ends."""
+    to_do = [
+        c
+        for c in course.checks.all()
+        if c.status in TO_DO_CHECKS and c.origin != CheckOrigin.REPEAT
+    ]
     return len(checks_move(moves=[(row, CheckStatus.ON_HOLD) for row in to_do]))
 
 
@@ -192,6 +200,7 @@ def check_complete(
                         collected_on=completed_on,
                         monitoring_check=check,
                         recorded_by=completed_by,
+                        alert=False,
                     )
                 )
             except ValidationError as exc:
@@ -214,7 +223,40 @@ def check_complete(
                 "done_outside_window",
             ]
         )
+        finding_close_by_repeat(check=check)
+        for finding in {r.result.finding for r in recorded if r.result.finding is not None}:
+            finding_alert_queue(finding=finding)  # one alert for the sample, not one per analyte
     return CheckCompleted(check=check, results=tuple(recorded))
+
+
+def check_repeat_create(
+    *,
+    course: TherapyCourse,
+    key: str,
+    kind: str,
+    analytes: Sequence[str],
+    due_on: date,
+    window_end: date,
+    why: str,
+) -> MonitoringCheck:
+    """A repeat test ordered from a finding: due now, outside the drug's plan (re-planning leaves
+    it alone), and pausing the course does not hold it (a repeat test is how an interruption
+    ends)."""
+    return MonitoringCheck.objects.create(
+        course=course,
+        plan_key=key,
+        origin=CheckOrigin.REPEAT,
+        kind=kind,
+        analytes=list(analytes),
+        due_date=due_on,
+        window_start=due_on,
+        window_end=window_end,
+        status=CheckStatus.SCHEDULED,
+        rule_ids=[],
+        why=why,
+        verified=True,
+        rules_version_id=course.drug.current_version_id,
+    )
 
 
 def _locked(check: MonitoringCheck) -> MonitoringCheck:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -41,6 +42,7 @@ class CourseStarted:
     course: TherapyCourse
     checks_planned: int
     advice: tuple[Advice, ...]
+    catch_ups: int = 0  # catch-up checks for what was missed before the course was entered
 
 
 def _do_not_start_message(findings: list[BaselineFinding]) -> str:
@@ -62,6 +64,7 @@ def course_start(
     renal_measure: str = "",
     started_by: User | None = None,
     acknowledge_do_not_start: bool = False,
+    done_elsewhere: Mapping[str, date] | None = None,
 ) -> CourseStarted:
     """Enrol a patient on a JAK inhibitor and plan every check its rules call for.
 
@@ -69,6 +72,9 @@ def course_start(
     When one of the patient's recent results reaches one of the drug's do-not-start thresholds
     (`baseline_findings`), the start is refused unless the prescriber's review is acknowledged;
     the acknowledgement is kept in the course's history.
+    A course entered after its start (a patient already on the drug) is planned from its start:
+    `done_elsewhere` gives the day each kind was last done, and every planned check whose window
+    closed before today and was not done since is caught up by one check per kind due now.
     Side effects: the course and its MonitoringCheck rows are created. Returns the renal and age
     dose advice from the drug's rules (advice only: the prescriber decides).
     """
@@ -80,6 +86,7 @@ def course_start(
         start_date=start_date,
         renal_value=renal_value,
         renal_measure=renal_measure,
+        done_elsewhere=done_elsewhere,
     )
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
@@ -109,8 +116,19 @@ def course_start(
             reason = "Prescriber acknowledged do-not-start: " + ", ".join(rules)
             course._change_reason = reason[:100]  # type: ignore[attr-defined]  # simple-history's hook, 100 characters
         course.save()
-        changes = course_replan(course=course, as_of=today, first=True)
-    return CourseStarted(course=course, checks_planned=len(changes.create), advice=preview.advice)
+        changes = course_replan(
+            course=course,
+            as_of=today,
+            first=True,
+            done_elsewhere=done_elsewhere,
+            recorded_by=started_by,
+        )
+    return CourseStarted(
+        course=course,
+        checks_planned=len(changes.create),
+        advice=preview.advice,
+        catch_ups=len(changes.catch_up),
+    )
 
 
 def _locked(course: TherapyCourse) -> TherapyCourse:

@@ -18,7 +18,12 @@ from .link_tokens import link_issue
 
 # Subscription-like mail: one-click unsubscribe (RFC 8058); alerts are transactional.
 SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES}
-STAFF_KINDS = {Kind.PAUSE_ALERT_STAFF, Kind.RESULT_ALERT_STAFF, Kind.OVERDUE_DIGEST}
+STAFF_KINDS = {
+    Kind.PAUSE_ALERT_STAFF,
+    Kind.RESULT_ALERT_STAFF,
+    Kind.FINDING_ESCALATION,
+    Kind.OVERDUE_DIGEST,
+}
 # Sent to a patient's address whatever their reminder consent: safety news, links they asked for.
 PATIENT_SERVICE_KINDS = {Kind.PAUSE_ALERT_PATIENT, Kind.CALENDAR_LINK}
 

@@ -71,23 +71,40 @@ def reminder_resend(*, check: MonitoringCheck, requested_by: User | None = None)
         waiting = (MessageStatus.QUEUED, MessageStatus.SENDING)
         if check.messages.filter(kind=MessageKind.REMINDER, status__in=waiting).exists():
             raise conflict("check", "A reminder for this check is already waiting to be sent.")
-        checks = list(course.checks.filter(status__in=TO_DO_CHECKS, due_date=check.due_date))
-        due_date, lead = check.due_date.isoformat(), (check.due_date - patient.clinic.today()).days
-        message = message_queue(
-            clinic=patient.clinic,
-            recipient=patient.email,
-            kind=MessageKind.REMINDER,
-            subject=_subject(checks, lead, due_date),
-            dedupe_key=f"reminder/{patient.uuid}/{due_date}/resend/{uuid.uuid4()}",
-            context={
-                "due_date": due_date,
-                "lead_days": lead,
-                "requested_by": getattr(requested_by, "pk", None),
-            },
-            patient=patient,
-            course=course,
-            checks=checks,
+        message = _queue_now(
+            check,
+            key=f"resend/{uuid.uuid4()}",
+            requested_by=getattr(requested_by, "pk", None),
         )
-        assert message is not None  # the dedupe key is new
-        dispatch_after_commit()
+    return message
+
+
+def reminder_for_repeat(*, check: MonitoringCheck) -> Message | None:
+    """Tell the patient at once that a repeat test is due (it is due today: the usual reminder
+    days before it have passed). None when the patient has no address or no consent."""
+    patient = check.course.patient
+    if not (patient.email and patient.reminder_consent):
+        return None
+    return _queue_now(check, key=f"repeat/{check.uuid}")
+
+
+def _queue_now(check: MonitoringCheck, *, key: str, **context: object) -> Message:
+    """A reminder for an open check and the course's other checks due that day, sent after
+    commit."""
+    course, patient = check.course, check.course.patient
+    checks = list(course.checks.filter(status__in=TO_DO_CHECKS, due_date=check.due_date))
+    due_date, lead = check.due_date.isoformat(), (check.due_date - patient.clinic.today()).days
+    message = message_queue(
+        clinic=patient.clinic,
+        recipient=patient.email,
+        kind=MessageKind.REMINDER,
+        subject=_subject(checks, lead, due_date),
+        dedupe_key=f"reminder/{patient.uuid}/{due_date}/{key}",
+        context={"due_date": due_date, "lead_days": lead, **context},
+        patient=patient,
+        course=course,
+        checks=checks,
+    )
+    assert message is not None  # every key is new
+    dispatch_after_commit()
     return message

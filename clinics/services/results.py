@@ -15,7 +15,8 @@ from ..core.units import ANALYTES, UnitError, check_unit, convert, normalise_uni
 from ..core.vocab import CourseStatus, Phase, conflict
 from ..models import LabResult, MonitoringCheck, TherapyCourse
 from ..rulebook import drug_rules, protocol_rules
-from .alerts import result_alert_queue
+from .alerts import finding_alert_queue
+from .findings import finding_for_result
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,16 @@ def lab_result_record(
     collected_on: date,
     monitoring_check: MonitoringCheck | None = None,
     recorded_by: User | None = None,
+    alert: bool = True,
 ) -> RecordedResult:
     """Store one result and evaluate it against the drug's and the protocol's thresholds.
 
     The outcome (none / advise / do_not_start / interrupt / discontinue, with each rule's text
     and source) is stored with the result; rules that compare use the previous result of the
     same analyte in this course. The course itself is not changed: clinicians decide.
-    Side effects: an outcome that alerts staff (interrupt, discontinue) is emailed to the
-    clinic's staff after commit.
+    Side effects: any outcome but none opens (or joins, for the same sample) a finding; one that
+    alerts staff (interrupt, discontinue) is emailed to the clinic's staff after commit, unless
+    `alert` is False (`check_complete` alerts once for all the results of a sample).
     """
     if analyte not in ANALYTES:
         raise ValidationError(
@@ -169,5 +172,7 @@ def lab_result_record(
                 for f in outcome.findings
             ],
         )
-        result_alert_queue(result=result)
+        finding = finding_for_result(result=result, outcome=outcome)
+        if alert and finding is not None:
+            finding_alert_queue(finding=finding)
     return RecordedResult(result=result, outcome=outcome)

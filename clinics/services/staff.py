@@ -29,6 +29,8 @@ _VIEW = [
     "view_pausedcourse",
     "view_coursewithoutnextcheck",
     "view_failedmessage",
+    "view_finding",
+    "view_openfinding",
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.VIEWER: _VIEW,

@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from clinics.core.vocab import CourseStatus, MessageKind
-from clinics.models import Drug, Message
+from clinics.models import Drug, Finding, Message
 from clinics.services.courses import course_start
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
@@ -205,6 +206,34 @@ def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, 
     assert any("Dose advice" in m and "eGFR 30 to below 60" in m for m in shown)
 
 
+def test_start_course_for_a_patient_already_on_the_drug_previews_catch_ups(client, rules_loaded):
+    patient = PatientFactory(clinic=ClinicFactory(), date_of_birth=date(1950, 1, 1))
+    as_role(client, patient.clinic, "clinician", "doc")
+    today = patient.clinic.today()
+    data = {
+        "drug": Drug.objects.get(code="tofacitinib").pk,
+        "dose": "tofacitinib:5mg-bid",
+        "indication": "ra",
+        "start_date": (today - timedelta(days=210)).isoformat(),
+        "last_done_cbc": (today + timedelta(days=2)).isoformat(),
+    }
+    wrong = client.post(start_url(patient), data)
+    assert "cannot be in the future" in str(wrong.context["form"].errors["last_done_cbc"])
+    data["last_done_cbc"] = (today - timedelta(days=20)).isoformat()
+    preview = client.post(start_url(patient), data)
+    page = preview.content.decode()
+    assert "Already on the drug: what is caught up" in page
+    assert "One catch-up check due today" in page and "Liver function" in page
+    assert f"Recorded as done elsewhere on {date_format(today - timedelta(days=20))}" in page
+    fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
+    started = client.post(start_url(patient), {**data, "_confirm": "1", "_previewed": fingerprint})
+    assert started.status_code == 302
+    shown = [str(m) for m in client.get(started.url).context["messages"]]
+    assert any("catch-up check" in m and "due-now list" in m for m in shown)
+    course = patient.courses.get()
+    assert course.checks.filter(origin="catch_up", kind="liver", due_date=today).exists()
+
+
 def test_start_course_errors_name_the_field(client, rules_loaded):
     patient = PatientFactory(clinic=ClinicFactory())
     as_role(client, patient.clinic, "clinician", "doc")
@@ -306,7 +335,25 @@ def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client,
     assert "Interrupt" in anc and "baricitinib.anc.interrupt" in anc and "drugs.com" in anc
     assert any(m.startswith("Haemoglobin 13 g/dL: no threshold") for m in shown)
     alert = Message.objects.get(kind=MessageKind.RESULT_ALERT_STAFF)
-    assert alert.context["value"] == "400"  # as written, not 4E+2
+    (anc_row,) = alert.context["results"]
+    assert anc_row["value"] == "400"  # as written, not 4E+2
+    finding = Finding.objects.get()
+    assert alert.context["finding_url"].endswith(f"/admin/clinics/finding/{finding.pk}/change/")
+    page = client.get(f"/admin/clinics/finding/{finding.pk}/change/").content.decode()
+    assert "Record a decision" in page and "anc 400 cells/mm3" in page
+    decide = action("decide-finding", finding)
+    assert (
+        client.post(decide, {"decision": "repeat", "version": finding.version}).status_code == 403
+    )
+    as_role(client, course.patient.clinic, "clinician", "cleo")
+    stale = client.post(decide, {"decision": "repeat", "version": finding.version - 1})
+    assert "changed by someone else" in stale.content.decode()
+    assert (
+        client.post(decide, {"decision": "repeat", "version": finding.version}).status_code == 302
+    )
+    finding.refresh_from_db()
+    assert finding.status == "repeat_ordered" and finding.decided_by.username == "cleo"
+    assert finding.repeat_check.kind == "cbc" and finding.repeat_check.due_date.isoformat() == today
 
 
 def test_send_reminder_queues_one_and_refuses_what_cannot_go(client, course):

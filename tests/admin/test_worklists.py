@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinics.core.vocab import CheckStatus, CourseStatus, MessageKind, MessageStatus
 from clinics.models import (
+    Finding,
     InfectionReport,
     LabResult,
     Message,
@@ -24,6 +25,7 @@ from clinics.services.staff import staff_member_add
 from tests.support.factories import ClinicFactory, patients_with_a_check_due
 
 WORKLISTS = [
+    "openfinding",
     "duenowcheck",
     "overduecheck",
     "resultspendingcheck",
@@ -37,7 +39,8 @@ WORKLISTS = [
 def populate(clinic, count: int) -> None:
     """`count` patients, each with one check due in two days; then a share of them overdue,
     paused (with a result and an infection report), done (so the course has no next check), due
-    now (since yesterday), sampled with results pending, and a failed message each."""
+    now (since yesterday), sampled with results pending, and a failed message each; each paused
+    course's result opened a finding."""
     today = clinic.today()
     checks = patients_with_a_check_due(
         clinic=clinic,
@@ -66,9 +69,14 @@ def populate(clinic, count: int) -> None:
         checks__pk__in=ids[count // 2 : count // 2 + count // 10]
     )
     courses.update(status=CourseStatus.PAUSED)
-    LabResult.objects.bulk_create(
-        LabResult(course=c, analyte="hb", value=13, unit="g/dL", collected_on=today)
+    courses = list(courses)
+    findings = Finding.objects.bulk_create(
+        Finding(course=c, collected_on=today, action="interrupt", opened_at=timezone.now())
         for c in courses
+    )
+    LabResult.objects.bulk_create(
+        LabResult(course=c, analyte="hb", value=7, unit="g/dL", collected_on=today, finding=finding)
+        for c, finding in zip(courses, findings, strict=True)
     )
     InfectionReport.objects.bulk_create(
         InfectionReport(course=c, serious=False, reporter="staff", reported_at=timezone.now())
@@ -110,11 +118,11 @@ def test_dashboard_counts_each_worklist_for_own_clinics_only(client, staff):
     populate(other, 8)
     page = client.get("/admin/").content.decode()
     assert "Alpha Clinic" in page and "Other Clinic" not in page
-    # due now 2, overdue 5, results pending 1, coming up this week 7 (20 minus 5 overdue, 5 done,
+    # findings 2 (the paused courses' results), due now 2, overdue 5, results pending 1, coming up this week 7 (20 minus 5 overdue, 5 done,
     # 2 due now, 1 pending), paused 2, no next check 6 (5 done, and the one whose only check is
     # awaiting results: nothing after it is planned), failed 20
     counts = [int(c) for c in re.findall(r'data-count="(\d+)"', page)]
-    assert counts == [2, 5, 1, 7, 2, 6, 20]
+    assert counts == [2, 2, 5, 1, 7, 2, 6, 20]
 
 
 def test_due_now_and_this_week_run_on_each_clinics_own_date(rules_loaded):
@@ -166,6 +174,7 @@ CHANGELISTS = [
     "monitoringcheck",
     "labresult",
     "infectionreport",
+    "finding",
     "message",
 ]
 

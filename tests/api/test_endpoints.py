@@ -130,6 +130,37 @@ def test_start_preview_and_start_a_course(setup):
     assert wrong.status_code == 400 and "dose_code" in wrong.json()
 
 
+def test_existing_patient_start_catches_up_missed_checks(setup):
+    clinic, api, _ = setup
+    patient = PatientFactory(clinic=clinic)
+    today = clinic.today()
+    body = {
+        "drug": "tofacitinib",
+        "dose_code": "5mg-bid",
+        "indication": "ra",
+        "start_date": (today - timedelta(days=210)).isoformat(),
+        "done_elsewhere": {"cbc": (today - timedelta(days=20)).isoformat()},
+    }
+    preview = api.post(f"{API}/patients/{patient.uuid}/preview-course/", body, format="json")
+    assert preview.status_code == 200, preview.json()
+    shown = preview.json()
+    assert "liver" in {c["kind"] for c in shown["catch_up"]}
+    assert [d["kind"] for d in shown["done_elsewhere"]] == ["cbc"]
+    assert all(c["missed"] and c["missed"][0]["why"] for c in shown["catch_up"])
+    bad = api.post(
+        f"{API}/patients/{patient.uuid}/start-course/",
+        {**body, "done_elsewhere": {"cbc": (today + timedelta(days=3)).isoformat()}},
+        format="json",
+    )
+    assert bad.status_code == 400 and "done_elsewhere[cbc]" in bad.json()
+    assert not patient.courses.exists()
+    started = api.post(f"{API}/patients/{patient.uuid}/start-course/", body, format="json")
+    assert started.status_code == 201 and started.json()["catch_ups"] == len(shown["catch_up"])
+    checks = api.get(f"{API}/checks/", {"course": started.json()["course"]["uuid"]}).json()
+    origins = {c["origin"] for c in checks["results"]}
+    assert "catch_up" in origins
+
+
 def test_course_lifecycle_and_conflicts(setup):
     clinic, api, course = setup
     url = f"{API}/courses/{course.uuid}"
@@ -542,3 +573,36 @@ def test_sample_taken_then_complete_through_the_api(setup):
         format="json",
     )
     assert done.status_code == 200 and done.json()["check"]["status"] == "done", done.content
+
+
+def test_findings_list_detail_and_decide(setup):
+    clinic, api, course = setup
+    today = clinic.today()
+    recorded = api.post(
+        f"{API}/courses/{course.uuid}/lab-results/",
+        {"analyte": "anc", "value": "400", "unit": "cells/mm3", "collected_on": today.isoformat()},
+        format="json",
+    )
+    assert recorded.status_code == 201
+    listed = api.get(f"{API}/findings/", {"status": ["open", "repeat_ordered"]}).json()["results"]
+    assert [(f["action"], f["status"]) for f in listed] == [("interrupt", "open")]
+    finding = listed[0]
+    assert finding["results"] == [recorded.json()["result"]]
+    url = f"{API}/findings/{finding['uuid']}/"
+    assert api.get(url).json()["version"] == finding["version"]
+    no_reason = api.post(f"{url}decide/", {"decision": "continue"}, format="json")
+    assert no_reason.status_code == 400 and "note" in no_reason.json()
+    unknown = api.post(f"{url}decide/", {"decision": "ignore"}, format="json")
+    assert unknown.status_code == 400 and "decision" in unknown.json()
+    stale = {"decision": "repeat", "version": finding["version"] - 1}
+    refused = api.post(f"{url}decide/", stale, format="json")
+    assert refused.status_code == 409 and "version" in refused.json()
+    decided = api.post(
+        f"{url}decide/", {"decision": "repeat", "version": finding["version"]}, format="json"
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "repeat_ordered"
+    repeat = api.get(f"{API}/checks/{decided.json()['repeat_check']}/").json()
+    assert repeat["due_date"] == today.isoformat() and repeat["kind"] == "cbc"
+    due_now = api.get(f"{API}/checks/", {"state": "due_now"}).json()["results"]
+    assert repeat["uuid"] in {c["uuid"] for c in due_now}
+    assert api.get(f"{API}/dashboard/").json()[0]["findings"] == 1

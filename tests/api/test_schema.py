@@ -63,6 +63,7 @@ TARGETS = {
     "lab-results": "result",
     "infection-reports": "report",
     "messages": "message",
+    "findings": "finding",
 }
 SPECIAL = {"preview-course": "new_patient", "start-course": "new_patient", "resume": "paused"}
 

@@ -6,9 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from clinics.core.vocab import CheckStatus, CourseStatus
+from clinics.core.vocab import CheckOrigin, CheckStatus, CourseStatus
 from clinics.models import Clinic, MonitoringCheck, TherapyCourse
-from clinics.selectors.worklists import checks_due_now
+from clinics.selectors.worklists import checks_due_now, findings_undecided
 
 
 def run(*args) -> str:
@@ -145,7 +145,15 @@ def test_demo_setup_creates_clinic_with_plans_and_a_working_login(db, client):
     pending = MonitoringCheck.objects.get(status=CheckStatus.PENDING)
     assert pending.course.patient.mrn == "DEMO-0002" and pending.sampled_on == clinic.today()
     due_now = checks_due_now().filter(course__patient__clinic=clinic)
-    assert {c.course.patient.mrn for c in due_now} == {"DEMO-0002", "DEMO-0005"}
+    assert {"DEMO-0001", "DEMO-0002", "DEMO-0005"} <= {c.course.patient.mrn for c in due_now}
+    catch_ups = due_now.filter(origin=CheckOrigin.CATCH_UP, course__patient__mrn="DEMO-0001")
+    assert catch_ups.exists() and all("before the course was entered" in c.why for c in catch_ups)
+    elsewhere = MonitoringCheck.objects.get(
+        course__patient__mrn="DEMO-0001", kind="cbc", status="done"
+    )
+    assert elsewhere.results_missing == dict.fromkeys(elsewhere.analytes, "done_elsewhere")
+    finding = findings_undecided().get()
+    assert (finding.course.patient.mrn, finding.action) == ("DEMO-0001", "interrupt")
     assert client.login(username="demo-nurse", password=password)
     page = client.get("/admin/clinics/patient/")
     assert page.status_code == 200 and b"DEMO-0001" in page.content

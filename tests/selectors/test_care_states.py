@@ -113,4 +113,6 @@ def test_digest_lists_due_now_and_overdue(course):
     assert due_now == {"Full blood count", "Lipid panel", "Liver function", "Renal function"}
     # The baseline checks (none recorded) are overdue; the 4-week bloods are due now.
     assert len(digest.context["overdue"]) == 8 and "Tuberculosis screening" in overdue
-    assert digest.subject == "Monitoring worklist 2026-04-06: 4 due now, 8 overdue"
+    assert digest.subject == (
+        "Monitoring worklist 2026-04-06: 0 findings to decide, 4 due now, 8 overdue"
+    )

@@ -28,7 +28,6 @@ from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.outbox import _is_transient, message_send, messages_dispatch
 from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
-from clinics.services.staff import staff_member_add
 from tests.support.clock import at
 from tests.support.factories import infection_facts, without_values
 from tests.support.outbox import send_all
@@ -49,15 +48,8 @@ BASELINE_KINDS = (
 
 
 @pytest.fixture
-def course(patient, course):
+def course(clinician, course):
     """The shared course, with a clinician in its clinic to receive staff mail."""
-    staff_member_add(
-        clinic=patient.clinic,
-        username="nurse",
-        email="nurse@example.org",
-        role="clinician",
-        password="a-long-test-password",
-    )
     return course
 
 

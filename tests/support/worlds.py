@@ -26,6 +26,7 @@ class World:
     result: object
     report: object  # unresolved infection on its own course
     message: object
+    finding: object  # open: an interrupt result on the active course
 
 
 def world(clinic) -> World:
@@ -59,4 +60,7 @@ def world(clinic) -> World:
         ).result,
         report=report,
         message=infected.messages.first(),
+        finding=lab_result_record(
+            course=active, analyte="anc", value="400", unit="cells/mm3", collected_on=clinic.today()
+        ).result.finding,
     )
