@@ -69,7 +69,7 @@ class WorklistAdmin(ReadOnlyAdmin[_M]):
     def patient_link(self, obj: _M) -> str:
         patient: Patient = _follow(obj, self.patient_path)
         url = reverse("admin:clinics_patient_change", args=[patient.pk])
-        return format_html('<a href="{}">{} {}</a>', url, patient.mrn, patient)
+        return format_html('<a href="{}">{}</a>', url, patient)
 
     def get_urls(self) -> list[URLPattern]:
         info = self.model._meta.app_label, self.model._meta.model_name

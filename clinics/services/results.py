@@ -12,7 +12,7 @@ from django.db import transaction
 
 from ..core.thresholds import Outcome, evaluate
 from ..core.units import ANALYTES, UnitError, check_unit, convert, normalise_unit
-from ..core.vocab import CourseStatus, Phase, conflict
+from ..core.vocab import CourseStatus, Phase
 from ..models import LabResult, MonitoringCheck, TherapyCourse
 from ..rulebook import drug_rules, protocol_rules
 from .alerts import finding_alert_queue
@@ -124,9 +124,15 @@ def lab_result_record(
     unit = _clean_unit(analyte, unit)
     if monitoring_check is not None and monitoring_check.course_id != course.pk:
         raise ValidationError({"monitoring_check": "That check belongs to another course."})
-    if course.status == CourseStatus.STOPPED:
-        raise conflict("course", "The course is stopped; results are not evaluated.")
     clinic = course.patient.clinic
+    if course.status == CourseStatus.STOPPED and collected_on > (course.stopped_on or date.max):
+        # A sample taken while on the drug is still evaluated after a stop (results pending).
+        raise ValidationError(
+            {
+                "collected_on": f"The course was stopped on {course.stopped_on}; a sample "
+                "taken after that is not evaluated against this drug's rules."
+            }
+        )
     if collected_on > clinic.today():
         raise ValidationError({"collected_on": "The collection date is in the future."})
     if collected_on < earliest_sample(course):

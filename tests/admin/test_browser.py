@@ -1,8 +1,10 @@
 """The staff web UI in a real browser: Debian's Chromium, headless, driven by Playwright against
 the live server. A clinician adds a patient, starts a baricitinib course from its preview,
 reports an infection and sees the course paused and the alerts queued; a second clinic's staff
-member cannot reach that patient by list, search or URL. Screenshots go to var/screenshots/."""
+member cannot reach that patient by list, search or URL. An interrupting result opens a finding
+that a repeat test ordered from it closes. Screenshots go to var/screenshots/."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,13 @@ from django.conf import settings
 from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
-from clinics.models import Message, Patient
+from clinics.core.vocab import CheckKind, CheckOrigin, FindingStatus
+from clinics.demo import UNREMARKABLE_VALUES
+from clinics.models import Drug, Finding, Message, MonitoringCheck, Patient
+from clinics.selectors.worklists import checks_due_now
+from clinics.services.courses import course_start
 from clinics.services.staff import staff_member_add
-from tests.support.factories import ClinicFactory
+from tests.support.factories import ClinicFactory, PatientFactory
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (bin/test installs it); never a downloaded one
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -133,3 +139,82 @@ def test_clinician_enrols_starts_baricitinib_reports_infection_and_other_clinic_
     course = Patient.objects.get(mrn="BR-2041").courses.get()
     action = f"/admin/clinics/patient/action/resume/{course.uuid}/"
     assert page.goto(action).status == 404
+
+
+def test_interrupt_result_opens_finding_repeat_ordered_from_it_closes_the_loop(page, rules_loaded):
+    """A tofacitinib course on its fourth week: the blood count due now has a neutrophil count
+    that interrupts; the finding is listed until the clinician orders a repeat from it; the
+    repeat is due now; its normal result closes the finding."""
+    clinic = ClinicFactory(name="Alpha Rheumatology")
+    staff_member_add(
+        clinic=clinic, username="doc", email="doc@example.org", role="clinician", password=PASSWORD
+    )
+    patient = PatientFactory(clinic=clinic, mrn="TF-0412", family_name="TF-0412")
+    start = clinic.today() - timedelta(weeks=4)
+    screened = start - timedelta(days=3)  # baseline screening done before the start
+    course = course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="tofacitinib"),
+        dose_code="5mg-bid",
+        indication="ra",
+        start_date=start,
+        done_elsewhere=dict.fromkeys(CheckKind.values(), screened),
+    ).course
+    due = checks_due_now().get(course=course, kind="cbc")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    log_in(page, "doc")
+    page.goto("/admin/clinics/duenowcheck/")
+    expect(page.locator("#result_list")).to_contain_text("TF-0412")
+    page.goto(f"/admin/clinics/patient/{patient.pk}/change/")
+    expect(page.locator("#care-summary")).to_contain_text("Full blood count")
+    record_check(page, due, anc="0.8")
+    expect(page.locator(".messagelist")).to_contain_text("Interrupt")
+    expect(page.locator(".messagelist")).to_contain_text("staff are being alerted")
+
+    page.goto("/admin/clinics/openfinding/")
+    expect(page.locator("#result_list")).to_contain_text("TF-0412")
+    expect(page.locator("#result_list")).to_contain_text("Interrupt")
+    page.screenshot(path=SCREENSHOTS / "findings.png", full_page=True)
+    page.locator("#result_list").get_by_role("link", name="Interrupt").click()
+    page.get_by_role("link", name="Record a decision").click()
+    page.check("input[name=decision][value=repeat]")
+    page.click("input[type=submit].default")
+    expect(page.locator(".messagelist")).to_contain_text("Repeat test ordered: due now")
+    finding = Finding.objects.get(course=course)
+    assert finding.status == FindingStatus.REPEAT_ORDERED
+    assert finding.decided_by.username == "doc"
+
+    page.goto("/admin/clinics/duenowcheck/")
+    expect(page.locator("#result_list")).to_contain_text("TF-0412")
+    repeat = checks_due_now().get(course=course, origin=CheckOrigin.REPEAT)
+    assert repeat == finding.repeat_check and repeat.kind == "cbc"
+    page.goto("/admin/clinics/openfinding/")  # still listed: the repeat's result is to come
+    expect(page.locator("#result_list")).to_contain_text("TF-0412")
+
+    page.goto(f"/admin/clinics/patient/{patient.pk}/change/")
+    record_check(page, repeat, anc="2.1")
+    expect(page.locator(".messagelist")).to_contain_text("no threshold reached")
+    finding.refresh_from_db()
+    assert (finding.status, finding.decision) == (FindingStatus.CLOSED, "repeat_result")
+    page.goto("/admin/clinics/openfinding/")
+    expect(page.locator("#content-main")).not_to_contain_text("TF-0412")
+
+    page.goto(f"/admin/clinics/patient/{patient.pk}/change/")
+    summary = page.locator("#care-summary")
+    expect(summary).to_contain_text(f"Full blood count, last done {clinic.today().isoformat()}")
+    summary.screenshot(path=SCREENSHOTS / "care_summary.png")
+    page.screenshot(path=SCREENSHOTS / "patient_after_repeat.png", full_page=True)
+
+
+def record_check(page: Page, check: MonitoringCheck, *, anc: str) -> None:
+    """From the patient's page: record the check done today, unremarkable but for `anc`."""
+    page.locator(f"#patient-checks tr:has(a[href*='{check.uuid}'])").get_by_role(
+        "link", name="Record as done"
+    ).click()
+    page.fill("#id_completed_on", check.course.patient.clinic.today().isoformat())
+    for analyte in check.analytes:
+        value, unit = UNREMARKABLE_VALUES[analyte]
+        page.fill(f"#id_value_{analyte}", anc if analyte == "anc" else value)
+        page.fill(f"#id_unit_{analyte}", unit)
+    page.click("input[type=submit].default")

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinics.core.vocab import CareState, CheckStatus, LifecycleConflict
+from clinics.core.vocab import CareState, CheckStatus, LifecycleConflict, StopReason
 from clinics.selectors.patients import patient_overview
 from clinics.selectors.reminders import reminders_due
 from clinics.selectors.worklists import checks_due_now, checks_results_pending, overdue_checks
 from clinics.services.checks import check_complete, check_sample_lost, check_sample_taken
-from clinics.services.courses import course_pause, course_resume
-from clinics.services.results import ResultInput
+from clinics.services.courses import course_pause, course_resume, course_stop
+from clinics.services.results import ResultInput, lab_result_record
 from tests.support.clock import START, at
 from tests.support.factories import without_values
 
@@ -108,3 +108,30 @@ def test_a_lost_sample_puts_the_check_back_on_the_lists(sampled):
             check_sample_lost(check=again)
     with at(2026, 4, 15, 15):
         assert overdue_checks().filter(pk=sampled.pk).exists()
+
+
+def test_results_of_a_sample_taken_before_the_course_stopped_are_still_recorded(sampled):
+    """The course stops while the sample waits: its results are still evaluated (it was taken on
+    the drug) and the check leaves the results pending list; a sample after the stop is not."""
+    course = sampled.course
+    with at(2026, 4, 8, 15):
+        course_stop(course=course, reason=StopReason.PATIENT_CHOICE, stopped_on=date(2026, 4, 7))
+        assert list(checks_results_pending()) == [sampled]
+        done = check_complete(
+            check=sampled,
+            completed_on=date(2026, 4, 6),
+            results=[ResultInput("alt", "3.5", "xULN"), ResultInput("ast", "0.5", "xULN")],
+        )
+        assert done.check.status == CheckStatus.DONE
+        assert not checks_results_pending().exists()
+        assert done.results[0].result.finding is not None  # beyond a threshold: a clinician decides
+        course.refresh_from_db()
+        with pytest.raises(ValidationError) as refused:
+            lab_result_record(
+                course=course,
+                analyte="alt",
+                value="0.5",
+                unit="xULN",
+                collected_on=date(2026, 4, 8),
+            )
+        assert "stopped on 2026-04-07" in refused.value.message_dict["collected_on"][0]
