@@ -217,6 +217,7 @@ class Patient(models.Model):
     reminder_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text=VERSION_HELP)
 
     history = HistoricalRecords()
 
@@ -270,6 +271,7 @@ class TherapyCourse(models.Model):
     )
     renal_value = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices(), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text=VERSION_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -99,14 +99,18 @@ def _pause(course: TherapyCourse, form: PauseForm, user: User) -> Said:
 
 
 def _resume(course: TherapyCourse, form: ResumeForm, user: User) -> Said:
-    course_resume(course=course, resumed_on=form.cleaned_data["resumed_on"])
+    course_resume(course=course, **form.cleaned_data)
     return _done("Course resumed: its checks are re-planned and the patient is sent the new dates.")
 
 
 def _stop(course: TherapyCourse, form: StopForm, user: User) -> Said:
     data = form.cleaned_data
     course_stop(
-        course=course, reason=data["stop_reason"], stopped_on=data["stopped_on"], note=data["note"]
+        course=course,
+        reason=data["stop_reason"],
+        stopped_on=data["stopped_on"],
+        note=data["note"],
+        version=data["version"],
     )
     return _done("Course stopped: its open checks are cancelled.")
 

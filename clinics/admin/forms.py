@@ -4,10 +4,11 @@ selectors; the rules themselves are the services'."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django import forms
 from django.db.models import Model
+from django.http import QueryDict
 
 from ..core.units import ANALYTE_NAMES, accepted_units
 from ..core.vocab import (
@@ -73,7 +74,21 @@ class StaffInfectionForm(ActionForm[TherapyCourse]):
     description = _textarea("Description")
 
 
-class DecideFindingForm(ActionForm[Finding]):
+_V = TypeVar("_V", Finding, TherapyCourse)
+
+
+class VersionedForm(ActionForm[_V]):
+    """An action on a row with a version: the page carries the version it showed, and the
+    service refuses the action if someone changed the row since (another tab, another nurse)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.subject.version
+
+
+class DecideFindingForm(VersionedForm[Finding]):
     decision = forms.ChoiceField(
         choices=[(d.value, d.label) for d in CLINICIAN_DECISIONS],
         widget=forms.RadioSelect,
@@ -81,11 +96,6 @@ class DecideFindingForm(ActionForm[Finding]):
         "is reminded.",
     )
     note = _textarea("Reason (required to continue unchanged)")
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, subject: Finding, **kwargs: Any) -> None:
-        super().__init__(*args, subject=subject, **kwargs)
-        self.fields["version"].initial = subject.version
 
 
 class ResolveInfectionForm(ActionForm[InfectionReport]):
@@ -93,7 +103,7 @@ class ResolveInfectionForm(ActionForm[InfectionReport]):
     note = _textarea("Note")
 
 
-class PauseForm(ActionForm[TherapyCourse]):
+class PauseForm(VersionedForm[TherapyCourse]):
     reason = forms.ChoiceField(
         choices=[(r.value, r.label) for r in STAFF_PAUSE_REASONS],
         help_text="For an infection, use “Report an infection”: it alerts staff and the patient.",
@@ -102,17 +112,17 @@ class PauseForm(ActionForm[TherapyCourse]):
     note = _textarea()
 
 
-class ResumeForm(ActionForm[TherapyCourse]):
+class ResumeForm(VersionedForm[TherapyCourse]):
     resumed_on = _date(help_text="Back on the drug from this day")
 
 
-class StopForm(ActionForm[TherapyCourse]):
+class StopForm(VersionedForm[TherapyCourse]):
     stop_reason = forms.ChoiceField(choices=StopReason.choices(), label="Reason")
     stopped_on = _date()
     note = _textarea()
 
 
-class DoseForm(ActionForm[TherapyCourse]):
+class DoseForm(VersionedForm[TherapyCourse]):
     dose_code = forms.ChoiceField(label="New dose")
     effective_on = _date()
 
@@ -275,3 +285,48 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
             analyte = self.results()[int(index)].analyte
             return f"{'value' if name == 'value' else 'unit'}_{analyte}"
         return super().field_for(key)
+
+
+if TYPE_CHECKING:  # the stubs' ModelForm takes its model; Django's takes no type argument
+    _PatientFormBase = forms.ModelForm[Patient]
+else:
+    _PatientFormBase = forms.ModelForm
+
+
+class PatientForm(_PatientFormBase):
+    """The patient change form, refusing a save made from an older copy (another tab, another
+    staff member): the page shows what is stored now, and saving again is a deliberate choice."""
+
+    # Not named `version`: the admin would look for an editable model field of that name.
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = "__all__"  # the admin's fieldsets choose which are shown
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        seen, stored = data.get("seen_version"), self.instance.version
+        if self.instance.pk and seen is not None and seen != stored:
+            now = "; ".join(
+                f"{self.fields[name].label}: {self.initial.get(name) or '(empty)'}"
+                for name in self.changed_data
+                if name != "seen_version"
+            )
+            self.add_error(
+                None,
+                "Someone else changed this patient after you opened the page (version "
+                f"{seen}, now {stored}). Stored now: {now or 'the same values as yours'}. Check "
+                "them, then save again to keep your values.",
+            )
+            fresh = QueryDict(mutable=True)  # saving again is then a deliberate overwrite
+            fresh.update(self.data)
+            fresh["seen_version"] = str(stored)
+            self.data = fresh
+        return data

@@ -38,6 +38,7 @@ from ..selectors.patients import patient_overview
 from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.patients import patient_save
 from .actions import action_view
+from .forms import PatientForm
 from .scoped import ClinicScopedAdmin, ReadOnlyAdmin, staff_user
 
 if TYPE_CHECKING:  # the stubs' admin classes take their models; Django's take no type arguments
@@ -78,6 +79,7 @@ class PatientAdmin(ClinicScopedAdmin[Patient]):
     list_filter = (("clinic", admin.RelatedOnlyFieldListFilter),)
     readonly_fields = ("reminder_consent_at",)
     actions = ("send_calendar_link", "revoke_calendar_link")
+    form = PatientForm
 
     @staticmethod
     def _live_feed(obj: Patient) -> CalendarFeed | None:
@@ -162,7 +164,12 @@ class PatientAdmin(ClinicScopedAdmin[Patient]):
     def save_model(
         self, request: HttpRequest, obj: Patient, form: forms.ModelForm[Patient], change: bool
     ) -> None:
-        patient_save(patient=obj, changed=form.changed_data)
+        version = form.cleaned_data.get("seen_version")
+        patient_save(
+            patient=obj,
+            changed=[f for f in form.changed_data if f != "seen_version"],
+            version=version,
+        )
 
     change_form_template = "clinics/admin/patient_change_form.html"
 

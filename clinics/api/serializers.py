@@ -81,6 +81,30 @@ class ScopedClinicField(serializers.SlugRelatedField[Clinic]):
         return clinics(self.context["request"].user)
 
 
+class DrugField(serializers.SlugRelatedField[Drug]):
+    """A drug by code. Text holding NUL is refused before the lookup: PostgreSQL cannot compare
+    it (a database error, not a 400, otherwise)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="code", queryset=Drug.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Drug:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _seen_version(what: str) -> serializers.IntegerField:
+    """The version of the `what` the client read: a write based on an older one answers 409
+    (with the current version in the message); leave it out for an unconditional write."""
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=f"The {what}'s version as read: a change to an older one answers 409",
+    )
+
+
 class PatientSerializer(serializers.ModelSerializer[Patient]):
     clinic: serializers.SlugRelatedField[Clinic] = ScopedClinicField()
 
@@ -100,8 +124,9 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "reminder_consent_at",
             "created_at",
             "updated_at",
+            "version",
         ]
-        read_only_fields = ["reminder_consent_at", "created_at", "updated_at"]
+        read_only_fields = ["reminder_consent_at", "created_at", "updated_at", "version"]
         # The (clinic, MRN) constraint is checked when saving (the error names "mrn").
         validators: list[Validator[dict[str, Any]]] = []
 
@@ -135,7 +160,11 @@ class PatientDetailSerializer(PatientSerializer):
 
 
 class PatientUpdateSerializer(PatientSerializer):
+    """A change to a patient; send back the `version` you read (a change made from an older copy
+    answers 409 with the current version, instead of overwriting a newer change)."""
+
     clinic = serializers.SlugRelatedField[Clinic](slug_field="uuid", read_only=True)
+    version = _seen_version("patient")
 
 
 class CourseSerializer(serializers.ModelSerializer[TherapyCourse]):
@@ -163,6 +192,7 @@ class CourseSerializer(serializers.ModelSerializer[TherapyCourse]):
             "stop_reason",
             "stop_note",
             "stopped_on",
+            "version",
             "renal_value",
             "renal_measure",
             "planned_until",
@@ -193,7 +223,7 @@ class RuleReachedSerializer(serializers.Serializer[RuleReached | Mapping[str, ob
 
 
 class CourseStartSerializer(serializers.Serializer[None]):
-    drug = serializers.SlugRelatedField[Drug](slug_field="code", queryset=Drug.objects.all())
+    drug = DrugField()
     dose_code = serializers.CharField(max_length=50)
     indication = serializers.CharField(max_length=50)
     start_date = serializers.DateField()
@@ -314,21 +344,25 @@ class PauseSerializer(serializers.Serializer[None]):
     )
     paused_on = serializers.DateField(required=False, default=None)
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    version = _seen_version("course")
 
 
 class ResumeSerializer(serializers.Serializer[None]):
     resumed_on = serializers.DateField(required=False, default=None)
+    version = _seen_version("course")
 
 
 class DoseChangeSerializer(serializers.Serializer[None]):
     dose_code = serializers.CharField(max_length=50)
     effective_on = serializers.DateField(required=False, default=None)
+    version = _seen_version("course")
 
 
 class StopSerializer(serializers.Serializer[None]):
     reason = serializers.ChoiceField(choices=StopReason.choices())
     stopped_on = serializers.DateField(required=False, default=None)
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    version = _seen_version("course")
 
 
 class InfectionReportSerializer(serializers.ModelSerializer[InfectionReport]):
@@ -428,12 +462,7 @@ class FindingDecideSerializer(serializers.Serializer[None]):
         max_length=2000,
         help_text="Needed to continue",
     )
-    version = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The finding's version as read: a decision on an older one answers 409",
-    )
+    version = _seen_version("finding")
 
 
 class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):

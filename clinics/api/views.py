@@ -171,7 +171,9 @@ class PatientViewSet(
 
     def perform_update(self, serializer: BaseSerializer[Patient]) -> None:
         assert serializer.instance is not None  # update() gives the serializer the patient
-        patient_update(patient=serializer.instance, data=serializer.validated_data)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        patient_update(patient=serializer.instance, data=data, version=version)
 
     @extend_schema(
         request=None,
@@ -268,7 +270,11 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         course = self.get_object()
         data = self.valid(s.StopSerializer)
         course_stop(
-            course=course, reason=data["reason"], stopped_on=data["stopped_on"], note=data["note"]
+            course=course,
+            reason=data["reason"],
+            stopped_on=data["stopped_on"],
+            note=data["note"],
+            version=data["version"],
         )
         return self._done(course)
 

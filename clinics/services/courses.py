@@ -35,6 +35,7 @@ from ..selectors.starts import (
 from .alerts import new_dates_queue
 from .checks import checks_hold
 from .replanning import course_replan
+from .versions import ensure_version
 
 
 @dataclass(frozen=True)
@@ -131,18 +132,27 @@ def course_start(
     )
 
 
-def _locked(course: TherapyCourse) -> TherapyCourse:
-    return (
+def _locked(course: TherapyCourse, version: int | None = None) -> TherapyCourse:
+    """The course, locked; `version`, when given, must be its current one (a change made from an
+    older page or copy is refused, never applied over a newer one)."""
+    locked = (
         TherapyCourse.objects.select_for_update(of=("self",))
         .select_related("patient__clinic", "drug")
         .get(pk=course.pk)
     )
+    ensure_version(locked, version)
+    return locked
+
+
+# Saved with every status change: the status, its time and the version it raises.
+STATUS_FIELDS = ["status", "status_changed_at", "version"]
 
 
 def _set_status(course: TherapyCourse, status: CourseStatus) -> None:
     ensure_course_transition(course.status, status)
     course.status = status
     course.status_changed_at = timezone.now()
+    course.version += 1
 
 
 def course_activate(*, course: TherapyCourse) -> TherapyCourse:
@@ -154,7 +164,7 @@ def course_activate(*, course: TherapyCourse) -> TherapyCourse:
                 {"start_date": "The course starts later; it cannot be active yet."}
             )
         _set_status(course, CourseStatus.ACTIVE)
-        course.save(update_fields=["status", "status_changed_at"])
+        course.save(update_fields=STATUS_FIELDS)
     return course
 
 
@@ -175,7 +185,12 @@ def courses_activate_due() -> int:
 
 
 def course_pause(
-    *, course: TherapyCourse, reason: str, paused_on: date | None = None, note: str = ""
+    *,
+    course: TherapyCourse,
+    reason: str,
+    paused_on: date | None = None,
+    note: str = "",
+    version: int | None = None,
 ) -> CoursePause:
     """Take the patient off the drug: the course is paused and its open checks go on hold.
 
@@ -193,7 +208,9 @@ def course_pause(
             {"reason": f"Choose one of: {', '.join(r.value for r in STAFF_PAUSE_REASONS)}."}
         )
     with transaction.atomic():
-        return _pause(_locked(course), reason=PauseReason(reason), paused_on=paused_on, note=note)
+        return _pause(
+            _locked(course, version), reason=PauseReason(reason), paused_on=paused_on, note=note
+        )
 
 
 def _pause(
@@ -212,20 +229,22 @@ def _pause(
             {"paused_on": f"The course was off the drug until {last.resumed_on}; pause after that."}
         )
     _set_status(course, CourseStatus.PAUSED)
-    course.save(update_fields=["status", "status_changed_at"])
+    course.save(update_fields=STATUS_FIELDS)
     pause = CoursePause.objects.create(course=course, paused_on=paused_on, reason=reason, note=note)
     checks_hold(course=course)
     return pause
 
 
-def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> TherapyCourse:
+def course_resume(
+    *, course: TherapyCourse, resumed_on: date | None = None, version: int | None = None
+) -> TherapyCourse:
     """Back on the drug: checks after the pause move by its length and leave hold.
 
     Refused while an infection reported for this course is unresolved.
     Side effects: the open pause is closed; checks re-planned; the patient is sent the new dates.
     """
     with transaction.atomic():
-        course = _locked(course)
+        course = _locked(course, version)
         if course.status != CourseStatus.PAUSED:
             raise conflict("status", "Only a paused course can be resumed.")
         if course.infections.filter(resolved_at__isnull=True).exists():
@@ -244,7 +263,7 @@ def course_resume(*, course: TherapyCourse, resumed_on: date | None = None) -> T
         _set_status(
             course, CourseStatus.ACTIVE if course.start_date <= today else CourseStatus.PLANNED
         )
-        course.save(update_fields=["status", "status_changed_at"])
+        course.save(update_fields=STATUS_FIELDS)
         course_replan(course=course, as_of=today)
         new_dates_queue(course=course, pause=pause)
     return course
@@ -256,10 +275,11 @@ def course_change_dose(
     dose_code: str,
     effective_on: date | None = None,
     changed_by: User | None = None,
+    version: int | None = None,
 ) -> DoseChange:
     """Record a new dose; a dose increase brings any "after a dose increase" checks."""
     with transaction.atomic():
-        course = _locked(course)
+        course = _locked(course, version)
         if course.status == CourseStatus.STOPPED:
             raise conflict("status", "The course is stopped.")
         clinic = course.patient.clinic
@@ -287,13 +307,19 @@ def course_change_dose(
             changed_by=changed_by,
         )
         course.dose_code = dose_code
-        course.save(update_fields=["dose_code"])
+        course.version += 1
+        course.save(update_fields=["dose_code", "version"])
         course_replan(course=course)
     return change
 
 
 def course_stop(
-    *, course: TherapyCourse, reason: str, stopped_on: date | None = None, note: str = ""
+    *,
+    course: TherapyCourse,
+    reason: str,
+    stopped_on: date | None = None,
+    note: str = "",
+    version: int | None = None,
 ) -> TherapyCourse:
     """Stop the drug for good, recording why (so switches between drugs are visible).
 
@@ -302,7 +328,7 @@ def course_stop(
     if reason not in StopReason.values():
         raise ValidationError({"stop_reason": StopReason.refusal()})
     with transaction.atomic():
-        course = _locked(course)
+        course = _locked(course, version)
         today = course.patient.clinic.today()
         stopped_on = stopped_on or today
         if stopped_on > today:
@@ -313,8 +339,6 @@ def course_stop(
         course.stop_reason = reason
         course.stop_note = note
         course.stopped_on = stopped_on
-        course.save(
-            update_fields=["status", "status_changed_at", "stop_reason", "stop_note", "stopped_on"]
-        )
+        course.save(update_fields=[*STATUS_FIELDS, "stop_reason", "stop_note", "stopped_on"])
         course_replan(course=course)
     return course

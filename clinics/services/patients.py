@@ -12,21 +12,30 @@ from django.utils import timezone
 from ..core.vocab import CourseStatus
 from ..models import Patient
 from .replanning import course_replan
+from .versions import ensure_version
 
 # Facts the drug rules read (pregnancy checks by sex at birth, age conditions and advice).
 PLANNING_FACTS = frozenset({"sex_at_birth", "date_of_birth"})
 _MRN_TAKEN = {"mrn": "Another patient of this clinic has this MRN."}
 
 
-def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
+def patient_save(
+    *, patient: Patient, changed: Iterable[str] = (), version: int | None = None
+) -> Patient:
     """Create or update a patient.
 
     Records when reminder consent was given or withdrawn; re-plans the open courses when a fact
-    the rules use changed; refuses to move a patient with courses to another clinic.
+    the rules use changed; refuses to move a patient with courses to another clinic. `version`,
+    when given, must be the stored one (an edit made from an older copy is refused, never
+    silently written over a newer change); every update raises it.
     """
     changed = set(changed)
     with transaction.atomic():
         creating = patient.pk is None
+        if not creating:
+            stored = Patient.objects.select_for_update().only("version").get(pk=patient.pk)
+            ensure_version(stored, version)
+            patient.version = stored.version + 1
         if not creating and "clinic" in changed and patient.courses.exists():
             raise ValidationError(
                 {"clinic": "A patient with courses cannot move to another clinic."}
@@ -48,9 +57,11 @@ def patient_save(*, patient: Patient, changed: Iterable[str] = ()) -> Patient:
     return patient
 
 
-def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
+def patient_update(
+    *, patient: Patient, data: dict[str, Any], version: int | None = None
+) -> Patient:
     """Set the given fields and save (`patient_save`), knowing which of them changed."""
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
     for name, value in data.items():
         setattr(patient, name, value)
-    return patient_save(patient=patient, changed=changed)
+    return patient_save(patient=patient, changed=changed, version=version)

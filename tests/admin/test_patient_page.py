@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from clinics.core.vocab import CourseStatus, MessageKind
-from clinics.models import Drug, Finding, Message
+from clinics.models import Drug, Finding, Message, TherapyCourse
 from clinics.services.courses import course_start
 from clinics.services.results import lab_result_record
 from clinics.services.staff import staff_member_add
@@ -30,6 +30,11 @@ def as_role(client, clinic, role, username):
     )
     client.logout()
     assert client.login(username=username, password=PASSWORD)
+
+
+def seen(course):
+    """The course's version as a page opened now would carry it."""
+    return TherapyCourse.objects.get(pk=course.pk).version
 
 
 def action(name, obj):
@@ -97,13 +102,15 @@ def test_report_infection_then_resolve_and_resume_by_role(client, course):
     assert client.post(action("resolve-infection", report), resolved).status_code == 403
     assert (
         client.post(
-            action("resume", course), {"resumed_on": course.patient.clinic.today()}
+            action("resume", course),
+            {"version": seen(course), "resumed_on": course.patient.clinic.today()},
         ).status_code
         == 403
     )
     as_role(client, clinic, "clinician", "doc")
     refused = client.post(
-        action("resume", course), {"resumed_on": course.patient.clinic.today().isoformat()}
+        action("resume", course),
+        {"version": seen(course), "resumed_on": course.patient.clinic.today().isoformat()},
     )
     assert b"Resolve the reported infection" in refused.content  # the service's reason, shown
     unsaid = client.post(action("resolve-infection", report), {"outcome": "other"})
@@ -113,7 +120,8 @@ def test_report_infection_then_resolve_and_resume_by_role(client, course):
     assert report.outcome == "recovered" and report.resolved_at is not None
     assert (
         client.post(
-            action("resume", course), {"resumed_on": course.patient.clinic.today().isoformat()}
+            action("resume", course),
+            {"version": seen(course), "resumed_on": course.patient.clinic.today().isoformat()},
         ).status_code
         == 302
     )
@@ -125,7 +133,8 @@ def test_stop_errors_name_the_field_and_change_nothing(client, course):
     as_role(client, course.patient.clinic, "clinician", "doc")
     future = (course.patient.clinic.today() + timedelta(days=3)).isoformat()
     page = client.post(
-        action("stop", course), {"stop_reason": "patient_choice", "stopped_on": future}
+        action("stop", course),
+        {"version": seen(course), "stop_reason": "patient_choice", "stopped_on": future},
     )
     assert page.status_code == 200 and b"cannot be stopped in the future" in page.content
     assert b'class="form-row errors"' in page.content
@@ -133,7 +142,11 @@ def test_stop_errors_name_the_field_and_change_nothing(client, course):
     assert course.status == CourseStatus.ACTIVE
     ok = client.post(
         action("stop", course),
-        {"stop_reason": "patient_choice", "stopped_on": course.patient.clinic.today()},
+        {
+            "version": seen(course),
+            "stop_reason": "patient_choice",
+            "stopped_on": course.patient.clinic.today(),
+        },
     )
     assert ok.status_code == 302
     course.refresh_from_db()
@@ -143,7 +156,12 @@ def test_stop_errors_name_the_field_and_change_nothing(client, course):
 def test_another_clinics_course_is_404_and_viewers_get_403(client, course):
     as_role(client, ClinicFactory(name="Other"), "clinician", "stranger")
     assert client.get(action("report-infection", course)).status_code == 404
-    assert client.post(action("stop", course), {"stop_reason": "other"}).status_code == 404
+    assert (
+        client.post(
+            action("stop", course), {"version": seen(course), "stop_reason": "other"}
+        ).status_code
+        == 404
+    )
     as_role(client, course.patient.clinic, "viewer", "viv")
     assert client.post(action("report-infection", course), {"serious": "on"}).status_code == 403
     course.refresh_from_db()
@@ -274,7 +292,11 @@ def test_recent_result_below_do_not_start_needs_acknowledgement(client, course):
     as_role(client, patient.clinic, "clinician", "doc")
     client.post(
         action("stop", course),
-        {"stop_reason": "adverse_event", "stopped_on": patient.clinic.today()},
+        {
+            "version": seen(course),
+            "stop_reason": "adverse_event",
+            "stopped_on": patient.clinic.today(),
+        },
     )
     data = {
         "drug": course.drug.pk,
@@ -370,14 +392,20 @@ def test_send_reminder_queues_one_and_refuses_what_cannot_go(client, course):
 def test_pause_change_dose_and_calendar_link_by_role(client, course):
     patient = course.patient
     as_role(client, patient.clinic, "coordinator", "coco")
-    assert client.post(action("pause", course), {"reason": "clinician"}).status_code == 403
+    assert (
+        client.post(
+            action("pause", course), {"version": seen(course), "reason": "clinician"}
+        ).status_code
+        == 403
+    )
     assert client.post(action("calendar-link", patient)).status_code == 302
     assert patient.calendar_feeds.filter(revoked_at__isnull=True).exists()
     as_role(client, patient.clinic, "clinician", "doc")
     today = patient.clinic.today().isoformat()
     assert (
         client.post(
-            action("pause", course), {"reason": "clinician", "paused_on": today}
+            action("pause", course),
+            {"version": seen(course), "reason": "clinician", "paused_on": today},
         ).status_code
         == 302
     )
@@ -438,3 +466,57 @@ def test_sample_taken_then_results_from_the_patient_page(client, course):
     assert (
         course.patient.mrn not in client.get("/admin/clinics/resultspendingcheck/").content.decode()
     )
+
+
+def change_form_data(client, url):
+    """What the browser posts back from the patient change form as it was loaded."""
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    return {
+        k: "on" if v is True else "" if v is None else v for k, v in data.items() if v is not False
+    }
+
+
+def test_an_older_tab_cannot_silently_revert_a_newer_email(client, course):
+    """Two tabs open on one patient: the newer save wins; the older tab's save is refused with
+    the stored values shown, and saving again from that page is then a deliberate choice."""
+    patient = course.patient
+    as_role(client, patient.clinic, "clinician", "doc")
+    url = reverse("admin:clinics_patient_change", args=[patient.pk])
+    older, newer = change_form_data(client, url), change_form_data(client, url)
+    assert client.post(url, {**newer, "email": "new@example.org"}).status_code == 302
+    refused = client.post(url, {**older, "email": "old@example.org"})
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.non_field_errors()
+    assert "Someone else changed this patient" in errors[0]
+    assert "Email: new@example.org" in errors[0]  # the stored value, next to the page's
+    patient.refresh_from_db()
+    assert (patient.email, patient.version) == ("new@example.org", 2)
+    again = {
+        **older,
+        "email": "old@example.org",
+        "seen_version": refused.context["adminform"].form["seen_version"].value(),
+    }
+    assert client.post(url, again).status_code == 302
+    patient.refresh_from_db()
+    assert (patient.email, patient.version) == ("old@example.org", 3)
+
+
+def test_a_course_action_from_an_older_page_is_refused(client, course):
+    """A nurse opens "Change the dose" and, before she saves, a colleague pauses the course:
+    her change is refused with the reason, and nothing is written."""
+    as_role(client, course.patient.clinic, "clinician", "doc")
+    opened = seen(course)
+    today = course.patient.clinic.today()
+    paused = client.post(
+        action("pause", course), {"version": opened, "reason": "clinician", "paused_on": today}
+    )
+    assert paused.status_code == 302
+    stale = client.post(
+        action("stop", course),
+        {"version": opened, "stop_reason": "patient_choice", "stopped_on": today},
+    )
+    assert stale.status_code == 200
+    assert b"changed by someone else" in stale.content
+    course.refresh_from_db()
+    assert (course.status, course.version) == (CourseStatus.PAUSED, opened + 1)
