@@ -48,11 +48,11 @@ def fill(total: int, due: int, course_ids: list[int]) -> None:
             INSERT INTO {MonitoringCheck._meta.db_table}
               (uuid, course_id, kind, plan_key, due_date, window_start, window_end, status, rule_ids,
                why, verified, analytes, instructions, rules_version_id, sequence, created_at, updated_at,
-               completed_on)
+               completed_on, origin, results_missing, done_outside_window)
             SELECT gen_random_uuid(), (%(courses)s::bigint[])[1 + i %% %(n)s], 'cbc', 'bench/' || i,
                    d, d, d + 14, CASE WHEN i %% 3 = 0 THEN 'done' ELSE 'scheduled' END, '[]', 'bench',
                    true, '[]', '', %(version)s, 0, now(), now(),
-                   CASE WHEN i %% 3 = 0 THEN d END
+                   CASE WHEN i %% 3 = 0 THEN d END, 'plan', '{{}}', false
             FROM (
               SELECT i, CASE WHEN i < %(due)s THEN %(target)s::date
                              ELSE %(target)s::date + (30 + i %% 700) * (CASE WHEN i %% 2 = 0 THEN 1 ELSE -1 END)
