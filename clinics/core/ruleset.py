@@ -337,12 +337,32 @@ class RuleLibrary:
     protocols: dict[str, LoadedProtocol]
 
 
+class _StrictLoader(yaml.BaseLoader):
+    """BaseLoader keeps every scalar a string, so YAML's implicit typing (dates, "no" → False)
+    cannot silently change a rule; pydantic converts the strings it expects. A key given twice
+    in one mapping is an error: PyYAML keeps the last silently, so a second `monitoring:` block
+    would replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} on line {line} (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> tuple[dict[str, Any], str]:
     raw = path.read_bytes()
     try:
-        # BaseLoader keeps every scalar a string, so YAML's implicit typing (dates, "no" → False)
-        # cannot silently change a rule; pydantic converts the strings it expects.
-        document = yaml.load(raw.decode("utf-8"), Loader=yaml.BaseLoader)
+        document = yaml.load(raw.decode("utf-8"), Loader=_StrictLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RuleFileError(path, None, None, f"not valid YAML: {exc}") from exc
     if not isinstance(document, dict):

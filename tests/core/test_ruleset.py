@@ -2,8 +2,10 @@
 names the file, the rule and the field; loading is all-or-nothing, idempotent and versioned."""
 
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from clinics.core.ruleset import RuleFileError, load_library
 from clinics.models import Drug, RuleSetVersion
@@ -215,4 +217,34 @@ def test_follow_up_windows_hold_for_every_start_date(tmp_path, point, words):
         lambda d: rule_in(d, "tofacitinib.cbc.anc-hb").update(follow_up=[point]),
     )
     with pytest.raises(RuleFileError, match=words):
+        load_library(seeds)
+
+
+def test_a_duplicated_key_is_refused_naming_file_key_and_line(db, tmp_path):
+    """PyYAML keeps the last of two equal keys: a second `monitoring:` block once cut
+    tofacitinib's monitoring rules to one and loaded as a new version."""
+    seeds = copy_seeds(tmp_path)
+    rules_load(seed_dir=seeds)
+    path = seeds / "drugs/tofacitinib.yaml"
+    text = path.read_text()
+    first = text.splitlines().index("monitoring:") + 1
+    path.write_text(text + "monitoring:\n  - id: tofacitinib.extra\n")
+    second = len(text.splitlines()) + 1
+    with pytest.raises(CommandError) as err:
+        call_command("load_drug_rules", "--seeds", str(seeds), stdout=StringIO())
+    assert f"tofacitinib.yaml: not valid YAML: duplicate key 'monitoring' on line {second}" in str(
+        err.value
+    )
+    assert f"(first on line {first})" in str(err.value)
+    assert RuleSetVersion.objects.filter(code="tofacitinib").count() == 1  # nothing stored
+
+
+def test_a_duplicated_key_inside_a_rule_is_refused(tmp_path):
+    seeds = copy_seeds(tmp_path)
+    path = seeds / "drugs/baricitinib.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("  - id: "))
+    lines.insert(at + 1, "    id: baricitinib.twice\n")
+    path.write_text("".join(lines))
+    with pytest.raises(RuleFileError, match=rf"duplicate key 'id' on line {at + 2}"):
         load_library(seeds)
