@@ -152,3 +152,30 @@ def report(
         line["baseline"] = round(baseline, digits)
         line["ratio"] = round(value / baseline if ratio is None else ratio, ratio_digits)
     print(json.dumps({**line, **extra}))
+
+
+class CeleryWorker:
+    """`celery worker` (2 processes, every queue, safety first) in its own process group, mail
+    going to `smtp_port`; a context manager that stops it."""
+
+    def __init__(self, smtp_port: int, *, concurrency: int = 2) -> None:
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "jakmonitor", "worker"]
+            + [f"--concurrency={concurrency}", "--pool=prefork", "--without-mingle"]
+            + ["--without-gossip", "--loglevel=ERROR", "-n", f"bench-{os.getpid()}@%h"],
+            cwd=ROOT,
+            env={**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"},
+            start_new_session=True,
+        )
+        time.sleep(3)  # let it connect before any clock starts
+
+    def __enter__(self) -> "CeleryWorker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(60)

@@ -1,10 +1,13 @@
-"""Benchmark: 10,000 due reminders through 2 worker processes on Redis into an SMTP sink.
+"""Benchmark: 10,000 due reminders through 2 worker processes on Redis into an SMTP sink, against
+the same rendered messages sent with bare smtplib over one connection to the same sink.
 
 Needs Redis and PostgreSQL (this machine's: 127.0.0.1). Uses a database of its own
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/jakmonitor_bench, created and
-emptied by the benchmark) and Redis database 14 (BENCH_BROKER_URL). Measures from queueing the
-due reminders to the last one accepted by the SMTP server. Last line:
-{"metric": "reminders", "value": <messages/s>, "unit": "msg/s", "sent": N, "duplicates": D, "lost": L}
+emptied by the benchmark) and Redis database 14 (BENCH_BROKER_URL). The service is timed from
+queueing the due reminders to the last one accepted by the SMTP server; the bare run sends the
+messages as the service rendered them, one SMTP connection, nothing else. Last line:
+{"metric": "reminders", "value": <messages/s>, "unit": "msg/s", "baseline": <bare messages/s>,
+ "ratio": <service time / bare time>, "sent": N, "duplicates": D, "lost": L}
 
     .venv/bin/python bench/reminders.py [--reminders 10000]
 """
@@ -12,9 +15,7 @@ due reminders to the last one accepted by the SMTP server. Last line:
 import argparse
 import logging
 import os
-import signal
-import subprocess
-import sys
+import smtplib
 import time
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -30,6 +31,8 @@ from celery import current_app  # noqa: E402
 
 from clinics.core.vocab import MessageStatus  # noqa: E402
 from clinics.models import Message  # noqa: E402
+from clinics.services.emails import render_message  # noqa: E402
+from clinics.services.outbox import messages_dispatch  # noqa: E402
 from clinics.services.reminders import reminders_queue_due  # noqa: E402
 from tests.support.factories import ClinicFactory, patients_with_a_check_due  # noqa: E402
 from tests.support.smtp_sink import SmtpServer  # noqa: E402
@@ -45,6 +48,40 @@ def setup(n: int) -> None:
     patients_with_a_check_due(clinic=clinic, count=n, due=DUE, started=date(2026, 10, 12))
 
 
+def wait_for(smtp: SmtpServer, count: int) -> None:
+    deadline = time.monotonic() + 1800
+    while len(smtp.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def service(smtp: SmtpServer) -> tuple[int, float]:
+    """Queue the due reminders and let the worker send them; (queued, seconds)."""
+    with harness.CeleryWorker(smtp.port):
+        started = time.perf_counter()
+        queued = reminders_queue_due(now=NOW)  # the scan "at" 09:00 New York on the reminder day
+        messages_dispatch()  # the beat's tick
+        wait_for(smtp, queued)
+        elapsed = time.perf_counter() - started
+        time.sleep(1)  # anything sent twice arrives now
+    return queued, elapsed
+
+
+def bare(smtp: SmtpServer) -> tuple[int, float]:
+    """The same messages, rendered as the service renders them, sent with smtplib alone."""
+    rendered = []
+    for message in Message.objects.select_related("clinic", "patient", "course").iterator():
+        email, _ = render_message(message)
+        assert email is not None
+        rendered.append((email.from_email, email.recipients(), email.message().as_bytes()))
+    before = len(smtp.messages)
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", smtp.port) as connection:
+        for sender, recipients, data in rendered:
+            connection.sendmail(sender, recipients, data)
+    wait_for(smtp, before + len(rendered))
+    return len(rendered), time.perf_counter() - started
+
+
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
     parser = argparse.ArgumentParser()
@@ -53,50 +90,27 @@ def main() -> None:
     setup(args.reminders)
     current_app.control.purge()
     smtp = SmtpServer().start()
-    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}"}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "jakmonitor",
-            "worker",
-            "--concurrency=2",
-            "--pool=prefork",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=ERROR",
-            "-n",
-            "bench@%h",
-        ],
-        cwd=harness.ROOT,
-        env=env,
-        start_new_session=True,
-    )
     try:
-        time.sleep(3)  # let the worker connect before the clock starts
-        started = time.perf_counter()
-        queued = reminders_queue_due(now=NOW)  # the scan "at" 09:00 New York on the reminder day
-        current_app.send_task("clinics.tasks.dispatch_messages")  # as beat does, every minute
-        deadline = time.monotonic() + 1800
-        while len(smtp.messages) < queued and time.monotonic() < deadline:
-            time.sleep(0.2)
-        elapsed = time.perf_counter() - started
-        time.sleep(1)
+        queued, elapsed = service(smtp)
+        counts = Counter(m["Message-ID"] for m in smtp.messages)
+        stored = set(Message.objects.values_list("message_id", flat=True))
+        sent = Message.objects.filter(status=MessageStatus.SENT).count()
+        smtp.sink.messages.clear()
+        sent_bare, elapsed_bare = bare(smtp)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(60)
         smtp.stop()
-    counts = Counter(m["Message-ID"] for m in smtp.messages)
-    stored = set(Message.objects.values_list("message_id", flat=True))
-    print(f"{queued} reminders queued, {len(smtp.messages)} received in {elapsed:.1f}s")
+    print(
+        f"{queued} reminders: service {elapsed:.1f} s ({len(counts)} received), "
+        f"bare smtplib {elapsed_bare:.1f} s ({sent_bare} sent)"
+    )
     harness.report(
         "reminders",
         len(counts) / elapsed,
         "msg/s",
+        sent_bare / elapsed_bare,
+        ratio=elapsed / elapsed_bare,
         digits=1,
-        sent=Message.objects.filter(status=MessageStatus.SENT).count(),
+        sent=sent,
         duplicates=sum(c - 1 for c in counts.values()),
         lost=len(stored - set(counts)),
     )

@@ -587,7 +587,13 @@ class Message(models.Model):
     claim = models.UUIDField(
         null=True, blank=True, help_text="The one send task allowed to send it now"
     )
+    safety = models.BooleanField(
+        default=False, help_text="Safety news: sent ahead of reminders and digests"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First of the transient failures now being retried"
+    )
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=200, help_text="Email Message-ID, generated once")
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -598,6 +604,7 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "send_after"]),
             models.Index(fields=["status", "lease_until"]),
+            models.Index(fields=["status", "safety", "send_after"]),
         ]
 
     def __str__(self) -> str:
@@ -729,3 +736,25 @@ class FailedMessage(Message):
         proxy = True
         verbose_name = "failed message"
         verbose_name_plural = "Worklist: failed messages"
+
+
+class IdempotentRequest(models.Model):
+    """An API POST sent with an `Idempotency-Key` header, and the answer it got: the same key
+    from the same user replays that answer instead of doing the work again (a retried
+    infection report is the same report)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key[:12]}… ({self.status_code or 'in progress'})"

@@ -18,3 +18,25 @@ def base_url_uses_https(app_configs: object, **kwargs: object) -> list[checks.Ch
             id="clinics.W001",
         )
     ]
+
+
+# An open connection sends a message in five SMTP commands (MAIL, RCPT, DATA, the data, and RSET
+# after a refusal), each waiting at most EMAIL_TIMEOUT.
+_COMMANDS_PER_SEND = 5
+
+
+@checks.register()
+def send_lease_outlasts_a_send(app_configs: object, **kwargs: object) -> list[checks.CheckMessage]:
+    """A sender's claim on a message may be taken over once its lease has run out: if one send
+    could outlast the lease, two senders could send the same message at once."""
+    longest = _COMMANDS_PER_SEND * settings.EMAIL_TIMEOUT
+    if settings.JAKMONITOR["SEND_LEASE_SECONDS"] > longest:
+        return []
+    return [
+        checks.Error(
+            f"JAKMONITOR_SEND_LEASE_SECONDS must be longer than {longest:g} s "
+            f"({_COMMANDS_PER_SEND} SMTP commands of EMAIL_TIMEOUT each).",
+            hint="Raise the lease or lower EMAIL_TIMEOUT.",
+            id="clinics.E001",
+        )
+    ]

@@ -3,18 +3,22 @@ reject_on_worker_lost: a task whose worker died is delivered again). Their names
 `core.vocab.TaskName`, by which services queue them and beat runs them."""
 
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from celery import Task, shared_task
+from celery.signals import worker_process_shutdown
 
 from .core.vocab import TaskName
 from .services.checks import checks_mark_overdue
 from .services.courses import courses_activate_due
 from .services.digests import overdue_digests_queue
 from .services.findings import findings_escalate
-from .services.outbox import message_send, messages_dispatch
+from .services.idempotency import idempotency_keys_forget
+from .services.mail_connection import mail_connection_close
+from .services.outbox import messages_dispatch
 from .services.reminders import reminders_queue_due
 from .services.replanning import plans_roll_forward
+from .services.sending import messages_send_due
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -57,12 +61,24 @@ def mark_overdue_and_digest() -> int:
 
 
 @_task(TaskName.DISPATCH_MESSAGES)
-def dispatch_messages() -> int:
-    """Claim due outbox rows and enqueue one send task each."""
-    return len(messages_dispatch())
+def dispatch_messages() -> dict[str, int]:
+    """Wake senders for the due outbox rows (also the recovery of every lost wake-up)."""
+    return messages_dispatch()
 
 
-@_task(TaskName.SEND_MESSAGE)
-def send_message(message_id: int, claim: str) -> str:
-    """Send one claimed outbox row (the claim is the dispatcher's token for it)."""
-    return message_send(message_id=message_id, claim=claim)
+@_task(TaskName.SEND_DUE_MESSAGES)
+def send_due_messages(safety: bool = False) -> int:
+    """Claim and send due outbox rows: safety messages only, or everything, safety first."""
+    return len(messages_send_due(safety_only=safety))
+
+
+@_task(TaskName.FORGET_IDEMPOTENCY_KEYS)
+def forget_idempotency_keys() -> int:
+    """Drop API idempotency keys past their keeping period."""
+    return idempotency_keys_forget()
+
+
+@worker_process_shutdown.connect
+def _close_mail_connection(**_: Any) -> None:
+    """A worker process that stops says goodbye to the mail server (QUIT)."""
+    mail_connection_close()

@@ -11,6 +11,9 @@ from pathlib import Path
 import environ
 import orjson
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
+
+from clinics.core.vocab import TaskQueue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("JAKMONITOR_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -164,7 +167,8 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Seconds per SMTP command; the send lease outlasts the five commands of one message (a check).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=8)
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="jakmonitor <reminders@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
@@ -187,6 +191,26 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     # The filesystem transport has no fanout exchange for remote control.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+else:
+    # Redis: a worker takes from its queues in the order listed (safety first), not in turn.
+    # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "queue_order_strategy": "priority",
+        "socket_connect_timeout": 3,
+    }
+# The queues every worker consumes unless told otherwise (-Q), safety messages first.
+# https://docs.celeryq.dev/en/stable/userguide/routing.html
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in TaskQueue.values()]
+CELERY_TASK_DEFAULT_QUEUE = TaskQueue.DEFAULT.value
+# A broker that is down must not hold up the write that queued mail: try briefly, then leave it
+# to the dispatch tick (the rows are in the database).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
@@ -211,9 +235,18 @@ JAKMONITOR = {
         "REMINDER_FROM_EMAIL", default="jakmonitor reminders <reminders@localhost>"
     ),
     "ALERT_FROM": env.str("ALERT_FROM_EMAIL", default="jakmonitor alerts <alerts@localhost>"),
-    # Outbox delivery: a worker that dies keeps a message for LEASE seconds before it is retried.
-    "SEND_LEASE_SECONDS": env.int("JAKMONITOR_SEND_LEASE_SECONDS", default=300),
-    "SEND_MAX_ATTEMPTS": env.int("JAKMONITOR_SEND_MAX_ATTEMPTS", default=8),
+    # Outbox delivery. A sender that dies holds its claimed messages for LEASE seconds; with the
+    # dispatch tick (beat, every 15 s) another sender has them within a minute.
+    "SEND_LEASE_SECONDS": env.float("JAKMONITOR_SEND_LEASE_SECONDS", default=45),
+    "SEND_BATCH": env.int("JAKMONITOR_SEND_BATCH", default=20),  # messages claimed at a time
+    "SEND_BUDGET_SECONDS": env.float("JAKMONITOR_SEND_BUDGET_SECONDS", default=20),  # per task
+    "SENDERS": env.int("JAKMONITOR_SENDERS", default=4),  # sender tasks woken for a backlog
+    # Transient failures (server down, 4xx) are retried this long before the message fails.
+    "SEND_RETRY_HOURS": env.float("JAKMONITOR_SEND_RETRY_HOURS", default=72),
+    # API POSTs with an Idempotency-Key: how long a key replays its first answer.
+    "IDEMPOTENCY_HOURS": env.int("JAKMONITOR_IDEMPOTENCY_HOURS", default=24),
+    # An open mail connection idle longer than this is replaced rather than trusted.
+    "SMTP_IDLE_SECONDS": env.float("JAKMONITOR_SMTP_IDLE_SECONDS", default=30),
     # Calendar feeds: wrong tokens allowed per client address and window before 429 answers.
     "FEED_MISSES_ALLOWED": env.int("JAKMONITOR_FEED_MISSES_ALLOWED", default=30),
     "FEED_MISS_WINDOW_SECONDS": env.int("JAKMONITOR_FEED_MISS_WINDOW_SECONDS", default=600),

@@ -43,6 +43,12 @@ class JakmonitorAdminSite(admin.AdminSite):
         rows = dashboard_counts(user=request.user)
         context = {
             "worklists": WORKLISTS,
+            # Safety messages that could not be delivered: above everything else.
+            "undelivered_safety": [
+                (row.clinic, row.counts["failed_safety"])
+                for row in rows
+                if row.counts["failed_safety"]
+            ],
             "dashboard": [
                 (
                     row.clinic,

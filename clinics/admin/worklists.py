@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from ..core.dates import today_in
+from ..core.vocab import LifecycleConflict
 from ..models import (
     CourseWithoutNextCheck,
     DueNowCheck,
@@ -32,7 +33,8 @@ from ..models import (
     ResultsPendingCheck,
     TherapyCourse,
 )
-from ..permissions import scope
+from ..permissions import Can, allowed, scope
+from ..selectors.messages import failure_reason
 from ..selectors.worklists import (
     checks_due_now,
     checks_due_this_week,
@@ -43,6 +45,7 @@ from ..selectors.worklists import (
     overdue_checks,
     paused_courses,
 )
+from ..services.outbox import message_requeue
 from .scoped import ReadOnlyAdmin
 
 _M = TypeVar("_M", bound=Model)
@@ -260,11 +263,15 @@ class CourseWithoutNextCheckAdmin(CourseWorklistAdmin):
 
 @admin.register(FailedMessage)
 class FailedMessageAdmin(WorklistAdmin[Message]):
+    """Messages that did not go out, safety messages first, each with why; staff requeue them
+    once the address is fixed or the outage is over."""
+
     clinic_path = "clinic"
     patient_path = "patient"
-    list_display = ("created_at", "kind", "recipient", "attempts", "last_error", "patient_mrn")
+    list_display = ("created_at", "kind", "recipient", "why_failed", "patient_mrn")
     list_select_related = ("patient", "clinic")
-    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "kind")
+    list_filter = (("clinic", admin.RelatedOnlyFieldListFilter), "safety", "kind")
+    actions = ["requeue"]
     search_fields = ("recipient", "patient__mrn")
     csv_columns = (
         ("Created", "created_at"),
@@ -281,3 +288,27 @@ class FailedMessageAdmin(WorklistAdmin[Message]):
     @admin.display(description="MRN")
     def patient_mrn(self, obj: Message) -> str:
         return obj.patient.mrn if obj.patient else ""
+
+    @admin.display(description="Why it failed")
+    def why_failed(self, obj: Message) -> str:
+        return failure_reason(obj)
+
+    @admin.action(description="Requeue the selected messages (sent again at once)")
+    def requeue(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        allowed_rows = [
+            m for m in queryset if allowed(request.user, Can.RESEND_MESSAGES, m.clinic_id)
+        ]
+        requeued = 0
+        for message in allowed_rows:
+            try:
+                message_requeue(message=message)
+                requeued += 1
+            except LifecycleConflict:  # requeued meanwhile, from another page
+                pass
+        self.message_user(request, f"{requeued} message(s) requeued.")
+        if len(allowed_rows) < len(queryset):
+            self.message_user(
+                request,
+                f"{len(queryset) - len(allowed_rows)} not requeued: your role does not allow it.",
+                level=messages.WARNING,
+            )

@@ -120,7 +120,8 @@ class MessageFilter(StaticFormFilterSet):
     patient = filters.UUIDFilter(field_name="patient__uuid")
     status = filters.MultipleChoiceFilter(distinct=False, choices=MessageStatus.choices())
     kind = filters.MultipleChoiceFilter(distinct=False, choices=MessageKind.choices())
+    safety = filters.BooleanFilter(help_text="Safety messages (alerts), sent ahead of the rest")
 
     class Meta:
         model = Message
-        fields = ["patient", "status", "kind"]
+        fields = ["patient", "status", "kind", "safety"]

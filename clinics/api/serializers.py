@@ -606,9 +606,11 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "subject",
             "patient",
             "course",
+            "safety",
             "send_after",
             "sent_at",
             "attempts",
+            "failing_since",
             "last_error",
             "created_at",
         ]
@@ -641,3 +643,6 @@ class DashboardSerializer(serializers.Serializer[ClinicCounts]):
     paused = serializers.IntegerField(source="counts.paused")
     no_next_check = serializers.IntegerField(source="counts.no_next_check")
     failed_messages = serializers.IntegerField(source="counts.failed_messages")
+    failed_safety = serializers.IntegerField(
+        source="counts.failed_safety", help_text="Failed safety messages (alerts): act first"
+    )

@@ -5,11 +5,14 @@ without the capability is 403, exactly as in the admin; writes on an object are 
 (`POST /courses/{uuid}/pause/`), so no request body can reach into another clinic.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import F, Model, QuerySet
+from django.http import HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,6 +22,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from ..models import (
@@ -45,7 +49,14 @@ from ..services.courses import (
     course_stop,
 )
 from ..services.finding_decisions import finding_decide
+from ..services.idempotency import (
+    HEADER,
+    Replay,
+    idempotent_request_begin,
+    idempotent_request_finish,
+)
 from ..services.infections import infection_report, infection_resolve
+from ..services.outbox import message_requeue
 from ..services.patients import patient_save, patient_update
 from ..services.reminders import reminder_resend
 from ..services.results import ResultInput, lab_result_record
@@ -69,6 +80,11 @@ def _staff(request: Request) -> User:
     return user
 
 
+class _Replayed(Exception):  # noqa: N818 - not an error: the way out of `initial` with a replay
+    def __init__(self, replay: Replay) -> None:
+        self.replay = replay
+
+
 class ScopedViewSet(viewsets.GenericViewSet[_MT]):
     """Rows of the user's clinics (`clinic_path` leads from a row to its clinic); `capabilities`
     names what each action needs beyond seeing the row."""
@@ -84,6 +100,48 @@ class ScopedViewSet(viewsets.GenericViewSet[_MT]):
 
     def get_queryset(self) -> QuerySet[_MT]:
         return scope(super().get_queryset(), self.request.user, self.clinic_path, literal=True)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A POST with an `Idempotency-Key` runs in one transaction with the record of its
+        answer, so a retry replays that answer and the work is done once."""
+        if request.method != "POST" or HEADER not in request.headers:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            record = getattr(self, "_idempotent", None)
+            if record is not None and response.status_code < 500:
+                idempotent_request_finish(
+                    record=record,
+                    status_code=response.status_code,
+                    # As the client saw it: UUIDs, dates and decimals as JSON text.
+                    response=json.loads(
+                        json.dumps(getattr(response, "data", None), cls=JSONEncoder)
+                    ),
+                )
+            return response
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # signed in and allowed, before any key
+        if request.method == "POST" and HEADER in request.headers:
+            begun = idempotent_request_begin(
+                user=_staff(request),
+                key=request.headers[HEADER],
+                method=request.method,
+                path=request.get_full_path(),
+                body=request.body,
+            )
+            if isinstance(begun, Replay):
+                raise _Replayed(begun)
+            self._idempotent = begun
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replayed):
+            return Response(
+                exc.replay.response,
+                status=exc.replay.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        return super().handle_exception(exc)
 
     def clinic_id_of(self, obj: Model) -> int:
         *path, last = self.clinic_path.split("__")
@@ -467,6 +525,17 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     serializer_class = s.MessageSerializer
     filterset_class = filters.MessageFilter
     cursor_ordering = ("-created_at", "-id")
+    capabilities = {"requeue": Can.RESEND_MESSAGES}
+
+    @extend_schema(
+        request=None,
+        responses={200: s.MessageSerializer},
+        summary="Put a failed message back in the queue (sent at once, retried again)",
+    )
+    @action(detail=True, methods=["post"])
+    def requeue(self, request: Request, uuid: str | None = None) -> Response:
+        message = message_requeue(message=self.get_object())
+        return Response(s.MessageSerializer(self.fresh(message)).data)
 
 
 class DrugViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Drug]):

@@ -272,6 +272,20 @@ class MessageKind(Codes):
     NEW_DATES = "new_dates", "New check dates after resume (patient)"
     OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
     CALENDAR_LINK = "calendar_link", "Calendar link (patient)"
+    SAFETY_UNDELIVERED = "safety_undelivered", "Safety message undelivered (staff)"
+
+
+# Safety news goes ahead of reminders and digests: its own queue, claimed first by every sender.
+SAFETY_KINDS = frozenset(
+    {
+        MessageKind.PAUSE_ALERT_STAFF,
+        MessageKind.PAUSE_ALERT_PATIENT,
+        MessageKind.RESULT_ALERT_STAFF,
+        MessageKind.FINDING_ESCALATION,
+        MessageKind.NEW_DATES,
+        MessageKind.SAFETY_UNDELIVERED,
+    }
+)
 
 
 class MessageStatus(Codes):
@@ -295,7 +309,15 @@ class TaskName(Codes):
     QUEUE_REMINDERS = "clinics.tasks.queue_reminders"
     MARK_OVERDUE_AND_DIGEST = "clinics.tasks.mark_overdue_and_digest"
     DISPATCH_MESSAGES = "clinics.tasks.dispatch_messages"
-    SEND_MESSAGE = "clinics.tasks.send_message"
+    SEND_DUE_MESSAGES = "clinics.tasks.send_due_messages"
+    FORGET_IDEMPOTENCY_KEYS = "clinics.tasks.forget_idempotency_keys"
+
+
+class TaskQueue(Codes):
+    """Celery queues, in the order workers consume them (safety messages first)."""
+
+    SAFETY = "safety", "Safety messages"
+    DEFAULT = "celery", "Reminders, digests and periodic jobs"
 
 
 COURSE_TRANSITIONS: dict[CourseStatus, frozenset[CourseStatus]] = {

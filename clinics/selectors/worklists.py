@@ -119,7 +119,8 @@ def findings_undecided(model: type[Finding] = Finding) -> QuerySet[Finding]:
 
 
 def failed_messages(model: type[Message] = Message) -> QuerySet[Message]:
-    return model.objects.filter(status=MessageStatus.FAILED).order_by("-created_at")
+    """Messages that did not go out: safety messages first, then the newest."""
+    return model.objects.filter(status=MessageStatus.FAILED).order_by("-safety", "-created_at")
 
 
 @dataclass
@@ -140,6 +141,7 @@ def dashboard_counts(*, user: User | AnonymousUser) -> list[ClinicCounts]:
         "paused": (paused_courses(), "patient__clinic"),
         "no_next_check": (courses_without_next_check(), "patient__clinic"),
         "failed_messages": (failed_messages(), "clinic"),
+        "failed_safety": (failed_messages().filter(safety=True), "clinic"),
     }
     rows = {
         c.pk: ClinicCounts(c, dict.fromkeys(lists, 0))

@@ -11,7 +11,7 @@ from ..core.dates import local
 from ..core.ruleset import InfectionRule
 from ..core.units import ANALYTE_NAMES
 from ..core.vocab import MessageKind, MessageStatus, OutcomeAction
-from ..models import CoursePause, Finding, InfectionReport, Message, TherapyCourse
+from ..models import Clinic, CoursePause, Finding, InfectionReport, Message, Patient, TherapyCourse
 from ..public_urls import public_url
 from ..selectors.recipients import staff_recipients
 from .outbox import dispatch_after_commit, message_queue
@@ -45,20 +45,15 @@ def pause_alerts_queue(*, report: InfectionReport, rules: tuple[InfectionRule, .
         "reported_at": local(report.reported_at, clinic.time_zone).strftime("%Y-%m-%d %H:%M %Z"),
         "rules": [{"text": r.text, "source": r.source, "action": r.action} for r in rules],
     }
-    queued = 0
-    for user_id, email in staff_recipients(clinic=clinic):
-        queued += bool(
-            message_queue(
-                clinic=clinic,
-                recipient=email,
-                kind=MessageKind.PAUSE_ALERT_STAFF,
-                subject=f"Course paused: infection reported ({patient.mrn})",
-                dedupe_key=f"pause-alert/{report.uuid}/staff/{user_id}",
-                context=data,
-                patient=patient,
-                course=course,
-            )
-        )
+    queued = _to_staff(
+        clinic=clinic,
+        kind=MessageKind.PAUSE_ALERT_STAFF,
+        subject=f"Course paused: infection reported ({patient.mrn})",
+        key=f"pause-alert/{report.uuid}",
+        context=data,
+        patient=patient,
+        course=course,
+    )
     if patient.email:
         queued += bool(
             message_queue(
@@ -72,7 +67,7 @@ def pause_alerts_queue(*, report: InfectionReport, rules: tuple[InfectionRule, .
                 course=course,
             )
         )
-    dispatch_after_commit()
+    dispatch_after_commit(safety=True)
     return queued
 
 
@@ -99,10 +94,18 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _to_staff(finding: Finding, *, kind: MessageKind, subject: str, key: str) -> int:
-    course = finding.course
-    clinic = course.patient.clinic
-    data = _finding_data(finding)
+def _to_staff(
+    *,
+    clinic: Clinic,
+    kind: MessageKind,
+    subject: str,
+    key: str,
+    context: dict[str, Any],
+    patient: Patient | None,
+    course: TherapyCourse | None,
+    skip: str = "",
+) -> int:
+    """One message to each of the clinic's staff (but the address `skip`), sent at once."""
     queued = sum(
         bool(
             message_queue(
@@ -111,15 +114,29 @@ def _to_staff(finding: Finding, *, kind: MessageKind, subject: str, key: str) ->
                 kind=kind,
                 subject=subject,
                 dedupe_key=f"{key}/staff/{user_id}",
-                context=data,
-                patient=course.patient,
+                context=context,
+                patient=patient,
                 course=course,
             )
         )
         for user_id, email in staff_recipients(clinic=clinic)
+        if email.lower() != skip.lower()
     )
-    dispatch_after_commit()
+    dispatch_after_commit(safety=True)
     return queued
+
+
+def _finding_to_staff(finding: Finding, *, kind: MessageKind, subject: str, key: str) -> int:
+    course = finding.course
+    return _to_staff(
+        clinic=course.patient.clinic,
+        kind=kind,
+        subject=subject,
+        key=key,
+        context=_finding_data(finding),
+        patient=course.patient,
+        course=course,
+    )
 
 
 def finding_alert_queue(*, finding: Finding) -> int:
@@ -128,7 +145,7 @@ def finding_alert_queue(*, finding: Finding) -> int:
     action = OutcomeAction(finding.action)
     if not action.alerts_staff:
         return 0
-    return _to_staff(
+    return _finding_to_staff(
         finding,
         kind=MessageKind.RESULT_ALERT_STAFF,
         subject=f"Lab result needs review: {action.label} ({finding.course.patient.mrn})",
@@ -138,7 +155,7 @@ def finding_alert_queue(*, finding: Finding) -> int:
 
 def finding_escalation_queue(*, finding: Finding) -> int:
     """The second alert: a finding has waited its clinic's escalation period for a decision."""
-    return _to_staff(
+    return _finding_to_staff(
         finding,
         kind=MessageKind.FINDING_ESCALATION,
         subject=f"Finding still needs a decision: {finding.get_action_display()} "
@@ -161,5 +178,30 @@ def new_dates_queue(*, course: TherapyCourse, pause: CoursePause) -> int:
         patient=patient,
         course=course,
     )
-    dispatch_after_commit()
+    dispatch_after_commit(safety=True)
     return int(message is not None)
+
+
+def safety_undelivered_queue(*, message: Message) -> int:
+    """A safety message failed for good: tell the clinic's other staff (the failed recipient may
+    be the one who needed it), naming the patient by MRN and what did not arrive."""
+    clinic = message.clinic
+    data: dict[str, Any] = {
+        "what": message.get_kind_display(),
+        "recipient": message.recipient,
+        "error": message.last_error,
+        "failed_url": public_url("admin:clinics_failedmessage_change", message.pk),
+    }
+    if message.course is not None:
+        data.update(_who(message.course))
+    mrn = message.patient.mrn if message.patient else ""
+    return _to_staff(
+        clinic=clinic,
+        kind=MessageKind.SAFETY_UNDELIVERED,
+        subject=f"Safety message not delivered: {message.get_kind_display()} ({mrn})",
+        key=f"safety-undelivered/{message.uuid}/{message.attempts}",
+        context=data,
+        patient=message.patient,
+        course=message.course,
+        skip=message.recipient,
+    )

@@ -15,6 +15,7 @@ from ..feeds.tokens import feed_urls
 from ..models import CalendarFeed, Message
 from ..public_urls import public_url
 from .link_tokens import link_issue
+from .text import one_line
 
 # Subscription-like mail: one-click unsubscribe (RFC 8058); alerts are transactional.
 SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES}
@@ -23,6 +24,7 @@ STAFF_KINDS = {
     Kind.RESULT_ALERT_STAFF,
     Kind.FINDING_ESCALATION,
     Kind.OVERDUE_DIGEST,
+    Kind.SAFETY_UNDELIVERED,
 }
 # Sent to a patient's address whatever their reminder consent: safety news, links they asked for.
 PATIENT_SERVICE_KINDS = {Kind.PAUSE_ALERT_PATIENT, Kind.CALENDAR_LINK}
@@ -95,7 +97,7 @@ def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str
         else "ALERT_FROM"
     ]
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=one_line(message.subject),  # rows queued before subjects were cleaned
         body=render_to_string(f"{template}.txt", context),
         from_email=sender,
         to=[message.recipient],

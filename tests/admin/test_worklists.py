@@ -194,3 +194,45 @@ def test_queries_do_not_grow_with_rows(client, staff, page):
     with CaptureQueriesContext(connection) as large:
         assert client.get(page).status_code == 200
     assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
+
+
+def test_undelivered_safety_messages_head_the_dashboard_and_can_be_requeued(client, staff):
+    mine, other = staff
+    for clinic in (mine, other):
+        Message.objects.create(
+            clinic=clinic,
+            recipient="patient@example.org",
+            kind=MessageKind.PAUSE_ALERT_PATIENT,
+            safety=True,
+            subject="Your treatment is on hold",
+            dedupe_key=f"failed-alert/{clinic.pk}",
+            status=MessageStatus.FAILED,
+            send_after=timezone.now(),
+            message_id=f"<alert-{clinic.pk}@test>",
+            last_error="SMTPRecipientsRefused: 550 no such user",
+        )
+    page = client.get("/admin/").content.decode()
+    assert page.index(f'id="undelivered-safety-{mine.pk}"') < page.index("<h2>Worklists</h2>")
+    assert "1 safety message could not be delivered" in page
+    assert f"undelivered-safety-{other.pk}" not in page  # only the user's own clinics
+    listed = client.get(
+        f"/admin/clinics/failedmessage/?clinic__id__exact={mine.pk}&safety__exact=1"
+    )
+    assert "Refused by the mail server" in listed.content.decode()
+    mine_failed = Message.objects.get(clinic=mine)
+    requeue = {"action": "requeue", "_selected_action": [mine_failed.pk]}
+    refused = client.post("/admin/clinics/failedmessage/", requeue, follow=True)
+    assert "not requeued: your role does not allow it" in refused.content.decode()  # a viewer
+    staff_member_add(
+        clinic=mine,
+        username="coco",
+        email="coco@example.org",
+        role="coordinator",
+        password="a-long-test-password",
+    )
+    assert client.login(username="coco", password="a-long-test-password")
+    done = client.post("/admin/clinics/failedmessage/", requeue, follow=True)
+    assert "1 message(s) requeued." in done.content.decode()
+    mine_failed.refresh_from_db()
+    assert mine_failed.status == MessageStatus.QUEUED and mine_failed.attempts == 0
+    assert "undelivered-safety" not in client.get("/admin/").content.decode()

@@ -660,3 +660,66 @@ def test_nul_characters_are_refused_naming_the_field(setup):
         listed = api.get(f"{API}/{path}", query)
         assert listed.status_code == 400 and list(listed.json()) == list(query), listed.content
     assert not patient.courses.exists()
+
+
+def test_a_retried_infection_report_with_its_idempotency_key_is_the_same_report(setup):
+    clinic, api, course = setup
+    url = f"{API}/courses/{course.uuid}/report-infection/"
+    facts = {"kind": "respiratory", "onset_on": clinic.today().isoformat(), "serious": True}
+    key = {"HTTP_IDEMPOTENCY_KEY": "3f1c2a4e-report-1"}
+    first = api.post(url, facts, format="json", **key)
+    again = api.post(url, facts, format="json", **key)  # the client never saw the first answer
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert course.infections.count() == 1
+    alerts = Message.objects.filter(kind="pause_alert_staff")
+    assert alerts.count() == 1  # every recipient alerted once
+    other = api.post(url, {**facts, "serious": False}, format="json", **key)
+    assert other.status_code == 400 and "Idempotency-Key" in other.json()
+    bad = api.post(url, facts, format="json", HTTP_IDEMPOTENCY_KEY="with space")
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()
+    assert course.infections.count() == 1
+
+
+def test_an_idempotency_key_replays_a_refusal_and_belongs_to_its_user(setup):
+    clinic, api, course = setup
+    url = f"{API}/courses/{course.uuid}/report-infection/"
+    key = {"HTTP_IDEMPOTENCY_KEY": "k-2"}
+    refused = api.post(url, {"serious": True}, format="json", **key)
+    assert refused.status_code == 400 and set(refused.json()) == {"kind", "onset_on"}
+    assert api.post(url, {"serious": True}, format="json", **key).json() == refused.json()
+    nurse = staff_member_add(
+        clinic=clinic,
+        username="nurse",
+        email="nurse@example.org",
+        role="clinician",
+        password="a-long-test-password",
+    )
+    facts = {"kind": "skin", "onset_on": clinic.today().isoformat(), "serious": False}
+    assert client_for(nurse).post(url, facts, format="json", **key).status_code == 201
+
+
+def test_a_failed_message_is_requeued_through_the_api(setup):
+    clinic, api, course = setup
+    message = Message.objects.create(
+        clinic=clinic,
+        patient=course.patient,
+        course=course,
+        recipient="nurse@example.org",
+        kind="pause_alert_staff",
+        safety=True,
+        subject="Course paused",
+        dedupe_key="failed/1",
+        status="failed",
+        send_after=course.created_at,
+        message_id="<failed-1@test>",
+        last_error="SMTPRecipientsRefused: 550",
+    )
+    listed = api.get(f"{API}/messages/?status=failed&safety=true").json()["results"]
+    assert [m["uuid"] for m in listed] == [str(message.uuid)] and listed[0]["safety"]
+    assert api.get(f"{API}/dashboard/").json()[0]["failed_safety"] == 1
+    url = f"{API}/messages/{message.uuid}/requeue/"
+    requeued = api.post(url, format="json")
+    assert requeued.status_code == 200 and requeued.json()["status"] == "queued"
+    again = api.post(url, format="json")
+    assert again.status_code == 409 and "status" in again.json()

@@ -21,13 +21,15 @@ from clinics.core.vocab import (
     MessageStatus,
 )
 from clinics.models import LinkToken, Message, MonitoringCheck
+from clinics.selectors.messages import failure_reason
 from clinics.services.checks import check_complete, checks_mark_overdue
 from clinics.services.courses import course_resume
 from clinics.services.digests import overdue_digests_queue
 from clinics.services.infections import infection_report, infection_resolve
-from clinics.services.outbox import _is_transient, message_send, messages_dispatch
+from clinics.services.outbox import message_requeue, messages_dispatch
 from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
+from clinics.services.sending import _claim, _is_transient, message_send, messages_send_due
 from tests.support.clock import at
 from tests.support.factories import infection_facts, without_values
 from tests.support.outbox import send_all
@@ -208,11 +210,10 @@ def test_permanent_refusal_fails_at_once(course, smtp):
 def test_worker_lost_mid_send_is_retried_with_the_same_message_id(course, smtp):
     with at(2026, 3, 23, 13):
         reminders_queue_due()
-        claimed = messages_dispatch()  # claimed, then the worker "dies" before sending
+        _, claimed = _claim(safety_only=False)  # claimed, then the worker "dies" before sending
     assert Message.objects.get().status == Status.SENDING
-    with at(2026, 3, 23, 13, 2):
-        assert messages_dispatch() == []  # still leased
-    assert send_all(datetime(2026, 3, 23, 13, 6, tzinfo=UTC)) == [Status.SENT]
+    assert send_all(datetime(2026, 3, 23, 13, 0, 30, tzinfo=UTC)) == []  # still leased
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.SENT]  # within a minute
     assert claimed and smtp.messages[0]["Message-ID"] == Message.objects.get().message_id
 
 
@@ -279,7 +280,7 @@ def test_periodic_tasks_are_installed_once(db):
     call_command("setup_periodic_tasks", verbosity=0)
     PeriodicTask.objects.filter(task="clinics.tasks.queue_reminders").update(enabled=False)
     call_command("setup_periodic_tasks", verbosity=0)
-    assert PeriodicTask.objects.filter(task__startswith="clinics.tasks.").count() == 5
+    assert PeriodicTask.objects.filter(task__startswith="clinics.tasks.").count() == 6
     assert not PeriodicTask.objects.get(task="clinics.tasks.queue_reminders").enabled
 
 
@@ -288,16 +289,15 @@ def test_send_after_is_respected(course):
         reminders_queue_due()
     Message.objects.update(send_after=datetime(2026, 3, 23, 14, tzinfo=UTC))
     with at(2026, 3, 23, 13, 30):
-        assert messages_dispatch() == []
+        assert messages_dispatch() == {"safety": 0, "other": 0}
     with at(2026, 3, 23, 14):
-        assert len(messages_dispatch()) == 1
+        assert messages_dispatch() == {"safety": 0, "other": 1}
 
 
 def test_a_claim_sends_once_even_if_the_task_runs_twice(course, smtp):
     with at(2026, 3, 23, 13):
         reminders_queue_due()
-        (message_id,) = messages_dispatch()
-        claim = str(Message.objects.get().claim)
+        claim, (message_id,) = _claim(safety_only=False)
         assert message_send(message_id=message_id, claim=claim) == Status.SENT
         assert message_send(message_id=message_id, claim=claim) == "stale"
     assert len(smtp.messages) == 1
@@ -339,12 +339,23 @@ def test_failures_are_classified(error, transient):
     assert _is_transient(error) is transient
 
 
-def test_a_full_dispatch_batch_asks_for_another(course, django_capture_on_commit_callbacks):
+def test_a_sender_out_of_time_hands_over_to_a_new_task(
+    course, smtp, settings, django_capture_on_commit_callbacks
+):
+    settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 1, "SEND_BUDGET_SECONDS": 0}
     with at(2026, 3, 23, 13):
         reminders_queue_due()
+        first = Message.objects.get()
+        Message.objects.create(  # a second message due
+            **{f: getattr(first, f) for f in ("clinic", "patient", "course", "recipient")},
+            **{f: getattr(first, f) for f in ("kind", "subject", "context", "send_after")},
+            dedupe_key="second",
+            message_id="<second@localhost>",
+        ).checks.set(first.checks.all())
         with django_capture_on_commit_callbacks() as callbacks:
-            assert len(messages_dispatch(limit=1)) == 1
-    assert len(callbacks) == 2  # the send task, and another dispatch because the batch was full
+            assert messages_send_due() == [Status.SENT]  # one batch, then the budget is spent
+    assert len(callbacks) == 1  # another sender task carries on
+    assert Message.objects.filter(status=Status.QUEUED).count() == 1
 
 
 def test_report_infection_link_works_with_an_empty_form(client, course):
@@ -390,3 +401,103 @@ def test_resend_is_refused_without_consent_or_while_paused(course):
             reminder_resend(check=check)
     assert "status" in paused.value.message_dict
     assert not Message.objects.filter(kind=Kind.REMINDER).exists()
+
+
+def test_a_long_outage_keeps_retrying_for_the_retry_period_then_fails_with_why(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    smtp.stop()
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.QUEUED]
+    message = Message.objects.get()
+    assert message.failing_since == datetime(2026, 3, 23, 13, 1, tzinfo=UTC)
+    for day in (1, 2):  # an outage of days: still retried (backoff capped at an hour)
+        assert send_all(datetime(2026, 3, 23 + day, 13, 1, tzinfo=UTC)) == [Status.QUEUED]
+        message.refresh_from_db()
+        assert message.send_after <= datetime(2026, 3, 23 + day, 14, 15, tzinfo=UTC)
+    assert send_all(datetime(2026, 3, 26, 13, 2, tzinfo=UTC)) == [Status.FAILED]  # 3 days on
+    with at(2026, 3, 26, 13, 2):
+        message.refresh_from_db()
+        assert failure_reason(message).startswith("Kept failing for 72 h (4 tries), then given")
+
+
+def test_a_failed_message_requeued_is_sent_with_its_message_id(course, smtp):
+    smtp.sink.refuse = "550 5.1.1 No such user"
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.FAILED]
+    message = Message.objects.get()
+    assert failure_reason(message).startswith("Refused by the mail server")
+    smtp.sink.refuse = None  # the address was corrected
+    with at(2026, 3, 23, 14):
+        message_requeue(message=message)
+        with pytest.raises(LifecycleConflict, match="Only a failed message"):
+            message_requeue(message=message)
+    assert send_all(datetime(2026, 3, 23, 14, 0, 1, tzinfo=UTC)) == [Status.SENT]
+    assert smtp.messages[0]["Message-ID"] == message.message_id
+
+
+def test_a_safety_message_refused_for_good_alerts_the_other_staff(course, smtp):
+    smtp.sink.refuse_to[course.patient.email] = "550 5.1.1 No such user"
+    with at(2026, 3, 23, 13):
+        infection_report(course=course, **infection_facts(course), serious=True, reporter="staff")
+    outcomes = send_all(datetime(2026, 3, 23, 13, 0, 5, tzinfo=UTC))
+    assert sorted(outcomes) == [Status.FAILED, Status.SENT, Status.SENT]
+    failed = Message.objects.get(status=Status.FAILED)
+    assert failed.kind == Kind.PAUSE_ALERT_PATIENT and failed.safety
+    (told,) = [m for m in smtp.messages if m["Subject"].startswith("Safety message not")]
+    assert told["To"] == "nurse@example.org"
+    assert course.patient.mrn in told["Subject"]
+    text = told.get_payload()[0].get_payload(decode=True).decode()
+    assert "may not know" in text and "550" in text
+
+
+def test_a_line_break_in_a_stored_mrn_cannot_stop_a_pause_alert(course, smtp):
+    """The API accepted control characters in MRNs; a CR LF in a subject made the staff alert
+    fail for good (BadHeaderError)."""
+    type(course.patient).objects.filter(pk=course.patient.pk).update(
+        mrn="NL-1\r\nBcc: someone@example.org"
+    )
+    course.refresh_from_db()
+    with at(2026, 3, 23, 13):
+        infection_report(course=course, **infection_facts(course), serious=True, reporter="staff")
+    assert send_all(datetime(2026, 3, 23, 13, 0, 5, tzinfo=UTC)) == [Status.SENT, Status.SENT]
+    staff = next(m for m in smtp.messages if m["To"] == "nurse@example.org")
+    assert staff["Subject"] == "Course paused: infection reported (NL-1 Bcc: someone@example.org)"
+    assert staff["Bcc"] is None
+    assert all(m["To"] != "someone@example.org" for m in smtp.messages)
+
+
+def test_safety_messages_are_sent_ahead_of_a_reminder_backlog(course, smtp, settings):
+    from clinics.models import Drug
+    from clinics.services.courses import course_start
+    from tests.support.factories import PatientFactory
+
+    other = PatientFactory(clinic=course.patient.clinic)
+    with at(2026, 3, 2, 15):
+        course_start(
+            patient=other,
+            drug=Drug.objects.get(code="tofacitinib"),
+            dose_code="5mg-bid",
+            indication="ra",
+            start_date=course.start_date,
+        )
+    settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 2}
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        first = Message.objects.get(patient=other)
+        for n in range(5):  # a backlog of reminders, queued before the alert
+            Message.objects.create(
+                **{f: getattr(first, f) for f in ("clinic", "patient", "course", "recipient")},
+                **{f: getattr(first, f) for f in ("kind", "subject", "context", "send_after")},
+                dedupe_key=f"backlog-{n}",
+                message_id=f"<backlog-{n}@localhost>",
+            ).checks.set(first.checks.all())
+        infection_report(course=course, **infection_facts(course), serious=True, reporter="staff")
+    with at(2026, 3, 23, 13, 0, 1):
+        assert messages_send_due(safety_only=True) == [Status.SENT, Status.SENT]  # alerts only
+        assert Message.objects.filter(status=Status.QUEUED).count() == 6
+        Message.objects.filter(safety=True).update(status=Status.QUEUED)  # as if just queued
+        assert len(messages_send_due()) == 8
+    kinds = [m["Subject"].split(":")[0] for m in smtp.messages[2:]]
+    assert kinds[:2] == ["Course paused", "Your treatment is on hold"]  # the first batch
+    assert len(kinds) == 8

@@ -1,14 +1,11 @@
-"""Run the outbox in the test process: what the dispatcher and the send tasks do."""
+"""Run the outbox in the test process: what a sender task does."""
 
 import time_machine
 
-from clinics.models import Message
-from clinics.services.outbox import message_send, messages_dispatch
+from clinics.services.sending import messages_send_due
 
 
 def send_all(now):
-    """Dispatch every due message at `now` and send each with its claim; returns the outcomes."""
+    """Send every message due at `now`, as a sender task would; returns the outcomes."""
     with time_machine.travel(now, tick=False):
-        ids = messages_dispatch()
-        claims = dict(Message.objects.filter(id__in=ids).values_list("id", "claim"))
-        return [message_send(message_id=i, claim=str(claims[i])) for i in ids]
+        return messages_send_due()
