@@ -155,16 +155,18 @@ def report(
 
 
 class CeleryWorker:
-    """`celery worker` (2 processes, every queue, safety first) in its own process group, mail
-    going to `smtp_port`; a context manager that stops it."""
+    """`celery worker` as the README runs it (2 processes, every queue, safety first; or
+    `queues="safety"`, 1 process, safety messages only) in its own process group, mail going to
+    `smtp_port`; a context manager that stops it."""
 
-    def __init__(self, smtp_port: int, *, concurrency: int = 2) -> None:
+    def __init__(self, smtp_port: int, *, queues: str = "safety,celery") -> None:
         import subprocess
 
+        concurrency = 1 if queues == "safety" else 2
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "jakmonitor", "worker"]
+            [sys.executable, "-m", "celery", "-A", "jakmonitor", "worker", "-Q", queues]
             + [f"--concurrency={concurrency}", "--pool=prefork", "--without-mingle"]
-            + ["--without-gossip", "--loglevel=ERROR", "-n", f"bench-{os.getpid()}@%h"],
+            + ["--without-gossip", "--loglevel=ERROR", "-n", f"{queues}-{os.getpid()}@%h"],
             cwd=ROOT,
             env={**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"},
             start_new_session=True,

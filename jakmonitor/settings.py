@@ -238,7 +238,7 @@ JAKMONITOR = {
     # Outbox delivery. A sender that dies holds its claimed messages for LEASE seconds; with the
     # dispatch tick (beat, every 15 s) another sender has them within a minute.
     "SEND_LEASE_SECONDS": env.float("JAKMONITOR_SEND_LEASE_SECONDS", default=45),
-    "SEND_BATCH": env.int("JAKMONITOR_SEND_BATCH", default=20),  # messages claimed at a time
+    "SEND_BATCH": env.int("JAKMONITOR_SEND_BATCH", default=50),  # messages claimed at a time
     "SEND_BUDGET_SECONDS": env.float("JAKMONITOR_SEND_BUDGET_SECONDS", default=20),  # per task
     "SENDERS": env.int("JAKMONITOR_SENDERS", default=4),  # sender tasks woken for a backlog
     # Transient failures (server down, 4xx) are retried this long before the message fails.

@@ -30,10 +30,18 @@ from django.db.models.sql.constants import MULTI
 from django_filters.filters import QuerySetRequestMixin
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from orjson import Fragment
 
 _M = TypeVar("_M", bound=Model)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Retry-safe POST: the same key (per user, 24 h) with the same body replays the "
+    "first answer instead of doing the work again (1 to 255 visible ASCII characters).",
+)
 
 
 def _uuid(value: object) -> object:
@@ -144,6 +152,13 @@ ERRORS = {
 
 
 class ApiSchema(AutoSchema):
+    def get_override_parameters(self) -> list[Any]:
+        """Every POST takes an Idempotency-Key (`ScopedViewSet.dispatch`); a public hook."""
+        parameters: list[Any] = list(super().get_override_parameters())
+        if self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
+
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:

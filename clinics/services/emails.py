@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from ..core.vocab import TO_DO_CHECKS, CheckStatus, CourseStatus, LinkPurpose
 from ..core.vocab import MessageKind as Kind
 from ..feeds.tokens import feed_urls
-from ..models import CalendarFeed, Message
+from ..models import CalendarFeed, LinkToken, Message
 from ..public_urls import public_url
 from .link_tokens import link_issue
 from .text import one_line
@@ -40,7 +40,9 @@ def _suppressed(message: Message) -> str:
             return "course is not active (paused or stopped)"
     if message.kind == Kind.REMINDER:
         due = message.context.get("due_date")
-        if not message.checks.filter(status__in=TO_DO_CHECKS, due_date=due).exists():
+        if not any(
+            c.status in TO_DO_CHECKS and c.due_date.isoformat() == due for c in message.checks.all()
+        ):
             return "no open check is due on that date any more"
     if message.kind in PATIENT_SERVICE_KINDS and not (patient and patient.email):
         return "patient has no email address"
@@ -55,7 +57,11 @@ def _live_feed(message: Message) -> CalendarFeed | None:
     ).first()
 
 
-def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str]:
+def render_message(
+    message: Message, *, links: list[LinkToken] | None = None
+) -> tuple[EmailMultiAlternatives | None, str]:
+    """The email for an outbox row, or None and why it should not go out. Its secret links are
+    stored at once, or added to `links` for the caller to store (a batch, in one insert)."""
     reason = _suppressed(message)
     if reason:
         return None, reason
@@ -65,19 +71,22 @@ def render_message(message: Message) -> tuple[EmailMultiAlternatives | None, str
         "clinic": clinic,
         "patient": patient,
         "course": course,
-        "checks": list(message.checks.order_by("due_date", "kind")),
+        "checks": sorted(message.checks.all(), key=lambda c: (c.due_date, c.kind)),
         "data": message.context,
     }
     headers = {"Message-ID": message.message_id}
     if patient is not None and message.kind not in STAFF_KINDS and course is not None:
         context["report_url"] = public_url(
             "link-report-infection",
-            link_issue(purpose=LinkPurpose.REPORT_INFECTION, patient=patient, course=course),
+            link_issue(
+                purpose=LinkPurpose.REPORT_INFECTION, patient=patient, course=course, into=links
+            ),
         )
     if message.kind in SUBSCRIPTION_KINDS:
         assert patient is not None  # a reminder that reached here has a consenting patient
         unsubscribe = public_url(
-            "link-unsubscribe", link_issue(purpose=LinkPurpose.UNSUBSCRIBE, patient=patient)
+            "link-unsubscribe",
+            link_issue(purpose=LinkPurpose.UNSUBSCRIBE, patient=patient, into=links),
         )
         context["unsubscribe_url"] = unsubscribe
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"

@@ -18,16 +18,27 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_issue(*, purpose: str, patient: Patient, course: TherapyCourse | None = None) -> str:
-    """A new secret (256 random bits) for one purpose; returns the raw token for the email."""
+def link_issue(
+    *,
+    purpose: str,
+    patient: Patient,
+    course: TherapyCourse | None = None,
+    into: list[LinkToken] | None = None,
+) -> str:
+    """A new secret (256 random bits) for one purpose; returns the raw token for the email. The
+    link is stored at once, or appended to `into` for the caller to store with others."""
     token = secrets.token_urlsafe(32)
-    LinkToken.objects.create(
+    link = LinkToken(
         digest=_digest(token),
         purpose=purpose,
         patient=patient,
         course=course,
         expires_at=timezone.now() + LINK_LIFETIME,
     )
+    if into is None:
+        link.save()
+    else:
+        into.append(link)
     return token
 
 

@@ -10,16 +10,18 @@ import smtplib
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ..core.vocab import MessageKind
 from ..core.vocab import MessageStatus as Status
-from ..models import Message
+from ..models import LinkToken, Message
 from .alerts import safety_undelivered_queue
 from .emails import render_message
 from .mail_connection import mail_connection, mail_connection_discard, mail_connection_used
@@ -28,8 +30,9 @@ from .outbox import dispatch_after_commit, due_messages
 log = logging.getLogger(__name__)
 
 
-def _claim(*, safety_only: bool) -> tuple[uuid.UUID, list[int]]:
-    """Claim up to a batch of due rows, safety messages first, under a fresh token."""
+def _claim(*, safety_only: bool) -> tuple[uuid.UUID, list[Message]]:
+    """Claim up to a batch of due rows, safety messages first, under a fresh token and lease;
+    each claim counts as an attempt. Returns the claimed rows, ready to render."""
     now = timezone.now()
     claim = uuid.uuid4()
     lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"])
@@ -43,10 +46,17 @@ def _claim(*, safety_only: bool) -> tuple[uuid.UUID, list[int]]:
         # Conditional on still being due: without row locks (SQLite) a row another sender
         # claimed between the read and this update is left to it.
         due_messages(now).filter(id__in=ids).update(
-            status=Status.SENDING, claim=claim, lease_until=now + lease
+            status=Status.SENDING, claim=claim, lease_until=now + lease, attempts=F("attempts") + 1
         )
-    return claim, list(
-        Message.objects.filter(claim=claim).order_by("-safety", "id").values_list("id", flat=True)
+    return claim, _claimed(claim)
+
+
+def _claimed(claim: uuid.UUID | str, **filters: object) -> list[Message]:
+    return list(
+        Message.objects.filter(claim=claim, status=Status.SENDING, **filters)
+        .select_related("clinic", "patient", "course")
+        .prefetch_related("checks")
+        .order_by("-safety", "id")
     )
 
 
@@ -56,13 +66,94 @@ def messages_send_due(*, safety_only: bool = False) -> list[str]:
     started = time.monotonic()
     outcomes: list[str] = []
     while True:
-        claim, ids = _claim(safety_only=safety_only)
-        if not ids:
+        claimed_at = time.monotonic()
+        claim, batch = _claim(safety_only=safety_only)
+        if not batch:
             return outcomes
-        outcomes += [message_send(message_id=i, claim=claim) for i in ids]
+        for outcome in _send_batch(batch, claim=claim, claimed_at=claimed_at):
+            outcomes.append(outcome)
+            if outcome == Status.QUEUED:  # a transient failure: the server is in trouble
+                _release(claim)  # the rest of the batch waits for the next wake-up, untried
+                return outcomes
         if time.monotonic() - started > settings.JAKMONITOR["SEND_BUDGET_SECONDS"]:
             dispatch_after_commit(safety=safety_only)
             return outcomes
+
+
+def message_send(*, message_id: int, claim: uuid.UUID | str) -> str:
+    """Send one claimed message (what a sender does for each of its batch); returns its status
+    afterwards, or "stale" if the claim is no longer this one's."""
+    batch = _claimed(claim, pk=message_id)
+    if not batch:
+        return "stale"
+    (outcome,) = _send_batch(batch, claim=claim, claimed_at=None)
+    return outcome
+
+
+def _send_batch(
+    batch: list[Message], *, claim: uuid.UUID | str, claimed_at: float | None
+) -> Iterator[str]:
+    """Render the batch (its links stored in one go), then send each message on the process's
+    open connection, yielding each outcome as it happens.
+
+    Only the holder of the claim sends. Early in the lease no one else can have taken the
+    message over, since the lease outlasts the longest conversation the mail timeout allows (a
+    system check); later, the claim is checked and the lease renewed first, in one update. The
+    row is marked sent right after the server's reply to DATA, before anything else is said on
+    the connection."""
+    links: list[LinkToken] = []
+    rendered = [render_message(message, links=links) for message in batch]
+    LinkToken.objects.bulk_create(links)  # stored before any email that carries them leaves
+    lease = settings.JAKMONITOR["SEND_LEASE_SECONDS"]
+    trusted_for = lease - 5 * settings.EMAIL_TIMEOUT - _CLOCK_MARGIN_SECONDS
+    for message, (email, reason) in zip(batch, rendered, strict=True):
+        if email is None:
+            yield _cancel(message, claim=claim, reason=reason)
+            continue
+        if claimed_at is None or time.monotonic() - claimed_at > trusted_for:
+            renewed = Message.objects.filter(pk=message.pk, claim=claim, status=Status.SENDING)
+            if not renewed.update(lease_until=timezone.now() + timedelta(seconds=lease)):
+                yield "stale"
+                continue
+        try:
+            mail_connection().send_messages([email])
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+            mail_connection_discard()
+            yield _record_failure(message, exc)
+            continue
+        Message.objects.filter(pk=message.pk, claim=claim).update(
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            lease_until=None,
+            claim=None,
+            last_error="",
+            failing_since=None,
+        )
+        mail_connection_used()
+        yield Status.SENT
+
+
+# Seconds allowed for the clocks of two workers to disagree about when a lease runs out.
+_CLOCK_MARGIN_SECONDS = 2
+
+
+def _cancel(message: Message, *, claim: uuid.UUID | str, reason: str) -> str:
+    """It should no longer go out (the check was done, the course paused, consent withdrawn)."""
+    Message.objects.filter(pk=message.pk, claim=claim).update(
+        status=Status.CANCELLED,
+        last_error=reason,
+        lease_until=None,
+        claim=None,
+        attempts=F("attempts") - 1,
+    )
+    return Status.CANCELLED
+
+
+def _release(claim: uuid.UUID) -> None:
+    """Give back the rows of a batch not tried yet: queued again, as they were."""
+    Message.objects.filter(claim=claim, status=Status.SENDING).update(
+        status=Status.QUEUED, claim=None, lease_until=None, attempts=F("attempts") - 1
+    )
 
 
 TRANSIENT = (
@@ -92,57 +183,6 @@ def _backoff(attempts: int, *, safety: bool) -> timedelta:
     messages and an hour for the rest."""
     cap = 600 if safety else 3600
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), cap) * random.uniform(0.8, 1.2))
-
-
-def message_send(*, message_id: int, claim: uuid.UUID | str) -> str:
-    """Send one claimed message on the process's open connection; returns its status afterwards.
-
-    Only the holder of the claim sends: the claim is checked, and the lease renewed, in one
-    locked read just before the SMTP conversation, and the lease outlasts the longest
-    conversation the mail timeout allows (a system check). The row is marked sent right after the
-    server's reply to DATA, before anything else is said on the connection."""
-    lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"])
-    try:
-        connection = mail_connection()
-    except Exception as exc:  # noqa: BLE001 - cannot reach the server: a failure of this send
-        message = Message.objects.filter(pk=message_id, claim=claim).first()
-        if message is None:
-            return "stale"
-        message.attempts += 1
-        return _record_failure(message, exc)
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("clinic", "patient", "course")
-            .filter(pk=message_id, status=Status.SENDING, claim=claim)
-            .first()
-        )
-        if message is None:
-            return "stale"
-        email, reason = render_message(message)
-        if email is None:
-            message.status, message.last_error = Status.CANCELLED, reason
-            message.lease_until = message.claim = None
-            message.save(update_fields=["status", "last_error", "lease_until", "claim"])
-            return message.status
-        message.attempts += 1
-        message.lease_until = timezone.now() + lease
-        message.save(update_fields=["attempts", "lease_until"])
-    try:
-        connection.send_messages([email])
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-        mail_connection_discard()
-        return _record_failure(message, exc)
-    Message.objects.filter(pk=message.pk, claim=claim).update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        lease_until=None,
-        claim=None,
-        last_error="",
-        failing_since=None,
-    )
-    mail_connection_used()
-    return Status.SENT
 
 
 def _record_failure(message: Message, exc: Exception) -> str:

@@ -19,6 +19,7 @@ from clinics.core.vocab import (
     LinkPurpose,
     MessageKind,
     MessageStatus,
+    TaskName,
 )
 from clinics.models import LinkToken, Message, MonitoringCheck
 from clinics.selectors.messages import failure_reason
@@ -53,6 +54,17 @@ BASELINE_KINDS = (
 def course(clinician, course):
     """The shared course, with a clinician in its clinic to receive staff mail."""
     return course
+
+
+def _copies(message, count: int, key: str) -> None:
+    """`count` more messages like `message` (same kind, patient and checks), each its own."""
+    for n in range(count):
+        Message.objects.create(
+            **{f: getattr(message, f) for f in ("clinic", "patient", "course", "recipient")},
+            **{f: getattr(message, f) for f in ("kind", "subject", "context", "send_after")},
+            dedupe_key=f"{key}-{n}",
+            message_id=f"<{key}-{n}@localhost>",
+        ).checks.set(message.checks.all())
 
 
 def test_reminder_at_the_local_hour_across_the_dst_change(course):
@@ -284,6 +296,20 @@ def test_periodic_tasks_are_installed_once(db):
     assert not PeriodicTask.objects.get(task="clinics.tasks.queue_reminders").enabled
 
 
+def test_an_install_moves_the_old_one_minute_dispatch_to_15_seconds_unless_changed(db):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    minute, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+    PeriodicTask.objects.create(name="old", task=TaskName.DISPATCH_MESSAGES, interval=minute)
+    call_command("setup_periodic_tasks", verbosity=0)
+    dispatch = PeriodicTask.objects.get(task=TaskName.DISPATCH_MESSAGES)
+    assert (dispatch.interval.every, dispatch.interval.period) == (15, IntervalSchedule.SECONDS)
+    five, _ = IntervalSchedule.objects.get_or_create(every=5, period=IntervalSchedule.MINUTES)
+    PeriodicTask.objects.filter(pk=dispatch.pk).update(interval=five)  # staff chose 5 minutes
+    call_command("setup_periodic_tasks", verbosity=0)
+    assert PeriodicTask.objects.get(pk=dispatch.pk).interval == five
+
+
 def test_send_after_is_respected(course):
     with at(2026, 3, 23, 13):
         reminders_queue_due()
@@ -297,9 +323,9 @@ def test_send_after_is_respected(course):
 def test_a_claim_sends_once_even_if_the_task_runs_twice(course, smtp):
     with at(2026, 3, 23, 13):
         reminders_queue_due()
-        claim, (message_id,) = _claim(safety_only=False)
-        assert message_send(message_id=message_id, claim=claim) == Status.SENT
-        assert message_send(message_id=message_id, claim=claim) == "stale"
+        claim, (message,) = _claim(safety_only=False)
+        assert message_send(message_id=message.pk, claim=claim) == Status.SENT
+        assert message_send(message_id=message.pk, claim=claim) == "stale"
     assert len(smtp.messages) == 1
 
 
@@ -345,13 +371,7 @@ def test_a_sender_out_of_time_hands_over_to_a_new_task(
     settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 1, "SEND_BUDGET_SECONDS": 0}
     with at(2026, 3, 23, 13):
         reminders_queue_due()
-        first = Message.objects.get()
-        Message.objects.create(  # a second message due
-            **{f: getattr(first, f) for f in ("clinic", "patient", "course", "recipient")},
-            **{f: getattr(first, f) for f in ("kind", "subject", "context", "send_after")},
-            dedupe_key="second",
-            message_id="<second@localhost>",
-        ).checks.set(first.checks.all())
+        _copies(Message.objects.get(), 1, "second")  # a second message due
         with django_capture_on_commit_callbacks() as callbacks:
             assert messages_send_due() == [Status.SENT]  # one batch, then the budget is spent
     assert len(callbacks) == 1  # another sender task carries on
@@ -484,14 +504,7 @@ def test_safety_messages_are_sent_ahead_of_a_reminder_backlog(course, smtp, sett
     settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 2}
     with at(2026, 3, 23, 13):
         reminders_queue_due()
-        first = Message.objects.get(patient=other)
-        for n in range(5):  # a backlog of reminders, queued before the alert
-            Message.objects.create(
-                **{f: getattr(first, f) for f in ("clinic", "patient", "course", "recipient")},
-                **{f: getattr(first, f) for f in ("kind", "subject", "context", "send_after")},
-                dedupe_key=f"backlog-{n}",
-                message_id=f"<backlog-{n}@localhost>",
-            ).checks.set(first.checks.all())
+        _copies(Message.objects.get(patient=other), 5, "backlog")  # queued before the alert
         infection_report(course=course, **infection_facts(course), serious=True, reporter="staff")
     with at(2026, 3, 23, 13, 0, 1):
         assert messages_send_due(safety_only=True) == [Status.SENT, Status.SENT]  # alerts only
@@ -501,3 +514,14 @@ def test_safety_messages_are_sent_ahead_of_a_reminder_backlog(course, smtp, sett
     kinds = [m["Subject"].split(":")[0] for m in smtp.messages[2:]]
     assert kinds[:2] == ["Course paused", "Your treatment is on hold"]  # the first batch
     assert len(kinds) == 8
+
+
+def test_a_server_down_costs_one_try_per_batch_not_one_per_message(course, smtp, settings):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        _copies(Message.objects.get(), 3, "more")
+    smtp.stop()
+    assert send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC)) == [Status.QUEUED]
+    rows = Message.objects.order_by("id")
+    assert [m.attempts for m in rows] == [1, 0, 0, 0]
+    assert {m.status for m in rows} == {Status.QUEUED} and not any(m.claim for m in rows)
