@@ -203,7 +203,6 @@ UNREMARKABLE_VALUES = {
     "creatinine": ("78", "umol/L"),
     "egfr": ("92", "mL/min/1.73m2"),
     "crcl": ("96", "mL/min"),
-    "clcr": ("96", "mL/min"),
     "hbsag": ("0.3", "S/CO"),
     "anti_hbc": ("0.2", "S/CO"),
     "hcv_ab": ("0.1", "S/CO"),

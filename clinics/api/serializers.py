@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..core.care import CareSummary, KindSummary
-from ..core.planning import Advice, PlannedCheck
+from ..core.planning import Advice, PlannedCheck, RenalGap
 from ..core.reconcile import CatchUp, DoneBefore
 from ..core.ruleset import Dose, Indication, Threshold
 from ..core.thresholds import Finding as RuleReached
@@ -324,9 +324,19 @@ class DoneElsewhereSerializer(serializers.Serializer[DoneBefore]):
     check = PlannedCheckSerializer()
 
 
+class RenalGapSerializer(serializers.Serializer[RenalGap]):
+    measure = serializers.ChoiceField(choices=RenalMeasure.choices(), help_text="What to enter")
+    given = serializers.ChoiceField(choices=RenalMeasure.choices())
+    rule_ids = serializers.ListField(child=serializers.CharField())
+    text = serializers.CharField()
+
+
 class StartPreviewSerializer(serializers.Serializer[StartPreview]):
     checks = PlannedCheckSerializer(many=True)
     advice = AdviceSerializer(many=True)
+    renal_gaps = RenalGapSerializer(
+        many=True, help_text="Renal advice the entered measure cannot apply: enter this one"
+    )
     do_not_start_rules = ThresholdSerializer(many=True)
     findings = ResultOutcomeSerializer(many=True)
     catch_up = CatchUpSerializer(many=True, help_text="Due now: checks missed before enrolment")

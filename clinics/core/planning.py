@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from .dates import Duration
 from .ruleset import DoseAdvice, DrugRules, MonitoringRule, Point, ProtocolRules
-from .vocab import BLOOD_DRAW_KINDS
+from .vocab import BLOOD_DRAW_KINDS, RenalMeasure
 
 DEFAULT_HORIZON = Duration(24, "m")
 
@@ -108,9 +108,28 @@ class Advice:
 
 
 @dataclass(frozen=True)
+class RenalGap:
+    """Renal advice that applies to the course but uses another measure than the one entered:
+    the rule cannot be applied, and staff are told what to enter rather than left with silence."""
+
+    measure: str  # the measure the rules use
+    given: str  # the measure entered
+    rule_ids: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return (
+            f"This label's renal advice uses {RenalMeasure(self.measure).label}: enter it. "
+            f"The {RenalMeasure(self.given).label} entered cannot be used in its place "
+            f"(rules {', '.join(self.rule_ids)})."
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     checks: tuple[PlannedCheck, ...]
     advice: tuple[Advice, ...] = ()
+    renal_gaps: tuple[RenalGap, ...] = ()
 
 
 @dataclass
@@ -172,6 +191,7 @@ def plan_course(
     return Plan(
         checks=tuple(c for c in checks if c.window_start <= horizon_end),
         advice=dose_advice(drug=drug, facts=facts),
+        renal_gaps=renal_gaps(drug=drug, facts=facts),
     )
 
 
@@ -417,6 +437,24 @@ def dose_advice(*, drug: DrugRules, facts: CourseFacts) -> tuple[Advice, ...]:
         if advice is not None:
             found.append(advice)
     return tuple(found)
+
+
+def renal_gaps(*, drug: DrugRules, facts: CourseFacts) -> tuple[RenalGap, ...]:
+    """The renal measures the drug's applicable rules use that differ from the one entered (a
+    value entered as eGFR where the label's bands are creatinine clearance, say)."""
+    if facts.renal_value is None or facts.renal_measure is None:
+        return ()
+    needed: dict[str, list[str]] = {}
+    for rule in drug.dose_advice:
+        measure = rule.measure
+        if measure is None or measure == facts.renal_measure:
+            continue
+        if rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
+            needed.setdefault(measure, []).append(rule.id)
+    return tuple(
+        RenalGap(measure=m, given=facts.renal_measure, rule_ids=tuple(ids))
+        for m, ids in needed.items()
+    )
 
 
 def _advice_for(rule: DoseAdvice, facts: CourseFacts) -> Advice | None:

@@ -64,8 +64,10 @@ class Jurisdiction(Codes):
 
 
 class RenalMeasure(Codes):
-    CLCR = "clcr_cockcroft_gault", "CLcr (Cockcroft-Gault), mL/min"
-    CRCL = "crcl", "CrCl, mL/min"
+    """One code per measure: the labels' "CLcr" and "CrCl" are both creatinine clearance by
+    Cockcroft-Gault."""
+
+    CRCL = "crcl", "Creatinine clearance (Cockcroft-Gault), mL/min"
     EGFR = "egfr", "eGFR, mL/min/1.73m²"
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from ..core.planning import Advice, PlannedCheck
+from ..core.planning import Advice, PlannedCheck, RenalGap
 from ..core.reconcile import CatchUp, DoneBefore, reconcile
 from ..core.ruleset import Dose, DrugRules, Indication, Threshold
 from ..core.thresholds import Outcome, evaluate
@@ -134,6 +134,7 @@ class StartPreview:
     course: TherapyCourse  # unsaved
     checks: tuple[PlannedCheck, ...]
     advice: tuple[Advice, ...]
+    renal_gaps: tuple[RenalGap, ...]  # renal advice that needs another measure than entered
     do_not_start_rules: tuple[Threshold, ...]
     findings: tuple[BaselineFinding, ...]
     # A course entered after its start: what was missed, caught up or done elsewhere.
@@ -206,6 +207,7 @@ def course_start_preview(
         course=course,
         checks=changes.create,
         advice=plan.advice,
+        renal_gaps=plan.renal_gaps,
         do_not_start_rules=tuple(
             t
             for t in thresholds

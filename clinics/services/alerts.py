@@ -165,9 +165,12 @@ def finding_escalation_queue(*, finding: Finding) -> int:
 
 
 def new_dates_queue(*, course: TherapyCourse, pause: CoursePause) -> int:
-    """After a resume, tell the patient the new dates of their checks."""
+    """After a resume, tell the patient the new dates of their checks; not for a pause that ended
+    by the first dose, which moved no date."""
     patient = course.patient
     if not (patient.reminder_consent and patient.email):
+        return 0
+    if pause.resumed_on is not None and pause.resumed_on <= course.start_date:
         return 0
     message = message_queue(
         clinic=patient.clinic,

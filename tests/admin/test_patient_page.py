@@ -208,6 +208,9 @@ def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, 
     assert preview.status_code == 200 and not patient.courses.exists()  # nothing saved yet
     assert "Checks that will be planned" in page and "Full blood count" in page
     assert "eGFR 30 to below 60" in page  # the renal advice, with its rule
+    as_crcl = client.post(start_url(patient), {**data, "renal_measure": "crcl"}).content.decode()
+    assert "renal advice uses eGFR, mL/min/1.73m²: enter it" in as_crcl  # not silence
+    assert "No renal or age dose advice applies" not in as_crcl
     assert "baricitinib.alc.no-start" in page and "drugs.com" in page  # do-not-start rules
     fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
     changed = client.post(

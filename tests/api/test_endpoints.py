@@ -117,6 +117,12 @@ def test_start_preview_and_start_a_course(setup):
     assert any(
         r["rule_id"] == "baricitinib.alc.no-start" for r in preview.json()["do_not_start_rules"]
     )
+    assert preview.json()["renal_gaps"] == []  # eGFR is the US label's measure
+    as_crcl = {**body, "renal_measure": "crcl"}
+    gaps = api.post(f"{API}/patients/{patient.uuid}/preview-course/", as_crcl, format="json")
+    (gap,) = gaps.json()["renal_gaps"]
+    assert (gap["measure"], gap["given"]) == ("egfr", "crcl") and gaps.json()["advice"] == []
+    assert "baricitinib.renal.moderate.us" in gap["rule_ids"] and "enter it" in gap["text"]
     assert not patient.courses.exists()
     started = api.post(f"{API}/patients/{patient.uuid}/start-course/", body, format="json")
     assert started.status_code == 201 and started.json()["checks_planned"] > 10

@@ -1,6 +1,7 @@
 """The management commands: plan and threshold previews, rule loading and the demo clinic."""
 
 import json
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -159,3 +160,46 @@ def test_demo_setup_creates_clinic_with_plans_and_a_working_login(db, client):
     assert page.status_code == 200 and b"DEMO-0001" in page.content
     again = run("demo_setup")  # idempotent, issues a fresh password
     assert Clinic.objects.count() == 1 and again.split("password: ")[1].split()[0] != password
+
+
+def test_plan_preview_names_the_renal_measure_the_label_uses():
+    args = ["--drug", "tofacitinib", "--start", "2026-01-05", "--jurisdiction", "US"]
+    out = run("plan_preview", *args, "--renal", "25", "--renal-measure", "egfr")
+    assert "Renal advice not applied: This label's renal advice uses Creatinine clearance" in out
+    data = json.loads(
+        run("plan_preview", *args, "--renal", "25", "--renal-measure", "egfr", "--format", "json")
+    )
+    (gap,) = data["renal_gaps"]
+    assert gap["measure"] == "crcl" and "tofacitinib.renal.severe.us" in gap["rules"]
+    assert not [a for a in data["advice"] if ".renal." in a["rule"]]
+
+
+def test_migrate_merges_the_two_creatinine_clearance_codes(db, rules_loaded):
+    """The labels' CLcr and CrCl are one measure: stored courses, results and checks keep their
+    values under the one code (the data step of migration 0016, run on rows in the old codes)."""
+    import importlib
+
+    from django.apps import apps
+
+    from clinics.models import LabResult, MonitoringCheck, TherapyCourse
+    from tests.support.factories import ClinicFactory, patients_with_a_check_due
+
+    (check,) = patients_with_a_check_due(
+        clinic=ClinicFactory(), count=1, due=date(2026, 11, 9), started=date(2026, 10, 12)
+    )
+    course = check.course
+    TherapyCourse.objects.filter(pk=course.pk).update(
+        renal_value=45, renal_measure="clcr_cockcroft_gault"
+    )
+    MonitoringCheck.objects.filter(pk=check.pk).update(
+        kind="renal", analytes=["creatinine", "clcr"], results_missing={"clcr": "not_done"}
+    )
+    result = LabResult.objects.create(
+        course=course, analyte="clcr", value=45, unit="mL/min", collected_on=date(2026, 11, 9)
+    )
+    importlib.import_module("clinics.migrations.0016_one_renal_measure").one_code(apps, None)
+    course.refresh_from_db()
+    check.refresh_from_db()
+    result.refresh_from_db()
+    assert course.renal_measure == "crcl" and result.analyte == "crcl"
+    assert (check.analytes, check.results_missing) == (["creatinine", "crcl"], {"crcl": "not_done"})

@@ -8,8 +8,11 @@ that window). Dates are written out by hand from the label wording, not computed
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinics.core.planning import CourseFacts, plan_course
+from clinics.core.vocab import RenalMeasure
 
 START = date(2026, 1, 5)  # a Monday; 4w = 2026-02-02, 8w = 2026-03-02, 12w = 2026-03-30
 
@@ -367,3 +370,86 @@ def test_plan_is_deterministic(library):
     assert _plan(library, "baricitinib", "EU", age_years=70) == _plan(
         library, "baricitinib", "EU", age_years=70
     )
+
+
+# A renal value in another measure than the label's bands: never silent.
+# (drug, jurisdiction, indication, measure entered, the measure the label uses, its rules)
+RENAL_GAPS = [
+    ("tofacitinib", "US", "ra", "egfr", "crcl", {"tofacitinib.renal.moderate.us"}),
+    ("tofacitinib", "UK", "ra", "egfr", "crcl", {"tofacitinib.renal.severe.eu"}),
+    ("baricitinib", "US", "ra", "crcl", "egfr", {"baricitinib.renal.moderate.us"}),
+    ("baricitinib", "EU", "ra", "egfr", "crcl", {"baricitinib.renal.moderate.eu"}),
+    ("upadacitinib", "US", "ra", "crcl", "egfr", set()),
+    ("filgotinib", "EU", "ra", "egfr", "crcl", {"filgotinib.renal.moderate"}),
+    ("abrocitinib", "US", "ad", "crcl", "egfr", set()),
+]
+
+
+@pytest.mark.parametrize("drug,jurisdiction,indication,given,needed,some_rules", RENAL_GAPS)
+def test_a_renal_value_in_another_measure_says_which_to_enter(
+    library, drug, jurisdiction, indication, given, needed, some_rules
+):
+    for value in (10, 29.9, 30, 45, 50, 59.9, 60, 90):
+        plan = _plan(
+            library,
+            drug,
+            jurisdiction,
+            indication=indication,
+            renal_value=value,
+            renal_measure=given,
+        )
+        assert not [a for a in plan.advice if ".renal." in a.rule_id]  # cannot be applied
+        (gap,) = plan.renal_gaps
+        assert (gap.measure, gap.given) == (needed, given)
+        assert some_rules <= set(gap.rule_ids) and gap.rule_ids
+        assert gap.text.startswith("This label's renal advice uses ") and "enter it" in gap.text
+        same = _plan(
+            library,
+            drug,
+            jurisdiction,
+            indication=indication,
+            renal_value=value,
+            renal_measure=needed,
+        )
+        assert same.renal_gaps == ()  # entered in the label's measure: applied, no gap
+
+
+def test_no_renal_value_no_gap(library):
+    assert _plan(library, "baricitinib", "US", indication="ra").renal_gaps == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_no_course_facts_leave_a_renal_rule_silently_unapplied(library, data):
+    """Whatever the drug, jurisdiction, indication, measure and value: each applicable renal
+    rule either is applied (its band holds or not) or its measure is named as a gap."""
+    code = data.draw(st.sampled_from(sorted(library.drugs)), label="drug")
+    drug = library.drugs[code].rules
+    jurisdiction = data.draw(st.sampled_from(["US", "EU", "UK"]), label="jurisdiction")
+    indications = sorted(i.code for i in drug.drug.indications)
+    indication = data.draw(st.sampled_from(indications), label="indication")
+    measure = data.draw(st.sampled_from(RenalMeasure.values()), label="measure")
+    value = data.draw(st.decimals(min_value=0, max_value=200, places=1), label="value")
+    plan = plan_course(
+        drug=drug,
+        protocol=library.protocols["default"].rules,
+        facts=CourseFacts(
+            start=START,
+            jurisdiction=jurisdiction,
+            indication=indication,
+            sex_at_birth="female",
+            renal_value=value,
+            renal_measure=measure,
+        ),
+    )
+    named = {r for gap in plan.renal_gaps for r in gap.rule_ids}
+    for rule in drug.dose_advice:
+        if rule.factor != "renal" or not rule.applies(
+            jurisdiction=jurisdiction, indication=indication
+        ):
+            continue
+        applied = rule.id in {a.rule_id for a in plan.advice}
+        if rule.measure == measure:
+            assert applied == rule.band.contains(value) and rule.id not in named
+        else:
+            assert not applied and rule.id in named

@@ -56,7 +56,7 @@ def test_future_start_is_planned_and_dose_advice_returned(travel, patient):
         patient,
         on=date(2026, 4, 1),
         renal_value=Decimal("40"),
-        renal_measure="clcr_cockcroft_gault",
+        renal_measure="crcl",
     )
     assert started.course.status == CourseStatus.PLANNED
     assert [a.rule_id for a in started.advice] == ["tofacitinib.renal.moderate.us"]

@@ -24,7 +24,7 @@ from clinics.core.vocab import (
 from clinics.models import LinkToken, Message, MonitoringCheck
 from clinics.selectors.messages import failure_reason
 from clinics.services.checks import check_complete, checks_mark_overdue
-from clinics.services.courses import course_resume
+from clinics.services.courses import course_pause, course_resume
 from clinics.services.digests import overdue_digests_queue
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.outbox import message_requeue, messages_dispatch
@@ -525,3 +525,28 @@ def test_a_server_down_costs_one_try_per_batch_not_one_per_message(course, smtp,
     rows = Message.objects.order_by("id")
     assert [m.attempts for m in rows] == [1, 0, 0, 0]
     assert {m.status for m in rows} == {Status.QUEUED} and not any(m.claim for m in rows)
+
+
+def _future_course(patient, start):
+    from clinics.models import Drug
+    from clinics.services.courses import course_start
+
+    return course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="tofacitinib"),
+        dose_code="5mg-bid",
+        indication="ra",
+        start_date=start,
+    ).course
+
+
+def test_a_pause_that_ended_by_the_first_dose_sends_no_new_dates(patient, clinician):
+    with at(2026, 3, 2, 15):
+        course = _future_course(patient, date(2026, 3, 30))
+    with at(2026, 3, 12, 15):
+        course_pause(course=course, reason="clinician")
+    with at(2026, 3, 30, 15):
+        course_resume(course=course)  # on the start day: no date moved
+    # It would have listed the screening before the first dose (TB, hepatitis, zoster status)
+    # as new dates, with windows that began four weeks earlier.
+    assert not Message.objects.filter(kind=Kind.NEW_DATES).exists()

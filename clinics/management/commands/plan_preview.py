@@ -104,6 +104,10 @@ class Command(BaseCommand):
                             }
                             for a in plan.advice
                         ],
+                        "renal_gaps": [
+                            {"measure": g.measure, "rules": list(g.rule_ids), "text": g.text}
+                            for g in plan.renal_gaps
+                        ],
                     }
                 )
             )
@@ -122,3 +126,5 @@ class Command(BaseCommand):
         self.stdout.write(render_table(["kind", "due", "window", "rule", "source"], rows))
         for advice in plan.advice:
             self.stdout.write(f"\nDose advice ({advice.rule_id}): {advice.text} [{advice.source}]")
+        for gap in plan.renal_gaps:
+            self.stdout.write(f"\nRenal advice not applied: {gap.text}")
