@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from ..core.dates import local
 from ..core.ruleset import InfectionRule
 from ..core.units import ANALYTE_NAMES
@@ -202,7 +204,7 @@ def safety_undelivered_queue(*, message: Message) -> int:
         clinic=clinic,
         kind=MessageKind.SAFETY_UNDELIVERED,
         subject=f"Safety message not delivered: {message.get_kind_display()} ({mrn})",
-        key=f"safety-undelivered/{message.uuid}/{message.attempts}",
+        key=f"safety-undelivered/{message.uuid}/{timezone.now().isoformat()}",  # each failure
         context=data,
         patient=message.patient,
         course=message.course,

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -98,17 +99,27 @@ def _send_batch(
 
     Only the holder of the claim sends. Early in the lease no one else can have taken the
     message over, since the lease outlasts the longest conversation the mail timeout allows (a
-    system check); later, the claim is checked and the lease renewed first, in one update. The
-    row is marked sent right after the server's reply to DATA, before anything else is said on
-    the connection."""
+    system check); later, the claim is checked and the lease renewed first, in one update, once
+    the connection is ready, so that only the message's own commands remain. The row is marked
+    sent right after the server's reply to DATA, before anything else is said on the connection.
+    A message that cannot be rendered fails on its own (staff see why) and holds up no other."""
     links: list[LinkToken] = []
-    rendered = [render_message(message, links=links) for message in batch]
+    rendered = [_render(message, links) for message in batch]
     LinkToken.objects.bulk_create(links)  # stored before any email that carries them leaves
     lease = settings.JAKMONITOR["SEND_LEASE_SECONDS"]
     trusted_for = lease - 5 * settings.EMAIL_TIMEOUT - _CLOCK_MARGIN_SECONDS
     for message, (email, reason) in zip(batch, rendered, strict=True):
+        if isinstance(reason, Exception):
+            yield _record_failure(message, reason)
+            continue
         if email is None:
             yield _cancel(message, claim=claim, reason=reason)
+            continue
+        try:
+            connection = mail_connection()
+        except Exception as exc:  # noqa: BLE001 - the server cannot be reached: this send fails
+            mail_connection_discard()
+            yield _record_failure(message, exc)
             continue
         if claimed_at is None or time.monotonic() - claimed_at > trusted_for:
             renewed = Message.objects.filter(pk=message.pk, claim=claim, status=Status.SENDING)
@@ -116,7 +127,7 @@ def _send_batch(
                 yield "stale"
                 continue
         try:
-            mail_connection().send_messages([email])
+            connection.send_messages([email])
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
             mail_connection_discard()
             yield _record_failure(message, exc)
@@ -131,6 +142,16 @@ def _send_batch(
         )
         mail_connection_used()
         yield Status.SENT
+
+
+def _render(
+    message: Message, links: list[LinkToken]
+) -> tuple[EmailMultiAlternatives | None, str | Exception]:
+    try:
+        return render_message(message, links=links)
+    except Exception as exc:  # noqa: BLE001 - a template or data fault: this message fails
+        log.exception("message %s cannot be rendered", message.pk)
+        return None, exc
 
 
 # Seconds allowed for the clocks of two workers to disagree about when a lease runs out.
@@ -165,7 +186,10 @@ TRANSIENT = (
 
 
 def _is_transient(exc: Exception) -> bool:
-    """Worth another try later (connection trouble, SMTP 4xx, provider 429/5xx)?"""
+    """Worth another try later (connection trouble, SMTP 4xx, provider 429/5xx, and credentials
+    the server refused: an operator fixes them, and every message would otherwise fail)?"""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return True
     if isinstance(exc, AnymailRecipientsRefused):
         return False
     if isinstance(exc, AnymailAPIError):

@@ -355,6 +355,7 @@ def test_reminder_says_where_to_go(course, smtp):
         (smtplib.SMTPResponseException(451, b"try later"), True),
         (smtplib.SMTPResponseException(554, b"rejected"), False),
         (smtplib.SMTPRecipientsRefused({"a@b": (550, b"no such user")}), False),
+        (smtplib.SMTPAuthenticationError(535, b"bad credentials"), True),  # fixed by an operator
         (ConnectionRefusedError(), True),
         (AnymailAPIError("rate limited", status_code=429), True),
         (AnymailAPIError("bad request", status_code=400), False),
@@ -550,3 +551,39 @@ def test_a_pause_that_ended_by_the_first_dose_sends_no_new_dates(patient, clinic
     # It would have listed the screening before the first dose (TB, hepatitis, zoster status)
     # as new dates, with windows that began four weeks earlier.
     assert not Message.objects.filter(kind=Kind.NEW_DATES).exists()
+
+
+def test_a_message_that_cannot_be_rendered_fails_alone(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        good = Message.objects.get()
+        broken = Message.objects.create(  # a kind with no template: rendering raises
+            clinic=good.clinic,
+            recipient="nurse@example.org",
+            kind="no_such_kind",
+            subject="s",
+            dedupe_key="broken",
+            message_id="<broken@localhost>",
+            send_after=good.send_after,
+            safety=True,  # claimed first, ahead of the good one
+        )
+    assert sorted(send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC))) == [
+        Status.FAILED,
+        Status.SENT,
+    ]
+    broken.refresh_from_db()
+    assert broken.status == Status.FAILED and "TemplateDoesNotExist" in broken.last_error
+    assert [m["Message-ID"] for m in smtp.messages] == [good.message_id]
+
+
+def test_a_safety_message_that_fails_again_after_a_requeue_alerts_again(course, smtp):
+    smtp.sink.refuse_to[course.patient.email] = "550 5.1.1 No such user"
+    with at(2026, 3, 23, 13):
+        infection_report(course=course, **infection_facts(course), serious=True, reporter="staff")
+    send_all(datetime(2026, 3, 23, 13, 0, 5, tzinfo=UTC))
+    failed = Message.objects.get(status=Status.FAILED)
+    with at(2026, 3, 23, 14):
+        message_requeue(message=failed)
+    send_all(datetime(2026, 3, 23, 14, 0, 5, tzinfo=UTC))
+    told = [m for m in smtp.messages if m["Subject"].startswith("Safety message not")]
+    assert len(told) == 2  # the address is still refused: staff are told each time
