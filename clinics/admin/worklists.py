@@ -33,7 +33,7 @@ from ..models import (
     ResultsPendingCheck,
     TherapyCourse,
 )
-from ..permissions import Can, allowed, scope
+from ..permissions import Can, scope
 from ..selectors.messages import failure_reason
 from ..selectors.worklists import (
     checks_due_now,
@@ -295,9 +295,7 @@ class FailedMessageAdmin(WorklistAdmin[Message]):
 
     @admin.action(description="Requeue the selected messages (sent again at once)")
     def requeue(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        allowed_rows = [
-            m for m in queryset if allowed(request.user, Can.RESEND_MESSAGES, m.clinic_id)
-        ]
+        allowed_rows = list(scope(queryset, request.user, "clinic", Can.RESEND_MESSAGES))
         requeued = 0
         for message in allowed_rows:
             try:
@@ -306,9 +304,10 @@ class FailedMessageAdmin(WorklistAdmin[Message]):
             except LifecycleConflict:  # requeued meanwhile, from another page
                 pass
         self.message_user(request, f"{requeued} message(s) requeued.")
-        if len(allowed_rows) < len(queryset):
+        refused = queryset.count() - len(allowed_rows)
+        if refused:
             self.message_user(
                 request,
-                f"{len(queryset) - len(allowed_rows)} not requeued: your role does not allow it.",
+                f"{refused} not requeued: your role does not allow it.",
                 level=messages.WARNING,
             )
