@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from .core.dates import today_in
@@ -601,10 +601,27 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Partial indexes over the few rows still to send (or failed, for staff): a sent row,
+        # the table's bulk, is in none of them, and a claim reads its batch in send order
+        # straight off an index whatever the size of the queue.
         indexes = [
-            models.Index(fields=["status", "send_after"]),
-            models.Index(fields=["status", "lease_until"]),
-            models.Index(fields=["status", "safety", "send_after"]),
+            models.Index(
+                F("safety").desc(),
+                "send_after",
+                "id",
+                condition=Q(status=MessageStatus.QUEUED),
+                name="message_queued_send_order",
+            ),
+            models.Index(
+                fields=["lease_until"],
+                condition=Q(status=MessageStatus.SENDING),
+                name="message_sending_lease",
+            ),
+            models.Index(
+                fields=["clinic", "-safety", "-created_at"],
+                condition=Q(status=MessageStatus.FAILED),
+                name="message_failed",
+            ),
         ]
 
     def __str__(self) -> str:

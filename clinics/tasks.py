@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from celery import Task, shared_task
-from celery.signals import worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from .core.vocab import TaskName
 from .services.checks import checks_mark_overdue
 from .services.courses import courses_activate_due
 from .services.digests import overdue_digests_queue
+from .services.emails import emails_prepare
 from .services.findings import findings_escalate
 from .services.idempotency import idempotency_keys_forget
 from .services.mail_connection import mail_connection_close
@@ -76,6 +77,12 @@ def send_due_messages(safety: bool = False) -> int:
 def forget_idempotency_keys() -> int:
     """Drop API idempotency keys past their keeping period."""
     return idempotency_keys_forget()
+
+
+@worker_process_init.connect
+def _prepare_emails(**_: Any) -> None:
+    """A new worker process is ready to send at once."""
+    emails_prepare()
 
 
 @worker_process_shutdown.connect

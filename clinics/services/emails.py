@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
+from django.urls import get_resolver
 
 from ..core.vocab import TO_DO_CHECKS, CheckStatus, CourseStatus, LinkPurpose
 from ..core.vocab import MessageKind as Kind
@@ -115,3 +116,12 @@ def render_message(
     )
     email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return email, ""
+
+
+def emails_prepare() -> None:
+    """Load once per process what every email needs, the URL map (half a second on first use)
+    and the templates, so that a worker's first alert does not wait for them."""
+    get_resolver().reverse_dict  # noqa: B018 - reading it builds the map
+    for kind in Kind:
+        get_template(f"clinics/email/{kind}.txt")
+        get_template(f"clinics/email/{kind}.html")

@@ -4,6 +4,7 @@ it sent the instant the server accepted it, and classify failures (see `outbox` 
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import smtplib
@@ -11,12 +12,12 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,24 +33,39 @@ log = logging.getLogger(__name__)
 
 
 def _claim(*, safety_only: bool) -> tuple[uuid.UUID, list[Message]]:
-    """Claim up to a batch of due rows, safety messages first, under a fresh token and lease;
-    each claim counts as an attempt. Returns the claimed rows, ready to render."""
+    """Claim up to a batch of due rows, safety first, under a fresh token and lease; each claim
+    counts as an attempt. Returns the claimed rows, ready to render."""
     now = timezone.now()
     claim = uuid.uuid4()
     lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"])
     with transaction.atomic():
-        due = due_messages(now).filter(safety=True) if safety_only else due_messages(now)
-        ids = list(
-            due.select_for_update(skip_locked=True)
-            .order_by("-safety", "send_after", "id")
-            .values_list("id", flat=True)[: settings.JAKMONITOR["SEND_BATCH"]]
-        )
+        ids = _claimable_ids(now, safety_only=safety_only, limit=settings.JAKMONITOR["SEND_BATCH"])
         # Conditional on still being due: without row locks (SQLite) a row another sender
         # claimed between the read and this update is left to it.
         due_messages(now).filter(id__in=ids).update(
             status=Status.SENDING, claim=claim, lease_until=now + lease, attempts=F("attempts") + 1
         )
     return claim, _claimed(claim)
+
+
+def _claimable_ids(now: datetime, *, safety_only: bool, limit: int) -> list[int]:
+    """Rows whose sender died holding them first (their lease ran out), then queued rows in send
+    order, safety first, locked and skipping rows other senders hold. Each read walks its own
+    partial index in order, so a claim costs the same with ten rows waiting or a million."""
+    expired = Message.objects.filter(status=Status.SENDING, lease_until__lt=now)
+    queued = Message.objects.filter(status=Status.QUEUED, send_after__lte=now)
+    ids: list[int] = []
+    for rows, order in ((expired, "lease_until"), (queued, "send_after")):
+        if safety_only:
+            rows = rows.filter(safety=True)
+        ids += (
+            rows.select_for_update(skip_locked=True)
+            .order_by("-safety", order, "id")
+            .values_list("id", flat=True)[: limit - len(ids)]
+        )
+        if len(ids) == limit:
+            break
+    return ids
 
 
 def _claimed(claim: uuid.UUID | str, **filters: object) -> list[Message]:
@@ -132,16 +148,42 @@ def _send_batch(
             mail_connection_discard()
             yield _record_failure(message, exc)
             continue
-        Message.objects.filter(pk=message.pk, claim=claim).update(
-            status=Status.SENT,
-            sent_at=timezone.now(),
-            lease_until=None,
-            claim=None,
-            last_error="",
-            failing_since=None,
-        )
+        _mark_sent(message, claim=claim)
         mail_connection_used()
         yield Status.SENT
+
+
+def _mark_sent(message: Message, *, claim: uuid.UUID | str) -> None:
+    """The one write per message between the server's reply and the next message, as a fixed
+    statement: building it with the ORM took four times the CPU of running it."""
+    field = Message._meta.get_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _mark_sent_sql(),
+            [
+                Status.SENT.value,
+                field("sent_at").get_db_prep_value(timezone.now(), connection),
+                message.pk,
+                field("claim").get_db_prep_value(claim, connection),
+            ],
+        )
+
+
+@functools.cache
+def _mark_sent_sql() -> str:
+    q = connection.ops.quote_name
+    column = {name: q(Message._meta.get_field(name).column) for name in _SENT_FIELDS}
+    cleared = ", ".join(
+        f"{column[name]} = NULL" for name in ("lease_until", "claim", "failing_since")
+    )
+    return (
+        f"UPDATE {q(Message._meta.db_table)} SET {column['status']} = %s, "
+        f"{column['sent_at']} = %s, {cleared}, {column['last_error']} = '' "
+        f"WHERE {column['id']} = %s AND {column['claim']} = %s"
+    )
+
+
+_SENT_FIELDS = ("id", "status", "sent_at", "lease_until", "claim", "failing_since", "last_error")
 
 
 def _render(

@@ -329,6 +329,45 @@ def test_a_claim_sends_once_even_if_the_task_runs_twice(course, smtp):
     assert len(smtp.messages) == 1
 
 
+def test_a_claim_takes_expired_leases_first_then_due_rows_in_send_order(course, settings):
+    settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 3}
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+        _copies(Message.objects.get(), 5, "more")
+    rows = list(Message.objects.order_by("id"))
+    late = datetime(2026, 3, 23, 12, tzinfo=UTC)
+    Message.objects.filter(pk=rows[0].pk).update(send_after=late.replace(hour=14))  # not yet
+    Message.objects.filter(pk=rows[1].pk).update(send_after=late)  # due longest
+    Message.objects.filter(pk=rows[2].pk).update(status=Status.SENDING, lease_until=late)  # dead
+    Message.objects.filter(pk=rows[3].pk).update(
+        status=Status.SENDING,
+        lease_until=datetime(2026, 3, 23, 13, 5, tzinfo=UTC),  # held
+    )
+    Message.objects.filter(pk=rows[4].pk).update(safety=True)
+    with at(2026, 3, 23, 13, 1):
+        claim, batch = _claim(safety_only=False)
+        assert [m.pk for m in batch] == [rows[4].pk, rows[1].pk, rows[2].pk]  # by -safety, id
+        assert {m.claim for m in batch} == {claim} and all(m.attempts == 1 for m in batch)
+        _, rest = _claim(safety_only=False)
+    assert [m.pk for m in rest] == [rows[5].pk]  # the held and the not-yet rows stay
+    assert Message.objects.get(pk=rows[3].pk).claim is None
+
+
+def test_a_sent_row_forgets_its_claim_and_its_failures(course, smtp):
+    with at(2026, 3, 23, 13):
+        reminders_queue_due()
+    failing = datetime(2026, 3, 23, 12, tzinfo=UTC)
+    Message.objects.update(failing_since=failing, last_error="SMTPServerDisconnected: gone")
+    send_all(datetime(2026, 3, 23, 13, 1, tzinfo=UTC))
+    message = Message.objects.get()
+    assert (message.status, message.sent_at) == (
+        Status.SENT,
+        datetime(2026, 3, 23, 13, 1, tzinfo=UTC),
+    )
+    assert (message.claim, message.lease_until, message.failing_since) == (None, None, None)
+    assert (message.last_error, message.attempts) == ("", 1)
+
+
 def test_no_reminder_in_quiet_hours(course):
     # 23 March 21:30 in New York is 01:30 UTC on the 24th: too late; the next day is too late
     # for a 7-day reminder, so it is not sent at all rather than a day late.
@@ -587,3 +626,20 @@ def test_a_safety_message_that_fails_again_after_a_requeue_alerts_again(course, 
     send_all(datetime(2026, 3, 23, 14, 0, 5, tzinfo=UTC))
     told = [m for m in smtp.messages if m["Subject"].startswith("Safety message not")]
     assert len(told) == 2  # the address is still refused: staff are told each time
+
+
+def test_dates_in_emails_are_written_out_in_the_patients_language():
+    from django.utils import translation
+
+    from clinics.templatetags.clinics_email import long_date
+
+    assert long_date(date(2026, 11, 9)) == "Monday 9 November 2026"
+    with translation.override("fr"):
+        assert long_date(date(2026, 11, 9)) == "lundi 9 novembre 2026"
+    assert long_date(None) == ""
+
+
+def test_every_kind_of_email_is_ready_before_a_worker_sends():
+    from clinics.services.emails import emails_prepare
+
+    emails_prepare()  # what a new worker process does first; a kind without templates fails
