@@ -106,6 +106,7 @@ def main() -> None:
     started = time.perf_counter()
     queued = reminders_queue_due(now=NOW)  # the scan "at" 09:00 New York on the reminder day
     print(f"queued {queued} reminders in {time.perf_counter() - started:.1f} s")
+    harness.analyze()
     messages = rendered()
     smtp = SmtpServer().start()
     try:

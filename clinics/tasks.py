@@ -2,6 +2,7 @@
 reject_on_worker_lost: a task whose worker died is delivered again). Their names are
 `core.vocab.TaskName`, by which services queue them and beat runs them."""
 
+import gc
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -80,9 +81,12 @@ def forget_idempotency_keys() -> int:
 
 
 @worker_process_init.connect
-def _prepare_emails(**_: Any) -> None:
-    """A new worker process is ready to send at once."""
+def _prepare(**_: Any) -> None:
+    """A new worker process is ready to send at once. What it has loaded stays for its life, so
+    it is frozen out of the garbage collector's scans (a tenth of a millisecond per message)."""
     emails_prepare()
+    gc.collect()
+    gc.freeze()
 
 
 @worker_process_shutdown.connect

@@ -639,7 +639,13 @@ def test_dates_in_emails_are_written_out_in_the_patients_language():
     assert long_date(None) == ""
 
 
-def test_every_kind_of_email_is_ready_before_a_worker_sends():
-    from clinics.services.emails import emails_prepare
+def test_a_new_worker_process_has_every_email_ready_and_its_startup_frozen():
+    import gc
 
-    emails_prepare()  # what a new worker process does first; a kind without templates fails
+    from clinics.tasks import _prepare
+
+    try:
+        _prepare()  # at worker_process_init; a kind of email without its templates fails here
+        assert gc.get_freeze_count() > 10_000  # Django, the URL map and templates: not rescanned
+    finally:
+        gc.unfreeze()
