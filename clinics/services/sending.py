@@ -34,13 +34,18 @@ log = logging.getLogger(__name__)
 
 
 def _claim(*, safety_only: bool) -> tuple[uuid.UUID, list[Message]]:
-    """Claim up to a batch of due rows, safety first, under a fresh token and lease; each claim
-    counts as an attempt. Returns the claimed rows, ready to render."""
+    """Claim up to a batch of due rows under a fresh token and lease; each claim counts as an
+    attempt. Returns the claimed rows, ready to render. Safety messages make a batch of their
+    own: a batch is rendered before its first message goes, and an alert does not wait for
+    fifty reminders to be rendered."""
     now = timezone.now()
     claim = uuid.uuid4()
     lease = timedelta(seconds=settings.JAKMONITOR["SEND_LEASE_SECONDS"])
+    limit = settings.JAKMONITOR["SEND_BATCH"]
     with transaction.atomic():
-        ids = _claimable_ids(now, safety_only=safety_only, limit=settings.JAKMONITOR["SEND_BATCH"])
+        ids = _claimable_ids(now, safety_only=True, limit=limit)
+        if not ids and not safety_only:
+            ids = _claimable_ids(now, safety_only=False, limit=limit)
         # Conditional on still being due: without row locks (SQLite) a row another sender
         # claimed between the read and this update is left to it.
         due_messages(now).filter(id__in=ids).update(

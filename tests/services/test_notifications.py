@@ -329,7 +329,9 @@ def test_a_claim_sends_once_even_if_the_task_runs_twice(course, smtp):
     assert len(smtp.messages) == 1
 
 
-def test_a_claim_takes_expired_leases_first_then_due_rows_in_send_order(course, settings):
+def test_a_claim_takes_safety_alone_then_expired_leases_then_due_rows_in_send_order(
+    course, settings
+):
     settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 3}
     with at(2026, 3, 23, 13):
         reminders_queue_due()
@@ -345,11 +347,13 @@ def test_a_claim_takes_expired_leases_first_then_due_rows_in_send_order(course, 
     )
     Message.objects.filter(pk=rows[4].pk).update(safety=True)
     with at(2026, 3, 23, 13, 1):
+        _, alerts = _claim(safety_only=False)
         claim, batch = _claim(safety_only=False)
-        assert [m.pk for m in batch] == [rows[4].pk, rows[1].pk, rows[2].pk]  # by -safety, id
-        assert {m.claim for m in batch} == {claim} and all(m.attempts == 1 for m in batch)
         _, rest = _claim(safety_only=False)
-    assert [m.pk for m in rest] == [rows[5].pk]  # the held and the not-yet rows stay
+    assert [m.pk for m in alerts] == [rows[4].pk]  # safety messages in a batch of their own
+    assert [m.pk for m in batch] == [rows[1].pk, rows[2].pk, rows[5].pk]  # the expired lease too
+    assert {m.claim for m in batch} == {claim} and all(m.attempts == 1 for m in batch)
+    assert rest == []  # the held and the not-yet rows stay
     assert Message.objects.get(pk=rows[3].pk).claim is None
 
 
