@@ -27,7 +27,6 @@ import harness
 SCRATCH = harness.django_setup(ALLOWED_HOSTS="testserver,127.0.0.1", LOG_LEVEL="WARNING")
 
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
 from http_timing import in_process, rounds, served  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
@@ -52,8 +51,7 @@ def main():
     args = parser.parse_args()
     harness.database_ready()
     clinic, total = populate(args.checks)
-    with connection.cursor() as cursor:  # statistics, as PostgreSQL's autovacuum would gather
-        cursor.execute("ANALYZE")
+    harness.analyze()
     user = staff_member_add(
         clinic=clinic,
         username="bench",

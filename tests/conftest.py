@@ -43,17 +43,10 @@ def patient(clinic):
 @pytest.fixture
 def course(patient):
     """Tofacitinib 5 mg twice daily for RA, started on START (New York) that morning."""
-    from clinics.models import Drug
-    from clinics.services.courses import course_start
+    from tests.support.factories import tofacitinib_course
 
     with at(2026, 3, 2, 15):
-        return course_start(
-            patient=patient,
-            drug=Drug.objects.get(code="tofacitinib"),
-            dose_code="5mg-bid",
-            indication="ra",
-            start_date=START,
-        ).course
+        return tofacitinib_course(patient=patient, start_date=START)
 
 
 @pytest.fixture

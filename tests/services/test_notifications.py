@@ -32,7 +32,7 @@ from clinics.services.reminders import reminder_resend, reminders_queue_due
 from clinics.services.results import lab_result_record
 from clinics.services.sending import _claim, _is_transient, message_send, messages_send_due
 from tests.support.clock import at
-from tests.support.factories import infection_facts, without_values
+from tests.support.factories import infection_facts, tofacitinib_course, without_values
 from tests.support.outbox import send_all
 
 Kind, Status = MessageKind, MessageStatus
@@ -532,19 +532,11 @@ def test_a_line_break_in_a_stored_mrn_cannot_stop_a_pause_alert(course, smtp):
 
 
 def test_safety_messages_are_sent_ahead_of_a_reminder_backlog(course, smtp, settings):
-    from clinics.models import Drug
-    from clinics.services.courses import course_start
     from tests.support.factories import PatientFactory
 
     other = PatientFactory(clinic=course.patient.clinic)
     with at(2026, 3, 2, 15):
-        course_start(
-            patient=other,
-            drug=Drug.objects.get(code="tofacitinib"),
-            dose_code="5mg-bid",
-            indication="ra",
-            start_date=course.start_date,
-        )
+        tofacitinib_course(patient=other, start_date=course.start_date)
     settings.JAKMONITOR = {**settings.JAKMONITOR, "SEND_BATCH": 2}
     with at(2026, 3, 23, 13):
         reminders_queue_due()
@@ -571,22 +563,9 @@ def test_a_server_down_costs_one_try_per_batch_not_one_per_message(course, smtp,
     assert {m.status for m in rows} == {Status.QUEUED} and not any(m.claim for m in rows)
 
 
-def _future_course(patient, start):
-    from clinics.models import Drug
-    from clinics.services.courses import course_start
-
-    return course_start(
-        patient=patient,
-        drug=Drug.objects.get(code="tofacitinib"),
-        dose_code="5mg-bid",
-        indication="ra",
-        start_date=start,
-    ).course
-
-
 def test_a_pause_that_ended_by_the_first_dose_sends_no_new_dates(patient, clinician):
     with at(2026, 3, 2, 15):
-        course = _future_course(patient, date(2026, 3, 30))
+        course = tofacitinib_course(patient=patient, start_date=date(2026, 3, 30))
     with at(2026, 3, 12, 15):
         course_pause(course=course, reason="clinician")
     with at(2026, 3, 30, 15):

@@ -11,6 +11,19 @@ from clinics.core.vocab import CheckStatus, CourseStatus, InfectionKind, Missing
 from clinics.models import Clinic, Drug, MonitoringCheck, Patient, Protocol, TherapyCourse
 
 
+def tofacitinib_course(*, patient: Patient, start_date: date) -> TherapyCourse:
+    """Tofacitinib 5 mg twice daily for RA, started through the service as staff would."""
+    from clinics.services.courses import course_start
+
+    return course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="tofacitinib"),
+        dose_code="5mg-bid",
+        indication="ra",
+        start_date=start_date,
+    ).course
+
+
 class ClinicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Clinic
