@@ -194,7 +194,7 @@ class Simulation:
 
     def attend(self, today: date) -> None:
         rng, ledger = self.rng, self.ledger
-        for check in checks_due_now().select_related("course__patient__clinic"):
+        for check in checks_due_now().select_related("course__patient__clinic").order_by("pk"):
             if rng.random() >= ledger.habits[check.course_id].attends:
                 ledger.events["draw missed"] += 1
                 continue
@@ -204,10 +204,12 @@ class Simulation:
                 ledger.events["sample taken"] += 1
             else:
                 self.complete(check, today)
-        for check in overdue_checks().select_related("course__patient__clinic"):
+        for check in overdue_checks().select_related("course__patient__clinic").order_by("pk"):
             if ledger.habits[check.course_id].attends and rng.random() < 0.04:
                 self.complete(check, today, late=True)  # entered late, confirmed
-        for check in checks_results_pending().select_related("course__patient__clinic"):
+        for check in (
+            checks_results_pending().select_related("course__patient__clinic").order_by("pk")
+        ):
             if ledger.results_on.get(check.pk, today) > today:
                 continue
             if rng.random() < 0.06:
@@ -218,9 +220,11 @@ class Simulation:
 
     def report_infections(self, today: date) -> None:
         rng, ledger = self.rng, self.ledger
-        for course in TherapyCourse.objects.filter(
-            patient__clinic=self.clinic, status=CourseStatus.ACTIVE
-        ).select_related("patient__clinic"):
+        for course in (
+            TherapyCourse.objects.filter(patient__clinic=self.clinic, status=CourseStatus.ACTIVE)
+            .select_related("patient__clinic")
+            .order_by("pk")
+        ):
             if rng.random() >= 0.0015:
                 continue
             reported = infection_report(
