@@ -26,6 +26,7 @@ from .core.vocab import (
     FindingStatus,
     InfectionKind,
     InfectionOutcome,
+    Interpretation,
     Jurisdiction,
     LinkPurpose,
     MessageKind,
@@ -473,8 +474,20 @@ class LabResult(models.Model):
         MonitoringCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
     )
     analyte = models.CharField(max_length=30)
-    value = models.DecimalField(max_digits=12, decimal_places=4)
-    unit = models.CharField(max_length=20)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Empty for a screening test read only as positive, negative, ...",
+    )
+    unit = models.CharField(max_length=20, blank=True)
+    interpretation = models.CharField(
+        max_length=15,
+        choices=Interpretation.choices(),
+        blank=True,
+        help_text="A screening test's reading (TB, hepatitis, pregnancy); empty for a measurement",
+    )
     collected_on = models.DateField()
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey(
@@ -493,14 +506,28 @@ class LabResult(models.Model):
     class Meta:
         ordering = ["-collected_on", "-id"]
         indexes = [models.Index(fields=["course", "analyte", "collected_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(value__isnull=False) | ~Q(interpretation=""),
+                name="lab_result_has_value_or_reading",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.analyte} {self.value_text} {self.unit} on {self.collected_on}"
+        return f"{self.analyte} {self.reading} on {self.collected_on}"
 
     @property
     def value_text(self) -> str:
         """The value as the lab wrote it: no trailing zeros, never an exponent (400, not 4E+2)."""
-        return f"{self.value.normalize():f}"
+        return "" if self.value is None else f"{self.value.normalize():f}"
+
+    @property
+    def reading(self) -> str:
+        """What the lab reported, as staff read it: "1.2 10^9/L", "positive", "positive, 0.52
+        IU/mL"."""
+        measured = f"{self.value_text} {self.unit}".strip()
+        parts = [self.get_interpretation_display().lower() if self.interpretation else "", measured]
+        return ", ".join(p for p in parts if p)
 
 
 class Finding(models.Model):

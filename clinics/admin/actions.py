@@ -168,7 +168,7 @@ def _complete(check: MonitoringCheck, form: CompleteCheckForm, user: User) -> Sa
         said.append((messages.WARNING, "Kept as done outside its window."))
     for recorded in done.results:
         result, outcome = recorded.result, recorded.outcome
-        head = f"{ANALYTE_NAMES[result.analyte]} {result.value_text} {result.unit}: "
+        head = f"{ANALYTE_NAMES[result.analyte]} {result.reading}: "
         if not outcome.findings:
             said.append((messages.INFO, head + "no threshold reached."))
         for found in outcome.findings:

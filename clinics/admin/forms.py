@@ -10,13 +10,14 @@ from django import forms
 from django.db.models import Model
 from django.http import QueryDict
 
-from ..core.units import ANALYTE_NAMES, accepted_units
+from ..core.units import ANALYTE_NAMES, QUALITATIVE, accepted_units
 from ..core.vocab import (
     CLINICIAN_DECISIONS,
     STAFF_PAUSE_REASONS,
     CheckKind,
     InfectionKind,
     InfectionOutcome,
+    Interpretation,
     MissingReason,
     RenalMeasure,
     StopReason,
@@ -223,8 +224,9 @@ class SampleTakenForm(ActionForm[MonitoringCheck]):
 
 
 class CompleteCheckForm(ActionForm[MonitoringCheck]):
-    """The date the check was done and, for each analyte it measures, a value and unit or the
-    reason there is none."""
+    """The date the check was done and, for each analyte it measures, a value and unit (a
+    screening test: its reading, with a number if the lab gives one) or the reason there is
+    none."""
 
     completed_on = _date(label="Done on", help_text="The day the sample was taken")
     confirm_outside_window = forms.BooleanField(
@@ -240,8 +242,17 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
         for analyte in self.subject.analytes:
             units = accepted_units(analyte)
             name = ANALYTE_NAMES[analyte]
+            screening = analyte in QUALITATIVE
+            if screening:
+                self.fields[f"reading_{analyte}"] = forms.ChoiceField(
+                    label=f"{name}: reading",
+                    required=False,
+                    choices=[("", "—"), *Interpretation.choices()],
+                )
             self.fields[f"value_{analyte}"] = forms.CharField(
-                label=name, required=False, max_length=30
+                label=f"{name}: number, if the lab gives one" if screening else name,
+                required=False,
+                max_length=30,
             )
             self.fields[f"unit_{analyte}"] = forms.CharField(
                 label=f"{name}: unit",
@@ -267,9 +278,9 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
     def results(self) -> list[ResultInput]:
         data = self.cleaned_data
         return [
-            ResultInput(a, data[f"value_{a}"], data[f"unit_{a}"])
+            ResultInput(a, data[f"value_{a}"], data[f"unit_{a}"], data.get(f"reading_{a}", ""))
             for a in self.subject.analytes
-            if data.get(f"value_{a}")
+            if data.get(f"value_{a}") or data.get(f"reading_{a}")
         ]
 
     def missing(self) -> dict[str, str]:
@@ -283,7 +294,8 @@ class CompleteCheckForm(ActionForm[MonitoringCheck]):
         if key.startswith("results[") and "]." in key:
             index, name = key[len("results[") :].split("].", 1)
             analyte = self.results()[int(index)].analyte
-            return f"{'value' if name == 'value' else 'unit'}_{analyte}"
+            prefix = {"value": "value", "interpretation": "reading"}.get(name, "unit")
+            return f"{prefix}_{analyte}"
         return super().field_for(key)
 
 

@@ -237,7 +237,7 @@ class MonitoringCheckAdmin(ReadOnlyAdmin[MonitoringCheck]):
 @admin.register(LabResult)
 class LabResultAdmin(ReadOnlyAdmin[LabResult]):
     clinic_path = "course__patient__clinic"
-    list_display = ("course", "analyte", "value", "unit", "collected_on", "outcome_action")
+    list_display = ("course", "analyte", "reading", "collected_on", "outcome_action")
     list_select_related = ("course__patient", "course__drug")
 
 
@@ -261,10 +261,10 @@ class FindingAdmin(ReadOnlyAdmin[Finding]):
     @admin.display(description="Results")
     def results_reached(self, obj: Finding) -> str:
         rows = (
-            (r.analyte, r.value_text, r.unit, "; ".join(f["text"] for f in r.outcome))
+            (r.analyte, r.reading, "; ".join(f["text"] for f in r.outcome))
             for r in obj.results.order_by("id")
         )
-        return format_html_join("", "<p>{} {} {}: {}</p>", rows)
+        return format_html_join("", "<p>{} {}: {}</p>", rows)
 
 
 @admin.register(InfectionReport)

@@ -17,9 +17,9 @@ from rest_framework import serializers
 from ..core.care import CareSummary, KindSummary
 from ..core.planning import Advice, PlannedCheck, RenalGap
 from ..core.reconcile import CatchUp, DoneBefore
-from ..core.ruleset import Dose, Indication, Threshold
+from ..core.ruleset import Dose, Indication, ScreeningRule, Threshold
 from ..core.thresholds import Finding as RuleReached
-from ..core.units import ANALYTES
+from ..core.units import ANALYTES, QUALITATIVE
 from ..core.vocab import (
     CLINICIAN_DECISIONS,
     STAFF_PAUSE_REASONS,
@@ -28,6 +28,7 @@ from ..core.vocab import (
     FindingDecision,
     InfectionKind,
     InfectionOutcome,
+    Interpretation,
     MissingReason,
     RenalMeasure,
     Reporter,
@@ -291,11 +292,14 @@ class PlannedCheckSerializer(serializers.Serializer[PlannedCheck]):
     why = serializers.CharField()
 
 
-class ThresholdSerializer(serializers.Serializer[Threshold]):
+class ThresholdSerializer(serializers.Serializer[Threshold | ScreeningRule]):
+    """A do-not-start rule: a threshold (band and unit) or a screening reading."""
+
     rule_id = serializers.CharField(source="id")
     analyte = serializers.CharField()
-    band = serializers.CharField(source="band.describe")
-    unit = serializers.CharField()
+    condition = serializers.CharField(help_text='When it applies: "< 500 cells/mm3", "positive"')
+    band = serializers.CharField(source="band.describe", required=False)
+    unit = serializers.CharField(required=False)
     text = serializers.CharField()
     source = serializers.CharField()  # type: ignore[assignment]  # as in AdviceSerializer
     verified = serializers.BooleanField()
@@ -308,6 +312,7 @@ class ResultOutcomeSerializer(serializers.Serializer[RecordedResult | BaselineFi
     analyte = serializers.CharField(source="result.analyte")
     value = serializers.CharField(source="result.value_text")
     unit = serializers.CharField(source="result.unit")
+    interpretation = serializers.CharField(source="result.interpretation")
     collected_on = serializers.DateField(source="result.collected_on")
     action = serializers.CharField(source="outcome.action")
     findings = RuleReachedSerializer(source="outcome.findings", many=True)
@@ -514,9 +519,26 @@ class CheckSerializer(serializers.ModelSerializer[MonitoringCheck]):
 
 
 class ResultInputSerializer(serializers.Serializer[None]):
+    """One result: a measurement's value and unit, or a screening test's reading (with its
+    number, such as IGRA IU/mL or TST mm, when the lab gives one)."""
+
     analyte = serializers.ChoiceField(choices=ANALYTES)
-    value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
-    unit = serializers.CharField(max_length=20)
+    value = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A number, as the lab reports it (optional for a screening test)",
+    )
+    unit = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    interpretation = serializers.ChoiceField(
+        choices=Interpretation.choices(),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"A screening test's reading ({', '.join(sorted(QUALITATIVE))}); "
+        "empty for a measurement",
+    )
 
 
 class CheckSampleTakenSerializer(serializers.Serializer[None]):
@@ -548,6 +570,9 @@ class LabResultSerializer(serializers.ModelSerializer[LabResult]):
     course = serializers.SlugRelatedField[TherapyCourse](slug_field="uuid", read_only=True)
     check = serializers.UUIDField(source="monitoring_check.uuid", read_only=True, allow_null=True)
     value = serializers.CharField(source="value_text", read_only=True)
+    interpretation = serializers.CharField(
+        read_only=True, help_text="A screening test's reading; empty for a measurement"
+    )
     outcome = RuleReachedSerializer(many=True, read_only=True)
 
     class Meta:
@@ -559,6 +584,7 @@ class LabResultSerializer(serializers.ModelSerializer[LabResult]):
             "analyte",
             "value",
             "unit",
+            "interpretation",
             "collected_on",
             "recorded_at",
             "outcome_action",
@@ -567,10 +593,7 @@ class LabResultSerializer(serializers.ModelSerializer[LabResult]):
         read_only_fields = fields
 
 
-class LabResultCreateSerializer(serializers.Serializer[None]):
-    analyte = serializers.ChoiceField(choices=ANALYTES)
-    value = serializers.CharField(max_length=40, help_text="A number, as the lab reports it")
-    unit = serializers.CharField(max_length=20)
+class LabResultCreateSerializer(ResultInputSerializer):
     collected_on = serializers.DateField()
     check = serializers.UUIDField(
         required=False,

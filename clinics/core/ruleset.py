@@ -28,8 +28,8 @@ from pydantic import (
 )
 
 from .dates import Duration
-from .units import Analyte, UnitError, check_unit
-from .vocab import CheckKind, Jurisdiction, Phase, RenalMeasure, RuleAction
+from .units import QUALITATIVE, Analyte, UnitError, check_unit
+from .vocab import CheckKind, Interpretation, Jurisdiction, Phase, RenalMeasure, RuleAction
 
 RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -189,6 +189,38 @@ class Threshold(Scope, Cited):
             raise ValueError("a threshold needs exactly one of band (lt/le/gt/ge) or drop_gt")
         return self
 
+    @property
+    def condition(self) -> str:
+        """When the rule fires, as staff read it: "< 500 cells/mm3", "drop > 2 g/dL"."""
+        if self.band is not None:
+            return f"{self.band.describe()} {self.unit}"
+        return f"drop > {self.drop_gt:g} {self.unit}"
+
+
+class ScreeningRule(Scope, Cited):
+    """What a screening reading (a positive TB test, HBsAg, ...) means for this drug, in the
+    label's words. A reading no rule covers is shown to staff as uncovered, never as "none"."""
+
+    id: str = Field(pattern=RULE_ID)
+    analyte: Analyte
+    results: list[Interpretation] = Field(min_length=1)
+    action: Literal[RuleAction.DO_NOT_START, RuleAction.ADVISE]
+    phases: list[Phase] = [Phase.BASELINE]
+    text: str = Field(min_length=5)
+
+    @model_validator(mode="after")
+    def _screening_analyte(self) -> ScreeningRule:
+        if self.analyte not in QUALITATIVE:
+            raise ValueError(
+                f"{self.analyte!r} is not a screening test; use one of: "
+                f"{', '.join(sorted(QUALITATIVE))}"
+            )
+        return self
+
+    @property
+    def condition(self) -> str:
+        return " or ".join(self.results)
+
 
 class DoseAdvice(Scope, Cited):
     id: str = Field(pattern=RULE_ID)
@@ -241,11 +273,20 @@ class DrugRules(_Strict):
     doses: list[Dose] = Field(min_length=1)
     monitoring: list[MonitoringRule] = Field(min_length=1)
     thresholds: list[Threshold] = []
+    screening: list[ScreeningRule] = []
     dose_advice: list[DoseAdvice] = []
     infection: list[InfectionRule] = Field(min_length=1)
 
-    def all_rules(self) -> list[MonitoringRule | Threshold | DoseAdvice | InfectionRule]:
-        return [*self.monitoring, *self.thresholds, *self.dose_advice, *self.infection]
+    def all_rules(
+        self,
+    ) -> list[MonitoringRule | Threshold | ScreeningRule | DoseAdvice | InfectionRule]:
+        return [
+            *self.monitoring,
+            *self.thresholds,
+            *self.screening,
+            *self.dose_advice,
+            *self.infection,
+        ]
 
     def dose(self, code: str) -> Dose | None:
         return next((d for d in self.doses if d.code == code), None)

@@ -28,6 +28,7 @@ Analyte = Literal[
     "anti_hbc",
     "hcv_ab",
     "igra",
+    "tst",
     "hcg",
 ]
 ANALYTES: tuple[str, ...] = Analyte.__args__  # type: ignore[attr-defined]
@@ -50,9 +51,14 @@ ANALYTE_NAMES = {
     "anti_hbc": "Hepatitis B core antibody",
     "hcv_ab": "Hepatitis C antibody",
     "igra": "TB interferon-gamma release assay",
-    "hcg": "hCG",
+    "tst": "Tuberculin skin test",
+    "hcg": "Pregnancy test (hCG)",
 }
 assert tuple(ANALYTE_NAMES) == ANALYTES
+
+# Screening tests: the lab's reading (positive, negative, ...) is the result; a number (IGRA
+# IU/mL, TST induration in mm, an index) may come with it and is kept, not evaluated.
+QUALITATIVE: frozenset[str] = frozenset({"hbsag", "anti_hbc", "hcv_ab", "igra", "tst", "hcg"})
 
 # Each analyte's accepted units, as a factor to the first (canonical) unit of its group.
 _ONE, _THOUSAND = Decimal(1), Decimal(1000)

@@ -77,6 +77,15 @@ class SexAtBirth(Codes):
     UNKNOWN = "unknown", "Not recorded"
 
 
+class Interpretation(Codes):
+    """A screening result as the lab reports it (TB, hepatitis serology, pregnancy test)."""
+
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    INDETERMINATE = "indeterminate", "Indeterminate"
+    BORDERLINE = "borderline", "Borderline"
+
+
 class RuleAction(Codes):
     """What a threshold rule in a drug's file says to do."""
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from ..core.planning import Advice, PlannedCheck, RenalGap
 from ..core.reconcile import CatchUp, DoneBefore, reconcile
-from ..core.ruleset import Dose, DrugRules, Indication, Threshold
+from ..core.ruleset import Dose, DrugRules, Indication, ScreeningRule, Threshold
 from ..core.thresholds import Outcome, evaluate
 from ..core.vocab import CheckKind, OutcomeAction, Phase, RuleAction
 from ..models import Clinic, Drug, LabResult, Patient, TherapyCourse
@@ -116,6 +116,7 @@ def baseline_findings(
             jurisdiction=clinic.jurisdiction,
             indication=indication,
             phase=Phase.BASELINE,
+            interpretation=result.interpretation,
         )
         if outcome.findings:
             findings.append(BaselineFinding(result, outcome))
@@ -135,7 +136,7 @@ class StartPreview:
     checks: tuple[PlannedCheck, ...]
     advice: tuple[Advice, ...]
     renal_gaps: tuple[RenalGap, ...]  # renal advice that needs another measure than entered
-    do_not_start_rules: tuple[Threshold, ...]
+    do_not_start_rules: tuple[Threshold | ScreeningRule, ...]
     findings: tuple[BaselineFinding, ...]
     # A course entered after its start: what was missed, caught up or done elsewhere.
     catch_up: tuple[CatchUp, ...] = ()
@@ -199,9 +200,11 @@ def course_start_preview(
         backfill_baseline=True,
         done_elsewhere=done_elsewhere,
     )
-    thresholds = [
-        *drug_rules(drug=drug).thresholds,
+    rules = drug_rules(drug=drug)
+    thresholds: list[Threshold | ScreeningRule] = [
+        *rules.thresholds,
         *protocol_rules(protocol=clinic.protocol).thresholds,
+        *rules.screening,
     ]
     return StartPreview(
         course=course,

@@ -85,8 +85,7 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
         "results": [
             {
                 "analyte": ANALYTE_NAMES.get(r.analyte, r.analyte),
-                "value": r.value_text,
-                "unit": r.unit,
+                "reading": r.reading,
                 "outcome": r.get_outcome_action_display(),
                 "findings": r.outcome,
             }

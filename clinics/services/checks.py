@@ -197,6 +197,7 @@ def check_complete(
                         analyte=item.analyte,
                         value=item.value,
                         unit=item.unit,
+                        interpretation=item.interpretation,
                         collected_on=completed_on,
                         monitoring_check=check,
                         recorded_by=completed_by,

@@ -48,7 +48,7 @@ class CourseStarted:
 
 def _do_not_start_message(findings: list[BaselineFinding]) -> str:
     return " ".join(
-        f"{f.result.analyte} {f.result.value_text} {f.result.unit} on "
+        f"{f.result.analyte} {f.result.reading} on "
         f"{f.result.collected_on}: {f.outcome.summary} ({f.outcome.findings[0].source})."
         for f in findings
     )

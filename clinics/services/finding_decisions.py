@@ -129,9 +129,7 @@ def _repeat_check(finding: Finding) -> MonitoringCheck:
         why=(
             f"Repeat test ordered on {today} for the finding of {finding.collected_on} "
             f"({finding.get_action_display()}): "
-            + "; ".join(
-                f"{r.analyte} {r.value_text} {r.unit}" for r in finding.results.order_by("id")
-            )
+            + "; ".join(f"{r.analyte} {r.reading}" for r in finding.results.order_by("id"))
         ),
     )
 

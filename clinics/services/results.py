@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..core.thresholds import Outcome, evaluate
-from ..core.units import ANALYTES, UnitError, check_unit, convert, normalise_unit
-from ..core.vocab import CourseStatus, Phase
+from ..core.units import ANALYTES, QUALITATIVE, UnitError, check_unit, convert, normalise_unit
+from ..core.vocab import CourseStatus, Interpretation, Phase
 from ..models import LabResult, MonitoringCheck, TherapyCourse
 from ..rulebook import drug_rules, protocol_rules
 from .alerts import finding_alert_queue
@@ -22,8 +22,9 @@ from .findings import finding_for_result
 @dataclass(frozen=True)
 class ResultInput:
     analyte: str
-    value: Decimal | str | float
+    value: Decimal | str | float | None
     unit: str
+    interpretation: str = ""  # a screening test's reading: positive, negative, ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,32 @@ def _clean_unit(analyte: str, unit: str) -> str:
     return unit
 
 
+def _clean_reading(
+    analyte: str, value: object, unit: str, interpretation: str
+) -> tuple[Decimal | None, str, str]:
+    """A measurement needs a value and its unit; a screening test needs its reading, and may
+    carry a number (IGRA IU/mL, TST mm) with its unit."""
+    interpretation = (interpretation or "").strip().lower()
+    given = value is not None and str(value).strip() != ""
+    if analyte not in QUALITATIVE:
+        if interpretation:
+            raise ValidationError(
+                {"interpretation": f"{analyte} is a measurement: give its value, not a reading."}
+            )
+        if not given:
+            raise ValidationError({"value": f"A {analyte} result needs a value."})
+        return _clean_value(value), _clean_unit(analyte, unit), ""
+    if interpretation not in Interpretation.values():
+        raise ValidationError(
+            {"interpretation": f"A {analyte} result needs its reading. {Interpretation.refusal()}"}
+        )
+    if not given:
+        if (unit or "").strip():
+            raise ValidationError({"value": "A unit was given without a value."})
+        return None, "", interpretation
+    return _clean_value(value), _clean_unit(analyte, unit), interpretation
+
+
 def _phase(course: TherapyCourse, collected_on: date) -> Phase:
     """Which rules speak for a sample: by the day it was taken, not the day it is recorded."""
     if course.status == CourseStatus.PLANNED or collected_on < course.start_date:
@@ -78,7 +105,7 @@ def _phase(course: TherapyCourse, collected_on: date) -> Phase:
 
 def _previous_in_unit(previous: LabResult | None, analyte: str, unit: str) -> Decimal | None:
     """The earlier value in this result's unit, or None when the two cannot be compared."""
-    if previous is None:
+    if previous is None or previous.value is None:
         return None
     if normalise_unit(previous.unit) == normalise_unit(unit):
         return previous.value
@@ -100,9 +127,10 @@ def lab_result_record(
     *,
     course: TherapyCourse,
     analyte: str,
-    value: Decimal | str | float,
+    value: Decimal | str | float | None,
     unit: str,
     collected_on: date,
+    interpretation: str = "",
     monitoring_check: MonitoringCheck | None = None,
     recorded_by: User | None = None,
     alert: bool = True,
@@ -111,7 +139,9 @@ def lab_result_record(
 
     The outcome (none / advise / do_not_start / interrupt / discontinue, with each rule's text
     and source) is stored with the result; rules that compare use the previous result of the
-    same analyte in this course. The course itself is not changed: clinicians decide.
+    same analyte in this course. A screening test (TB, hepatitis, pregnancy) is read by its
+    `interpretation` against the drug's screening rules; a reading they do not cover is
+    reported as such, never as "none". The course itself is not changed: clinicians decide.
     Side effects: any outcome but none opens (or joins, for the same sample) a finding; one that
     alerts staff (interrupt, discontinue) is emailed to the clinic's staff after commit, unless
     `alert` is False (`check_complete` alerts once for all the results of a sample).
@@ -120,8 +150,7 @@ def lab_result_record(
         raise ValidationError(
             {"analyte": f"Unknown analyte {analyte!r}; use one of: {', '.join(ANALYTES)}."}
         )
-    number = _clean_value(value)
-    unit = _clean_unit(analyte, unit)
+    number, unit, interpretation = _clean_reading(analyte, value, unit, interpretation)
     if monitoring_check is not None and monitoring_check.course_id != course.pk:
         raise ValidationError({"monitoring_check": "That check belongs to another course."})
     clinic = course.patient.clinic
@@ -145,7 +174,7 @@ def lab_result_record(
             .order_by("-collected_on", "-id")
             .first()
         )
-        previous_value = _previous_in_unit(previous, analyte, unit)
+        previous_value = None if number is None else _previous_in_unit(previous, analyte, unit)
         outcome = evaluate(
             drug=drug_rules(drug=course.drug),
             protocol=protocol_rules(protocol=clinic.protocol),
@@ -156,6 +185,7 @@ def lab_result_record(
             indication=course.indication,
             phase=_phase(course, collected_on),
             previous=previous_value,
+            interpretation=interpretation,
         )
         result = LabResult.objects.create(
             course=course,
@@ -163,6 +193,7 @@ def lab_result_record(
             analyte=analyte,
             value=number,
             unit=unit,
+            interpretation=interpretation,
             collected_on=collected_on,
             recorded_by=recorded_by,
             outcome_action=outcome.action,

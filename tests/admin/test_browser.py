@@ -214,7 +214,9 @@ def record_check(page: Page, check: MonitoringCheck, *, anc: str) -> None:
     ).click()
     page.fill("#id_completed_on", check.course.patient.clinic.today().isoformat())
     for analyte in check.analytes:
-        value, unit = UNREMARKABLE_VALUES[analyte]
+        value, unit, reading = UNREMARKABLE_VALUES[analyte]
+        if reading:
+            page.select_option(f"#id_reading_{analyte}", reading)
         page.fill(f"#id_value_{analyte}", anc if analyte == "anc" else value)
         page.fill(f"#id_unit_{analyte}", unit)
     page.click("input[type=submit].default")

@@ -361,7 +361,7 @@ def test_complete_check_shows_the_threshold_outcome_with_rule_and_source(client,
     assert any(m.startswith("Haemoglobin 13 g/dL: no threshold") for m in shown)
     alert = Message.objects.get(kind=MessageKind.RESULT_ALERT_STAFF)
     (anc_row,) = alert.context["results"]
-    assert anc_row["value"] == "400"  # as written, not 4E+2
+    assert anc_row["reading"] == "400 cells/mm3"  # as written, not 4E+2
     finding = Finding.objects.get()
     assert alert.context["finding_url"].endswith(f"/admin/clinics/finding/{finding.pk}/change/")
     page = client.get(f"/admin/clinics/finding/{finding.pk}/change/").content.decode()
@@ -523,3 +523,24 @@ def test_a_course_action_from_an_older_page_is_refused(client, course):
     assert b"changed by someone else" in stale.content
     course.refresh_from_db()
     assert (course.status, course.version) == (CourseStatus.PAUSED, opened + 1)
+
+
+def test_a_screening_check_is_recorded_by_its_reading(client, course):
+    as_role(client, course.patient.clinic, "coordinator", "coco")
+    check = course.checks.get(kind="tb")
+    url = action("complete-check", check)
+    form = client.get(url).content.decode()
+    assert 'name="reading_igra"' in form and "number, if the lab gives one" in form
+    on = {"completed_on": check.window_start.isoformat(), "confirm_outside_window": "on"}
+    unread = client.post(url, {**on, "value_igra": "0.4", "unit_igra": "IU/mL"})
+    assert "reading_igra" in unread.context["form"].errors  # the service's error, on its field
+    done = client.post(url, {**on, "reading_igra": "positive"})
+    assert done.status_code == 302
+    (result,) = check.results.all()
+    assert (result.interpretation, result.value, result.outcome_action) == (
+        "positive",
+        None,
+        "do_not_start",
+    )
+    shown = [str(m) for m in client.get(done.url).context["messages"]]
+    assert any(m.startswith("TB interferon-gamma release assay positive:") for m in shown)

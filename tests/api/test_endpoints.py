@@ -232,10 +232,10 @@ def test_checks_filter_complete_and_results(setup):
     assert bad.status_code == 400 and "results[0].unit" in bad.json()
     missing = api.post(
         f"{API}/checks/{check}/complete/",
-        {"completed_on": today.isoformat(), "results": [{"analyte": "anc", "unit": "cells/mm3"}]},
+        {**late, "results": [{"analyte": "anc", "unit": "cells/mm3"}]},
         format="json",
     )
-    assert missing.status_code == 400 and "value" in missing.json()["results"]["0"]
+    assert missing.status_code == 400 and "results[0].value" in missing.json()
     done = api.post(
         f"{API}/checks/{check}/complete/",
         {**late, "results": [{"analyte": "anc", "value": "400", "unit": "cells/mm3"}]},
@@ -271,8 +271,24 @@ def test_checks_filter_complete_and_results(setup):
     )
     assert stray.status_code == 400 and "check" in stray.json()
     assert result.json()["value"] == "7.5"
+    # On treatment, a positive TB screen has no label rule: the answer says so (advise).
+    screen = api.post(
+        f"{API}/courses/{course.uuid}/lab-results/",
+        {"analyte": "igra", "interpretation": "positive", "collected_on": today.isoformat()},
+        format="json",
+    )
+    assert screen.status_code == 201 and screen.json()["action"] == "advise"
+    assert screen.json()["interpretation"] == "positive" and screen.json()["value"] == ""
+    assert screen.json()["findings"][0]["rule_id"] == "baricitinib.screening.uncovered"
+    unread = api.post(
+        f"{API}/courses/{course.uuid}/lab-results/",
+        {"analyte": "igra", "value": "0.2", "unit": "IU/mL", "collected_on": today.isoformat()},
+        format="json",
+    )
+    assert unread.status_code == 400 and "interpretation" in unread.json()
     listed = api.get(f"{API}/lab-results/", {"course": str(course.uuid)}).json()["results"]
-    assert {r["analyte"] for r in listed} == {"anc", "hb"}
+    assert {r["analyte"] for r in listed} == {"anc", "hb", "igra"}
+    assert next(r for r in listed if r["analyte"] == "igra")["interpretation"] == "positive"
 
 
 def test_send_reminder_messages_drugs_and_calendar_link(setup):

@@ -104,9 +104,39 @@ def test_evaluate_result_json():
     assert data["action"] == "interrupt" and data["findings"][0]["rule"] == "tofacitinib.hb.drop"
 
 
+def test_evaluate_result_reads_a_screening_result():
+    data = json.loads(
+        run(
+            "evaluate_result",
+            "--drug",
+            "baricitinib",
+            "--jurisdiction",
+            "EU",
+            "--analyte",
+            "anti_hbc",
+            "--qualitative",
+            "positive",
+            "--phase",
+            "baseline",
+            "--format",
+            "json",
+        )
+    )
+    assert data["action"] == "advise" and data["qualitative"] == "positive"
+    assert data["findings"][0]["rule"] == "baricitinib.anti-hbc.positive"
+    assert "HBV DNA" in data["findings"][0]["text"]
+
+
 @pytest.mark.parametrize(
     "args,option",
     [
+        (["--analyte", "igra", "--qualitative", "perhaps"], "--qualitative"),
+        (["--analyte", "igra"], "--qualitative"),
+        (
+            ["--analyte", "hb", "--value", "9", "--unit", "g/dL", "--qualitative", "positive"],
+            "--interpretation",
+        ),
+        (["--analyte", "hb", "--unit", "g/dL"], "--value"),
         (["--analyte", "hb", "--value", "ten", "--unit", "g/dL"], "--value"),
         (["--analyte", "hb", "--value", "10", "--unit", "mg"], "--unit"),
         (["--analyte", "glucose", "--value", "10", "--unit", "mmol/L"], "--analyte"),

@@ -1,4 +1,4 @@
-"""Evaluate one lab value against a drug's thresholds, without a patient."""
+"""Evaluate one lab value, or one screening reading, against a drug's rules, without a patient."""
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinics.core.thresholds import evaluate
-from clinics.core.units import UnitError
-from clinics.core.vocab import Phase
+from clinics.core.units import QUALITATIVE, UnitError
+from clinics.core.vocab import Interpretation, Phase
 
 from ._options import add_rule_options, drug_from, dump_json, library, render_table
 
@@ -30,8 +30,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_rule_options(parser)
         parser.add_argument("--analyte", required=True, help="e.g. anc, alc, hb, platelets, alt")
-        parser.add_argument("--value", required=True)
-        parser.add_argument("--unit", required=True, help="e.g. cells/mm3, 10^9/L, g/dL, g/L, xULN")
+        parser.add_argument("--value", help="The number (optional for a screening test)")
+        parser.add_argument(
+            "--unit", default="", help="e.g. cells/mm3, 10^9/L, g/dL, g/L, xULN, IU/mL"
+        )
+        parser.add_argument(
+            "--qualitative",
+            metavar="VALUE",
+            default="",
+            choices=["", *Interpretation.values()],
+            help="A screening test's reading (igra, tst, hbsag, anti_hbc, hcv_ab, hcg)",
+        )
         parser.add_argument(
             "--previous", help="Previous value in the same unit, for rules that compare"
         )
@@ -45,17 +54,20 @@ class Command(BaseCommand):
         if protocol is None:
             raise CommandError(f"--protocol: unknown protocol {options['protocol']!r}")
         previous = options["previous"]
+        if options["analyte"] in QUALITATIVE and not options["qualitative"]:
+            raise CommandError(f"--qualitative: a {options['analyte']} result needs its reading")
         try:
             outcome = evaluate(
                 drug=drug,
                 protocol=protocol.rules,
                 analyte=options["analyte"],
-                value=_number(options["value"], "value"),
+                value=None if options["value"] is None else _number(options["value"], "value"),
                 unit=options["unit"],
                 jurisdiction=options["jurisdiction"],
                 indication=options["indication"],
                 phase=options["phase"],
                 previous=None if previous is None else _number(previous, "previous"),
+                interpretation=options["qualitative"],
             )
         except UnitError as exc:
             raise CommandError(f"--{exc.field}: {exc}") from None
@@ -67,6 +79,7 @@ class Command(BaseCommand):
                         "analyte": options["analyte"],
                         "value": options["value"],
                         "unit": options["unit"],
+                        "qualitative": options["qualitative"],
                         "jurisdiction": options["jurisdiction"],
                         "action": outcome.action,
                         "findings": [
