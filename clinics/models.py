@@ -8,10 +8,11 @@ Public identifiers are UUIDs; integer keys stay internal.
 import uuid
 import zoneinfo
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -21,6 +22,7 @@ from .core.vocab import (
     CheckKind,
     CheckOrigin,
     CheckStatus,
+    ChildPugh,
     CourseStatus,
     FindingDecision,
     FindingStatus,
@@ -41,6 +43,7 @@ from .core.vocab import (
     StopReason,
 )
 
+CREATININE_UNITS = [("umol/L", "µmol/L"), ("mg/dL", "mg/dL")]
 EARLIEST_BIRTH = date(1900, 1, 1)  # an earlier year is a typing mistake
 VERSION_HELP = "Grows with every change: a write based on an older version is refused"
 
@@ -210,6 +213,16 @@ class Patient(models.Model):
         default=SexAtBirth.UNKNOWN,
         help_text="Used only by rules that need it (pregnancy testing)",
     )
+    weight_kg = models.DecimalField(
+        "weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("400"))],
+        help_text="Used to estimate creatinine clearance (Cockcroft-Gault) for renal dose advice",
+    )
+    weight_on = models.DateField("weighed on", null=True, blank=True)
     email = models.EmailField(blank=True)
     time_zone = models.CharField(
         max_length=64, blank=True, validators=[validate_time_zone], help_text="Blank: the clinic's"
@@ -245,6 +258,12 @@ class Patient(models.Model):
             raise ValidationError({"date_of_birth": "The date of birth is in the future."})
         if self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH:
             raise ValidationError({"date_of_birth": f"Give a date from {EARLIEST_BIRTH} on."})
+        if (self.weight_kg is None) != (self.weight_on is None):
+            raise ValidationError(
+                {"weight_on": "Give the weight together with the day it was taken."}
+            )
+        if self.weight_on and self.weight_on > today:
+            raise ValidationError({"weight_on": "The day of weighing is in the future."})
 
 
 class TherapyCourse(models.Model):
@@ -272,6 +291,21 @@ class TherapyCourse(models.Model):
     )
     renal_value = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices(), blank=True)
+    creatinine = models.DecimalField(
+        "serum creatinine", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    creatinine_unit = models.CharField(max_length=10, choices=CREATININE_UNITS, blank=True)
+    child_pugh = models.CharField(
+        max_length=1, choices=ChildPugh.choices(), blank=True, help_text="Blank: not assessed"
+    )
+    interacting = models.JSONField(
+        null=True, blank=True, help_text="Interacting medicines (codes); null: not reviewed"
+    )
+    conditions = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="ESRD, dialysis, transplant, genotype (codes); null: not reviewed",
+    )
     version = models.PositiveIntegerField(default=1, editable=False, help_text=VERSION_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

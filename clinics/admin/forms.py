@@ -15,14 +15,25 @@ from ..core.vocab import (
     CLINICIAN_DECISIONS,
     STAFF_PAUSE_REASONS,
     CheckKind,
+    ChildPugh,
+    CourseCondition,
     InfectionKind,
     InfectionOutcome,
+    Interacting,
     Interpretation,
     MissingReason,
     RenalMeasure,
     StopReason,
 )
-from ..models import Drug, Finding, InfectionReport, MonitoringCheck, Patient, TherapyCourse
+from ..models import (
+    CREATININE_UNITS,
+    Drug,
+    Finding,
+    InfectionReport,
+    MonitoringCheck,
+    Patient,
+    TherapyCourse,
+)
 from ..rulebook import drug_rules
 from ..selectors.starts import drugs_startable, labelled_doses
 from ..services.results import ResultInput
@@ -140,6 +151,17 @@ class DoseForm(VersionedForm[TherapyCourse]):
         ]
 
 
+NONE_OF_THESE = "none"
+
+
+def _reviewed(ticked: list[str]) -> list[str] | None:
+    """Checkboxes as the service takes them: None if nothing was ticked (not reviewed), [] for
+    "none of these"."""
+    if not ticked:
+        return None
+    return [code for code in ticked if code != NONE_OF_THESE]
+
+
 class StartCourseForm(ActionForm[Patient]):
     """The drug's own doses and indications; the service checks that they go together."""
 
@@ -155,6 +177,35 @@ class StartCourseForm(ActionForm[Patient]):
         help_text="Optional: for the label's renal dose advice",
     )
     renal_measure = forms.ChoiceField(required=False, choices=[("", "—"), *RenalMeasure.choices()])
+    creatinine = forms.DecimalField(
+        label="Serum creatinine",
+        required=False,
+        min_value=0,
+        max_digits=6,
+        decimal_places=2,
+        help_text="Optional: with the patient's weight, estimates creatinine clearance "
+        "(Cockcroft-Gault) where the label's renal advice uses it",
+    )
+    creatinine_unit = forms.ChoiceField(required=False, choices=[("", "—"), *CREATININE_UNITS])
+    child_pugh = forms.ChoiceField(
+        label="Hepatic impairment",
+        required=False,
+        choices=[("", "Not assessed"), *ChildPugh.choices()],
+    )
+    interacting = forms.MultipleChoiceField(
+        label="Interacting medicines",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(NONE_OF_THESE, "Reviewed: none of these"), *Interacting.choices()],
+        help_text="Leave all unticked if the medicines have not been reviewed.",
+    )
+    conditions = forms.MultipleChoiceField(
+        label="Renal and genotype conditions",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(NONE_OF_THESE, "Reviewed: none of these"), *CourseCondition.choices()],
+        help_text="Leave all unticked if not reviewed.",
+    )
     acknowledge_do_not_start = forms.BooleanField(
         required=False,
         label="Prescriber has reviewed",
@@ -189,6 +240,10 @@ class StartCourseForm(ActionForm[Patient]):
     def clean(self) -> dict[str, Any]:
         super().clean()  # Form.clean gives cleaned_data back (typed there as possibly None)
         data = self.cleaned_data
+        for name in ("interacting", "conditions"):
+            ticked = data.get(name) or []
+            if NONE_OF_THESE in ticked and len(ticked) > 1:
+                self.add_error(name, '"None of these" cannot go with another choice.')
         drug, dose = data.get("drug"), data.get("dose", "")
         if drug and dose:
             drug_code, _, data["dose_code"] = dose.partition(":")
@@ -211,6 +266,11 @@ class StartCourseForm(ActionForm[Patient]):
             "start_date": data["start_date"],
             "renal_value": data["renal_value"],
             "renal_measure": data["renal_measure"],
+            "creatinine": data["creatinine"],
+            "creatinine_unit": data["creatinine_unit"],
+            "child_pugh": data["child_pugh"],
+            "interacting": _reviewed(data["interacting"]),
+            "conditions": _reviewed(data["conditions"]),
             "done_elsewhere": {
                 kind.value: data[f"last_done_{kind.value}"]
                 for kind in CheckKind

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..core.care import CareSummary, KindSummary
-from ..core.planning import Advice, PlannedCheck, RenalGap
+from ..core.planning import Advice, FactQuestion, PlannedCheck, RenalGap
 from ..core.reconcile import CatchUp, DoneBefore
 from ..core.ruleset import Dose, Indication, ScreeningRule, Threshold
 from ..core.thresholds import Finding as RuleReached
@@ -25,9 +25,12 @@ from ..core.vocab import (
     STAFF_PAUSE_REASONS,
     CareState,
     CheckKind,
+    ChildPugh,
+    CourseCondition,
     FindingDecision,
     InfectionKind,
     InfectionOutcome,
+    Interacting,
     Interpretation,
     MissingReason,
     RenalMeasure,
@@ -36,6 +39,7 @@ from ..core.vocab import (
 )
 from ..feeds.tokens import feed_urls
 from ..models import (
+    CREATININE_UNITS,
     CalendarFeed,
     Clinic,
     Drug,
@@ -119,6 +123,8 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "family_name",
             "date_of_birth",
             "sex_at_birth",
+            "weight_kg",
+            "weight_on",
             "email",
             "time_zone",
             "reminder_consent",
@@ -178,6 +184,24 @@ class CourseSerializer(serializers.ModelSerializer[TherapyCourse]):
     renal_measure = serializers.ChoiceField(
         choices=RenalMeasure.choices(), allow_blank=True, read_only=True
     )
+    creatinine_unit = serializers.ChoiceField(
+        choices=CREATININE_UNITS, allow_blank=True, read_only=True
+    )
+    child_pugh = serializers.ChoiceField(
+        choices=ChildPugh.choices(), allow_blank=True, read_only=True
+    )
+    interacting = serializers.ListField(
+        child=serializers.ChoiceField(choices=Interacting.choices()),
+        allow_null=True,
+        read_only=True,
+        help_text="Interacting medicines recorded; null: not reviewed",
+    )
+    conditions = serializers.ListField(
+        child=serializers.ChoiceField(choices=CourseCondition.choices()),
+        allow_null=True,
+        read_only=True,
+        help_text="Renal and genotype conditions recorded; null: not reviewed",
+    )
 
     class Meta:
         model = TherapyCourse
@@ -196,6 +220,11 @@ class CourseSerializer(serializers.ModelSerializer[TherapyCourse]):
             "version",
             "renal_value",
             "renal_measure",
+            "creatinine",
+            "creatinine_unit",
+            "child_pugh",
+            "interacting",
+            "conditions",
             "planned_until",
             "created_at",
         ]
@@ -210,6 +239,7 @@ class AdviceSerializer(serializers.Serializer[Advice]):
     source = serializers.CharField()  # type: ignore[assignment]
     verified = serializers.BooleanField()
     not_recommended = serializers.BooleanField()
+    basis = serializers.CharField(help_text="How a value the rule needs was obtained, if estimated")
 
 
 # A rule reached (`core.thresholds.Finding`), or one as `LabResult.outcome` keeps it (JSON). (A comment, not a docstring: the
@@ -233,6 +263,38 @@ class CourseStartSerializer(serializers.Serializer[None]):
     )
     renal_measure = serializers.ChoiceField(
         choices=RenalMeasure.choices(), required=False, allow_blank=True, default=""
+    )
+    creatinine = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Serum creatinine, to estimate creatinine clearance (Cockcroft-Gault)",
+    )
+    creatinine_unit = serializers.ChoiceField(
+        choices=CREATININE_UNITS, required=False, allow_blank=True, default=""
+    )
+    child_pugh = serializers.ChoiceField(
+        choices=ChildPugh.choices(),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Hepatic impairment; blank: not assessed",
+    )
+    interacting = serializers.ListField(
+        child=serializers.ChoiceField(choices=Interacting.choices()),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Interacting medicines the patient takes; [] none; null: not reviewed",
+    )
+    conditions = serializers.ListField(
+        child=serializers.ChoiceField(choices=CourseCondition.choices()),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="ESRD, haemodialysis, renal transplant, genotype; [] none; null: not reviewed",
     )
     acknowledge_do_not_start = serializers.BooleanField(
         required=False,
@@ -331,7 +393,22 @@ class DoneElsewhereSerializer(serializers.Serializer[DoneBefore]):
 
 class RenalGapSerializer(serializers.Serializer[RenalGap]):
     measure = serializers.ChoiceField(choices=RenalMeasure.choices(), help_text="What to enter")
-    given = serializers.ChoiceField(choices=RenalMeasure.choices())
+    given = serializers.ChoiceField(
+        choices=RenalMeasure.choices(), allow_null=True, help_text="null: none was entered"
+    )
+    rule_ids = serializers.ListField(child=serializers.CharField())
+    missing_for_estimate = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What a Cockcroft-Gault estimate of creatinine clearance still needs",
+    )
+    text = serializers.CharField()
+
+
+class FactQuestionSerializer(serializers.Serializer[FactQuestion]):
+    fact = serializers.ChoiceField(choices=["child_pugh", "interacting", "conditions"])
+    options = serializers.ListField(
+        child=serializers.CharField(), help_text="The codes the drug's rules give advice for"
+    )
     rule_ids = serializers.ListField(child=serializers.CharField())
     text = serializers.CharField()
 
@@ -340,7 +417,10 @@ class StartPreviewSerializer(serializers.Serializer[StartPreview]):
     checks = PlannedCheckSerializer(many=True)
     advice = AdviceSerializer(many=True)
     renal_gaps = RenalGapSerializer(
-        many=True, help_text="Renal advice the entered measure cannot apply: enter this one"
+        many=True, help_text="Renal advice that cannot be applied yet: enter this measure"
+    )
+    questions = FactQuestionSerializer(
+        many=True, help_text="Facts the label's dose advice uses that were not recorded"
     )
     do_not_start_rules = ThresholdSerializer(many=True)
     findings = ResultOutcomeSerializer(many=True)

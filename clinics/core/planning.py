@@ -14,8 +14,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .dates import Duration
-from .ruleset import DoseAdvice, DrugRules, MonitoringRule, Point, ProtocolRules
-from .vocab import BLOOD_DRAW_KINDS, RenalMeasure
+from .ruleset import CockcroftGault, DoseAdvice, DrugRules, MonitoringRule, Point, ProtocolRules
+from .vocab import (
+    BLOOD_DRAW_KINDS,
+    ChildPugh,
+    Codes,
+    CourseCondition,
+    Interacting,
+    RenalMeasure,
+)
 
 DEFAULT_HORIZON = Duration(24, "m")
 
@@ -39,6 +46,13 @@ class CourseFacts:
     renal_measure: str | None = None
     pauses: tuple[Pause, ...] = ()
     dose_increases: tuple[date, ...] = ()
+    dose_code: str | None = None
+    child_pugh: str | None = None  # "A", "B", "C"; None: not assessed
+    interacting: tuple[str, ...] | None = None  # Interacting codes; None: not reviewed
+    conditions: tuple[str, ...] | None = None  # CourseCondition codes; None: not reviewed
+    weight_kg: Decimal | None = None
+    creatinine: Decimal | None = None
+    creatinine_unit: str | None = None  # "umol/L" or "mg/dL"
 
 
 @dataclass(frozen=True)
@@ -105,24 +119,61 @@ class Advice:
     source: str
     verified: bool
     not_recommended: bool = False
+    basis: str = ""  # how a value the rule needs was obtained (a Cockcroft-Gault estimate)
 
 
 @dataclass(frozen=True)
 class RenalGap:
-    """Renal advice that applies to the course but uses another measure than the one entered:
-    the rule cannot be applied, and staff are told what to enter rather than left with silence."""
+    """Renal advice that applies to the course but cannot be applied: its measure was not
+    entered (or another one was). Staff are told what to enter rather than left with silence."""
 
     measure: str  # the measure the rules use
-    given: str  # the measure entered
+    given: str | None  # the measure entered, None if none was
+    rule_ids: tuple[str, ...]
+    missing_for_estimate: tuple[str, ...] = ()  # what a Cockcroft-Gault estimate still needs
+
+    @property
+    def text(self) -> str:
+        text = f"This label's renal advice uses {RenalMeasure(self.measure).label}: enter it."
+        if self.given:
+            text += f" The {RenalMeasure(self.given).label} entered cannot be used in its place."
+        if self.missing_for_estimate:
+            text += (
+                " It can also be estimated by Cockcroft-Gault once these are recorded: "
+                f"{', '.join(self.missing_for_estimate)}."
+            )
+        return f"{text} (rules {', '.join(self.rule_ids)})"
+
+
+@dataclass(frozen=True)
+class FactQuestion:
+    """A course fact the label's dose advice uses that was not recorded (Child-Pugh class,
+    interacting medicines, conditions such as ESRD or a genotype): the preview asks for it."""
+
+    fact: str  # "child_pugh", "interacting" or "conditions"
+    options: tuple[str, ...]  # the codes the drug's rules name
     rule_ids: tuple[str, ...]
 
     @property
     def text(self) -> str:
+        labels = ", ".join(_FACT_OPTIONS[self.fact](code).label for code in self.options)
         return (
-            f"This label's renal advice uses {RenalMeasure(self.measure).label}: enter it. "
-            f"The {RenalMeasure(self.given).label} entered cannot be used in its place "
+            f"{_FACT_NAMES[self.fact]} not recorded: this label gives dose advice for {labels} "
             f"(rules {', '.join(self.rule_ids)})."
         )
+
+
+_FACT_NAMES = {
+    "child_pugh": "Hepatic impairment (Child-Pugh class)",
+    "interacting": "Interacting medicines",
+    "conditions": "Renal and genotype conditions",
+}
+_FACT_OPTIONS: dict[str, type[Codes]] = {
+    "child_pugh": ChildPugh,
+    "interacting": Interacting,
+    "conditions": CourseCondition,
+}
+_FACTOR_FACT = {"hepatic": "child_pugh", "interaction": "interacting", "condition": "conditions"}
 
 
 @dataclass(frozen=True)
@@ -130,6 +181,7 @@ class Plan:
     checks: tuple[PlannedCheck, ...]
     advice: tuple[Advice, ...] = ()
     renal_gaps: tuple[RenalGap, ...] = ()
+    questions: tuple[FactQuestion, ...] = ()
 
 
 @dataclass
@@ -188,10 +240,12 @@ def plan_course(
             key=lambda c: (c.due, c.kind, c.key),
         )
     )
+    estimate = protocol.cockcroft_gault
     return Plan(
         checks=tuple(c for c in checks if c.window_start <= horizon_end),
-        advice=dose_advice(drug=drug, facts=facts),
-        renal_gaps=renal_gaps(drug=drug, facts=facts),
+        advice=dose_advice(drug=drug, facts=facts, estimate=estimate),
+        renal_gaps=renal_gaps(drug=drug, facts=facts, estimate=estimate),
+        questions=fact_questions(drug=drug, facts=facts),
     )
 
 
@@ -427,45 +481,123 @@ def _to_calendar(c: _Candidate, facts: CourseFacts) -> PlannedCheck:
     )
 
 
-def dose_advice(*, drug: DrugRules, facts: CourseFacts) -> tuple[Advice, ...]:
-    """Renal and age dose advice that applies to these facts (advice only: clinicians decide)."""
+def _advice_rules(drug: DrugRules, facts: CourseFacts) -> list[DoseAdvice]:
+    return [
+        rule
+        for rule in drug.dose_advice
+        if rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication)
+        and rule.for_dose(facts.dose_code)
+    ]
+
+
+def dose_advice(
+    *, drug: DrugRules, facts: CourseFacts, estimate: CockcroftGault | None = None
+) -> tuple[Advice, ...]:
+    """Renal, age, hepatic, interaction and condition dose advice that applies to these facts
+    (advice only: clinicians decide). Creatinine clearance a rule needs but that was not
+    entered is estimated by Cockcroft-Gault when `estimate` and the patient's facts allow."""
+    renal = _renal_values(facts, estimate)
     found: list[Advice] = []
-    for rule in drug.dose_advice:
-        if not rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
-            continue
-        advice = _advice_for(rule, facts)
+    for rule in _advice_rules(drug, facts):
+        advice = _advice_for(rule, facts, renal)
         if advice is not None:
             found.append(advice)
     return tuple(found)
 
 
-def renal_gaps(*, drug: DrugRules, facts: CourseFacts) -> tuple[RenalGap, ...]:
-    """The renal measures the drug's applicable rules use that differ from the one entered (a
-    value entered as eGFR where the label's bands are creatinine clearance, say)."""
-    if facts.renal_value is None or facts.renal_measure is None:
-        return ()
+def _renal_values(
+    facts: CourseFacts, estimate: CockcroftGault | None
+) -> dict[str, tuple[Decimal, str]]:
+    """Each renal measure known for the course, with how it was obtained."""
+    known: dict[str, tuple[Decimal, str]] = {}
+    if facts.renal_value is not None and facts.renal_measure:
+        known[facts.renal_measure] = (facts.renal_value, "")
+    if RenalMeasure.CRCL not in known and estimate is not None and not _estimate_lacks(facts):
+        assert facts.age_years is not None and facts.sex_at_birth and facts.weight_kg
+        assert facts.creatinine is not None and facts.creatinine_unit
+        value = estimate.estimate(
+            age=facts.age_years,
+            sex_at_birth=facts.sex_at_birth,
+            weight_kg=facts.weight_kg,
+            creatinine=facts.creatinine,
+            unit=facts.creatinine_unit,
+        )
+        known[RenalMeasure.CRCL] = (
+            value,
+            f"Creatinine clearance {value:f} mL/min estimated by Cockcroft-Gault from "
+            f"creatinine {facts.creatinine:f} {facts.creatinine_unit}, weight "
+            f"{facts.weight_kg:f} kg, age {facts.age_years} and sex at birth "
+            f"{facts.sex_at_birth} (rule in the clinic protocol).",
+        )
+    return known
+
+
+def _estimate_lacks(facts: CourseFacts) -> tuple[str, ...]:
+    needs = (
+        ("serum creatinine", facts.creatinine is not None and bool(facts.creatinine_unit)),
+        ("weight", facts.weight_kg is not None),
+        ("age", facts.age_years is not None),
+        ("sex at birth", bool(facts.sex_at_birth)),
+    )
+    return tuple(name for name, known in needs if not known)
+
+
+def renal_gaps(
+    *, drug: DrugRules, facts: CourseFacts, estimate: CockcroftGault | None = None
+) -> tuple[RenalGap, ...]:
+    """The renal measures the drug's applicable rules use that are not known for the course
+    (none entered, or another measure entered, and no Cockcroft-Gault estimate possible)."""
+    known = _renal_values(facts, estimate)
     needed: dict[str, list[str]] = {}
-    for rule in drug.dose_advice:
-        measure = rule.measure
-        if measure is None or measure == facts.renal_measure:
-            continue
-        if rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
-            needed.setdefault(measure, []).append(rule.id)
+    for rule in _advice_rules(drug, facts):
+        if rule.measure is not None and rule.measure not in known:
+            needed.setdefault(rule.measure, []).append(rule.id)
+    lacks = _estimate_lacks(facts) if estimate is not None else ()
     return tuple(
-        RenalGap(measure=m, given=facts.renal_measure, rule_ids=tuple(ids))
+        RenalGap(
+            measure=m,
+            given=facts.renal_measure if facts.renal_value is not None else None,
+            rule_ids=tuple(ids),
+            missing_for_estimate=lacks if m == RenalMeasure.CRCL else (),
+        )
         for m, ids in needed.items()
     )
 
 
-def _advice_for(rule: DoseAdvice, facts: CourseFacts) -> Advice | None:
-    if rule.factor == "age":
-        if facts.age_years is None or not rule.band.contains(facts.age_years):
-            return None
-        return Advice(rule.id, rule.advice, rule.source, rule.verified, rule.not_recommended)
-    if facts.renal_value is None:
+def fact_questions(*, drug: DrugRules, facts: CourseFacts) -> tuple[FactQuestion, ...]:
+    """The hepatic, interaction and condition facts the applicable rules use and the course
+    has not recorded."""
+    asked: dict[str, tuple[list[str], list[str]]] = {}
+    for rule in _advice_rules(drug, facts):
+        fact = _FACTOR_FACT.get(rule.factor)
+        if fact is None or getattr(facts, fact) is not None:
+            continue
+        options, ids = asked.setdefault(fact, ([], []))
+        options.extend(o for o in getattr(rule, fact) if o not in options)
+        ids.append(rule.id)
+    return tuple(
+        FactQuestion(fact=fact, options=tuple(options), rule_ids=tuple(ids))
+        for fact, (options, ids) in asked.items()
+    )
+
+
+def _advice_for(
+    rule: DoseAdvice, facts: CourseFacts, renal: dict[str, tuple[Decimal, str]]
+) -> Advice | None:
+    basis = ""
+    if rule.factor in ("age", "renal"):
+        assert rule.band is not None  # the schema requires it for these factors
+        if rule.factor == "age":
+            value: Decimal | int | None = facts.age_years
+        else:
+            value, basis = renal.get(rule.measure or "", (None, ""))
+        applies = value is not None and rule.band.contains(value)
+    elif rule.factor == "hepatic":
+        applies = facts.child_pugh in rule.child_pugh
+    elif rule.factor == "interaction":
+        applies = bool(set(facts.interacting or ()) & set(rule.interacting))
+    else:
+        applies = bool(set(facts.conditions or ()) & set(rule.conditions))
+    if not applies:
         return None
-    if facts.renal_measure != rule.measure:
-        return None
-    if not rule.band.contains(facts.renal_value):
-        return None
-    return Advice(rule.id, rule.advice, rule.source, rule.verified, rule.not_recommended)
+    return Advice(rule.id, rule.advice, rule.source, rule.verified, rule.not_recommended, basis)

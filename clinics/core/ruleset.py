@@ -29,7 +29,17 @@ from pydantic import (
 
 from .dates import Duration
 from .units import QUALITATIVE, Analyte, UnitError, check_unit
-from .vocab import CheckKind, Interpretation, Jurisdiction, Phase, RenalMeasure, RuleAction
+from .vocab import (
+    CheckKind,
+    ChildPugh,
+    CourseCondition,
+    Interacting,
+    Interpretation,
+    Jurisdiction,
+    Phase,
+    RenalMeasure,
+    RuleAction,
+)
 
 RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -222,21 +232,50 @@ class ScreeningRule(Scope, Cited):
         return " or ".join(self.results)
 
 
+DoseFactor = Literal["renal", "age", "hepatic", "interaction", "condition"]
+# The field each factor is matched on; every other factor field must stay empty.
+_FACTOR_FIELD = {
+    "renal": "band",
+    "age": "band",
+    "hepatic": "child_pugh",
+    "interaction": "interacting",
+    "condition": "conditions",
+}
+
+
 class DoseAdvice(Scope, Cited):
+    """Dose advice for a course fact: a renal measure or age in a band, a Child-Pugh class, an
+    interacting medicine, or a condition (ESRD, a genotype). `doses` narrows it to the dose
+    codes the label's row is for (tofacitinib IR and XR differ)."""
+
     id: str = Field(pattern=RULE_ID)
-    factor: Literal["renal", "age"]
+    factor: DoseFactor
     measure: RenalMeasure | None = None
-    band: Range
+    band: Range | None = None
+    child_pugh: list[ChildPugh] = []
+    interacting: list[Interacting] = []
+    conditions: list[CourseCondition] = []
+    doses: list[str] | None = Field(default=None, min_length=1)
     advice: str = Field(min_length=5)
     not_recommended: bool = False
 
     @model_validator(mode="after")
-    def _renal_needs_measure(self) -> DoseAdvice:
+    def _one_factor(self) -> DoseAdvice:
         if (self.factor == "renal") != (self.measure is not None):
             raise ValueError("measure is required for renal advice and only for renal advice")
-        if not self.band.has_bound():
+        needed = _FACTOR_FIELD[self.factor]
+        for name in set(_FACTOR_FIELD.values()):
+            value = getattr(self, name)
+            if name == needed and not value:
+                raise ValueError(f"{self.factor} advice needs {name}")
+            if name != needed and value:
+                raise ValueError(f"{self.factor} advice does not use {name}")
+        if self.band is not None and not self.band.has_bound():
             raise ValueError("band needs at least one of lt, le, gt, ge")
         return self
+
+    def for_dose(self, dose_code: str | None) -> bool:
+        return self.doses is None or dose_code is None or dose_code in self.doses
 
 
 class InfectionRule(Scope, Cited):
@@ -303,6 +342,27 @@ class ProtocolSettings(Cited):
     catch_up_within: DurationField
 
 
+class CockcroftGault(Cited):
+    """Creatinine clearance estimated from serum creatinine, age, sex and weight, for labels
+    whose renal bands use it: (age_from - age) x weight / (divisor x creatinine in mg/dL),
+    times female_factor for women."""
+
+    age_from: Decimal
+    divisor: Decimal = Field(gt=0)
+    female_factor: Decimal = Field(gt=0, le=1)
+    umol_per_mg_dl: Decimal = Field(gt=0)
+
+    def estimate(
+        self, *, age: int, sex_at_birth: str, weight_kg: Decimal, creatinine: Decimal, unit: str
+    ) -> Decimal:
+        """mL/min, to one decimal; `unit` is "umol/L" or "mg/dL"."""
+        mg_dl = creatinine if unit == "mg/dL" else creatinine / self.umol_per_mg_dl
+        value = (self.age_from - age) * weight_kg / (self.divisor * mg_dl)
+        if sex_at_birth == "female":
+            value *= self.female_factor
+        return max(value, Decimal(0)).quantize(Decimal("0.1"))
+
+
 class ProtocolInfo(Cited):
     code: str = Field(pattern=RULE_ID)
     name: str
@@ -316,6 +376,7 @@ class ProtocolRules(_Strict):
     schema_version: Literal["1"]
     protocol: ProtocolInfo
     settings: ProtocolSettings
+    cockcroft_gault: CockcroftGault | None = None
     routine: list[MonitoringRule] = []
     additional: list[MonitoringRule] = []
     thresholds: list[Threshold] = []
@@ -449,6 +510,9 @@ def _check_drug_consistency(path: Path, rules: DrugRules) -> None:
         elif name in seen:
             raise RuleFileError(path, name, "id", f"duplicate rule id {name!r}")
         seen.add(name)
+        for dose in (rule.doses if isinstance(rule, DoseAdvice) else None) or ():
+            if rules.dose(dose) is None:
+                raise RuleFileError(path, name, "doses", f"{dose!r} is not in doses")
         for indication in rule.indications or ():
             if indication not in known:
                 raise RuleFileError(

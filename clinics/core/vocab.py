@@ -71,6 +71,42 @@ class RenalMeasure(Codes):
     EGFR = "egfr", "eGFR, mL/min/1.73m²"
 
 
+class ChildPugh(Codes):
+    """Hepatic impairment by Child-Pugh class, as the labels' dose advice uses it."""
+
+    A = "A", "Child-Pugh A (mild)"
+    B = "B", "Child-Pugh B (moderate)"
+    C = "C", "Child-Pugh C (severe)"
+
+
+class Interacting(Codes):
+    """Kinds of interacting medicine the labels give dose advice for (the drug files say which
+    apply to each drug, and cite the label)."""
+
+    STRONG_CYP3A4_INHIBITOR = "strong_cyp3a4_inhibitor", "Strong CYP3A4 inhibitor"
+    MODERATE_CYP3A4_STRONG_CYP2C19_INHIBITOR = (
+        "moderate_cyp3a4_strong_cyp2c19_inhibitor",
+        "Moderate CYP3A4 and strong CYP2C19 inhibition (e.g. fluconazole)",
+    )
+    STRONG_CYP2C19_INHIBITOR = "strong_cyp2c19_inhibitor", "Strong CYP2C19 inhibitor"
+    CYP2C19_CYP2C9_INDUCER = (
+        "cyp2c19_cyp2c9_inducer",
+        "Moderate or strong CYP2C19 or CYP2C9 inducer",
+    )
+    CYP2C9_INHIBITOR = "cyp2c9_inhibitor", "CYP2C9 inhibitor"
+    STRONG_OAT3_INHIBITOR = "strong_oat3_inhibitor", "Strong OAT3 inhibitor (e.g. probenecid)"
+
+
+class CourseCondition(Codes):
+    """Patient conditions the labels' dose advice names that no lab value expresses."""
+
+    ESRD = "esrd", "End-stage renal disease"
+    HAEMODIALYSIS = "haemodialysis", "On haemodialysis"
+    RENAL_TRANSPLANT = "renal_transplant", "Renal transplant"
+    CYP2C9_POOR_METABOLISER = "cyp2c9_poor_metaboliser", "CYP2C9 poor metaboliser (genotype)"
+    CYP2C19_POOR_METABOLISER = "cyp2c19_poor_metaboliser", "CYP2C19 poor metaboliser (genotype)"
+
+
 class SexAtBirth(Codes):
     FEMALE = "female", "Female"
     MALE = "male", "Male"

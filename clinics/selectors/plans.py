@@ -30,6 +30,13 @@ def course_facts(*, course: TherapyCourse) -> CourseFacts:
         sex_at_birth=None if patient.sex_at_birth == SexAtBirth.UNKNOWN else patient.sex_at_birth,
         renal_value=course.renal_value,
         renal_measure=course.renal_measure or None,
+        dose_code=course.dose_code,
+        child_pugh=course.child_pugh or None,
+        interacting=None if course.interacting is None else tuple(course.interacting),
+        conditions=None if course.conditions is None else tuple(course.conditions),
+        weight_kg=patient.weight_kg,
+        creatinine=course.creatinine,
+        creatinine_unit=course.creatinine_unit or None,
         pauses=tuple(Pause(p.paused_on, p.resumed_on) for p in course.pauses.all())
         if saved
         else (),

@@ -4,19 +4,27 @@ results that reach them), shown to staff before anything is saved."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from ..core.planning import Advice, PlannedCheck, RenalGap
+from ..core.planning import Advice, FactQuestion, PlannedCheck, RenalGap
 from ..core.reconcile import CatchUp, DoneBefore, reconcile
 from ..core.ruleset import Dose, DrugRules, Indication, ScreeningRule, Threshold
 from ..core.thresholds import Outcome, evaluate
-from ..core.vocab import CheckKind, OutcomeAction, Phase, RuleAction
-from ..models import Clinic, Drug, LabResult, Patient, TherapyCourse
+from ..core.vocab import (
+    CheckKind,
+    ChildPugh,
+    CourseCondition,
+    Interacting,
+    OutcomeAction,
+    Phase,
+    RuleAction,
+)
+from ..models import CREATININE_UNITS, Clinic, Drug, LabResult, Patient, TherapyCourse
 from ..rulebook import drug_rules, protocol_rules
 from .plans import course_plan
 
@@ -136,6 +144,7 @@ class StartPreview:
     checks: tuple[PlannedCheck, ...]
     advice: tuple[Advice, ...]
     renal_gaps: tuple[RenalGap, ...]  # renal advice that needs another measure than entered
+    questions: tuple[FactQuestion, ...]  # hepatic, interaction, condition facts not recorded
     do_not_start_rules: tuple[Threshold | ScreeningRule, ...]
     findings: tuple[BaselineFinding, ...]
     # A course entered after its start: what was missed, caught up or done elsewhere.
@@ -158,6 +167,11 @@ def course_start_preview(
     start_date: date,
     renal_value: Decimal | None = None,
     renal_measure: str = "",
+    creatinine: Decimal | None = None,
+    creatinine_unit: str = "",
+    child_pugh: str = "",
+    interacting: Sequence[str] | None = None,
+    conditions: Sequence[str] | None = None,
     done_elsewhere: Mapping[str, date] | None = None,
 ) -> StartPreview:
     """The checks `course_start` would plan, the renal and age dose advice, the drug's
@@ -173,6 +187,13 @@ def course_start_preview(
         raise ValidationError({"renal_measure": "Give the renal value together with its measure."})
     if renal_value is not None and renal_value < 0:
         raise ValidationError({"renal_value": "Renal function cannot be negative."})
+    _dose_facts_validate(
+        creatinine=creatinine,
+        creatinine_unit=creatinine_unit,
+        child_pugh=child_pugh,
+        interacting=interacting,
+        conditions=conditions,
+    )
     if start_date < patient.date_of_birth:
         raise ValidationError(
             {"start_date": "The start date is before the patient's date of birth."}
@@ -189,6 +210,11 @@ def course_start_preview(
         start_date=start_date,
         renal_value=renal_value,
         renal_measure=renal_measure,
+        creatinine=creatinine,
+        creatinine_unit=creatinine_unit,
+        child_pugh=child_pugh,
+        interacting=None if interacting is None else sorted(set(interacting)),
+        conditions=None if conditions is None else sorted(set(conditions)),
     )
     done_elsewhere = dict(done_elsewhere or {})
     _done_elsewhere_validate(done_elsewhere, start_date=start_date, today=today)
@@ -211,6 +237,7 @@ def course_start_preview(
         checks=changes.create,
         advice=plan.advice,
         renal_gaps=plan.renal_gaps,
+        questions=plan.questions,
         do_not_start_rules=tuple(
             t
             for t in thresholds
@@ -224,6 +251,34 @@ def course_start_preview(
         done_elsewhere=changes.done_before,
         unused_done_elsewhere=changes.unused_done_elsewhere,
     )
+
+
+def _dose_facts_validate(
+    *,
+    creatinine: Decimal | None,
+    creatinine_unit: str,
+    child_pugh: str,
+    interacting: Sequence[str] | None,
+    conditions: Sequence[str] | None,
+) -> None:
+    errors = {}
+    if (creatinine is None) != (not creatinine_unit):
+        errors["creatinine_unit"] = "Give the creatinine value together with its unit."
+    elif creatinine_unit and creatinine_unit not in dict(CREATININE_UNITS):
+        errors["creatinine_unit"] = f"Choose one of: {', '.join(dict(CREATININE_UNITS))}."
+    if creatinine is not None and creatinine <= 0:
+        errors["creatinine"] = "Serum creatinine must be above 0."
+    if child_pugh and child_pugh not in ChildPugh.values():
+        errors["child_pugh"] = ChildPugh.refusal()
+    for field, codes, known in (
+        ("interacting", interacting, Interacting),
+        ("conditions", conditions, CourseCondition),
+    ):
+        unknown = [c for c in codes or () if c not in known.values()]
+        if unknown:
+            errors[field] = f"Unknown: {', '.join(unknown)}. {known.refusal()}"
+    if errors:
+        raise ValidationError(errors)
 
 
 def _done_elsewhere_validate(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -63,6 +63,11 @@ def course_start(
     start_date: date,
     renal_value: Decimal | None = None,
     renal_measure: str = "",
+    creatinine: Decimal | None = None,
+    creatinine_unit: str = "",
+    child_pugh: str = "",
+    interacting: Sequence[str] | None = None,
+    conditions: Sequence[str] | None = None,
     started_by: User | None = None,
     acknowledge_do_not_start: bool = False,
     done_elsewhere: Mapping[str, date] | None = None,
@@ -76,8 +81,10 @@ def course_start(
     A course entered after its start (a patient already on the drug) is planned from its start:
     `done_elsewhere` gives the day each kind was last done, and every planned check whose window
     closed before today and was not done since is caught up by one check per kind due now.
-    Side effects: the course and its MonitoringCheck rows are created. Returns the renal and age
-    dose advice from the drug's rules (advice only: the prescriber decides).
+    Side effects: the course and its MonitoringCheck rows are created. Returns the dose advice
+    (renal, age, hepatic, interactions, conditions) from the drug's rules; `interacting` and
+    `conditions` None means not reviewed, [] reviewed and none apply (advice only: the
+    prescriber decides).
     """
     preview = course_start_preview(
         patient=patient,
@@ -87,6 +94,11 @@ def course_start(
         start_date=start_date,
         renal_value=renal_value,
         renal_measure=renal_measure,
+        creatinine=creatinine,
+        creatinine_unit=creatinine_unit,
+        child_pugh=child_pugh,
+        interacting=interacting,
+        conditions=conditions,
         done_elsewhere=done_elsewhere,
     )
     with transaction.atomic():

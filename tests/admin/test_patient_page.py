@@ -210,7 +210,7 @@ def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, 
     assert "eGFR 30 to below 60" in page  # the renal advice, with its rule
     as_crcl = client.post(start_url(patient), {**data, "renal_measure": "crcl"}).content.decode()
     assert "renal advice uses eGFR, mL/min/1.73m²: enter it" in as_crcl  # not silence
-    assert "No renal or age dose advice applies" not in as_crcl
+    assert "No dose advice applies" not in as_crcl
     assert "baricitinib.alc.no-start" in page and "drugs.com" in page  # do-not-start rules
     fingerprint = re.search(r'name="_previewed" value="(\w+)"', page).group(1)
     changed = client.post(
@@ -225,6 +225,43 @@ def test_start_course_previews_plan_advice_and_thresholds_before_saving(client, 
     shown = [str(m) for m in client.get(started.url).context["messages"]]
     assert any(m.startswith("Course started") for m in shown)
     assert any("Dose advice" in m and "eGFR 30 to below 60" in m for m in shown)
+
+
+def test_start_course_asks_for_hepatic_interaction_and_condition_facts(client, rules_loaded):
+    clinic = ClinicFactory(jurisdiction="US")
+    patient = PatientFactory(
+        clinic=clinic,
+        sex_at_birth="male",
+        date_of_birth=date(1966, 1, 1),
+        weight_kg=70,
+        weight_on=clinic.today(),
+    )
+    as_role(client, clinic, "clinician", "doc")
+    data = {
+        "drug": Drug.objects.get(code="tofacitinib").pk,
+        "dose": "tofacitinib:5mg-bid",
+        "indication": "ra",
+        "start_date": clinic.today().isoformat(),
+    }
+    asked = client.post(start_url(patient), data).content.decode()
+    assert "Hepatic impairment (Child-Pugh class) not recorded" in asked
+    assert "Interacting medicines not recorded" in asked
+    both = client.post(
+        start_url(patient), {**data, "interacting": ["none", "strong_cyp3a4_inhibitor"]}
+    )
+    assert "interacting" in both.context["form"].errors
+    answered = {
+        **data,
+        "child_pugh": "A",
+        "interacting": ["none"],
+        "conditions": ["none"],
+        "creatinine": "1.6",
+        "creatinine_unit": "mg/dL",
+    }
+    page = client.post(start_url(patient), answered).content.decode()
+    assert "not recorded" not in page
+    assert "Moderate renal impairment (CLcr 30-50 mL/min) - 5 mg once daily" in page
+    assert "Creatinine clearance 48.6 mL/min estimated by Cockcroft-Gault" in page
 
 
 def test_start_course_for_a_patient_already_on_the_drug_previews_catch_ups(client, rules_loaded):

@@ -3,6 +3,7 @@ authentication, errors that name the field (400), lifecycle conflicts (409) and 
 clinic's objects."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -134,6 +135,57 @@ def test_start_preview_and_start_a_course(setup):
         format="json",
     )
     assert wrong.status_code == 400 and "dose_code" in wrong.json()
+
+
+def test_the_preview_asks_for_hepatic_and_interaction_facts_and_applies_them(setup):
+    clinic, api, _ = setup  # a US clinic
+    patient = PatientFactory(clinic=clinic, sex_at_birth="male", date_of_birth=date(1966, 1, 1))
+    body = {
+        "drug": "tofacitinib",
+        "dose_code": "5mg-bid",
+        "indication": "ra",
+        "start_date": clinic.today().isoformat(),
+    }
+    asked = api.post(f"{API}/patients/{patient.uuid}/preview-course/", body, format="json").json()
+    assert {q["fact"] for q in asked["questions"]} == {"child_pugh", "interacting", "conditions"}
+    (renal,) = asked["renal_gaps"]
+    assert renal["given"] is None and renal["missing_for_estimate"][:2] == [
+        "serum creatinine",
+        "weight",
+    ]
+    patient.weight_kg, patient.weight_on = Decimal(70), clinic.today()
+    patient.save()
+    answered = {
+        **body,
+        "child_pugh": "B",
+        "interacting": ["strong_cyp3a4_inhibitor"],
+        "conditions": [],
+        "creatinine": "1.6",
+        "creatinine_unit": "mg/dL",
+    }
+    shown = api.post(f"{API}/patients/{patient.uuid}/preview-course/", answered, format="json")
+    advice = {a["rule_id"]: a for a in shown.json()["advice"]}
+    assert shown.json()["questions"] == [] and shown.json()["renal_gaps"] == []
+    assert {
+        "tofacitinib.hepatic.moderate.us",
+        "tofacitinib.interaction.us",
+        "tofacitinib.renal.moderate.us",
+    } <= set(advice)
+    assert "Cockcroft-Gault" in advice["tofacitinib.renal.moderate.us"]["basis"]
+    for field, wrong in (("child_pugh", "D"), ("creatinine_unit", ""), ("interacting", ["x"])):
+        bad = api.post(
+            f"{API}/patients/{patient.uuid}/preview-course/",
+            {**answered, field: wrong},
+            format="json",
+        )
+        assert bad.status_code == 400 and field in bad.json(), field
+    started = api.post(f"{API}/patients/{patient.uuid}/start-course/", answered, format="json")
+    course = started.json()["course"]
+    assert (course["child_pugh"], course["interacting"], course["conditions"]) == (
+        "B",
+        ["strong_cyp3a4_inhibitor"],
+        [],
+    )
 
 
 def test_existing_patient_start_catches_up_missed_checks(setup):

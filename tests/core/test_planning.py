@@ -6,13 +6,14 @@ that window). Dates are written out by hand from the label wording, not computed
 """
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinics.core.planning import CourseFacts, plan_course
-from clinics.core.vocab import RenalMeasure
+from clinics.core.vocab import ChildPugh, CourseCondition, Interacting, RenalMeasure
 
 START = date(2026, 1, 5)  # a Monday; 4w = 2026-02-02, 8w = 2026-03-02, 12w = 2026-03-30
 
@@ -414,42 +415,143 @@ def test_a_renal_value_in_another_measure_says_which_to_enter(
         assert same.renal_gaps == ()  # entered in the label's measure: applied, no gap
 
 
-def test_no_renal_value_no_gap(library):
-    assert _plan(library, "baricitinib", "US", indication="ra").renal_gaps == ()
+def test_no_renal_value_asks_for_the_labels_measure(library):
+    (gap,) = _plan(library, "baricitinib", "US", indication="ra").renal_gaps
+    assert (gap.measure, gap.given) == ("egfr", None)
+    assert gap.text.startswith("This label's renal advice uses eGFR") and "entered" not in gap.text
 
 
-@settings(max_examples=300, deadline=None)
+def test_creatinine_clearance_is_estimated_where_the_label_uses_it(library):
+    # Tofacitinib US bands are CLcr by Cockcroft-Gault; the clinic has creatinine and weight.
+    # (140 - 60) x 70 / (72 x 1.6 mg/dL) = 48.6 mL/min: moderate impairment.
+    facts = dict(
+        age_years=60, sex_at_birth="male", weight_kg=Decimal(70), creatinine=Decimal("1.6")
+    )
+    plan = _plan(
+        library, "tofacitinib", "US", dose_code="5mg-bid", creatinine_unit="mg/dL", **facts
+    )
+    (renal,) = [a for a in plan.advice if ".renal." in a.rule_id]
+    assert renal.rule_id == "tofacitinib.renal.moderate.us" and "48.6 mL/min" in renal.basis
+    assert plan.renal_gaps == ()
+    # The same creatinine in umol/L (1.6 x 88.4 = 141.44), for a woman: x 0.85 = 41.3 mL/min.
+    facts.update(sex_at_birth="female", creatinine=Decimal("141.44"))
+    plan = _plan(
+        library, "tofacitinib", "US", dose_code="5mg-bid", creatinine_unit="umol/L", **facts
+    )
+    assert "41.3 mL/min" in plan.advice[0].basis
+    # An entered clearance wins over the estimate; without weight the gap names what is missing.
+    entered = _plan(
+        library,
+        "tofacitinib",
+        "US",
+        renal_value=Decimal(70),
+        renal_measure="crcl",
+        **facts,
+        creatinine_unit="umol/L",
+    )
+    assert not [a for a in entered.advice if ".renal." in a.rule_id]
+    facts.pop("weight_kg")
+    (gap,) = _plan(library, "tofacitinib", "US", creatinine_unit="umol/L", **facts).renal_gaps
+    assert gap.missing_for_estimate == ("weight",) and "Cockcroft-Gault" in gap.text
+
+
+@pytest.mark.parametrize(
+    "dose,indication,crcl,rule",
+    [
+        ("5mg-bid", "ra", 40, "tofacitinib.renal.moderate.us"),
+        ("11mg-qd-xr", "ra", 40, "tofacitinib.renal.moderate.us.xr"),
+        ("10mg-bid", "uc", 40, "tofacitinib.renal.us.uc-high"),
+        ("10mg-bid", "uc", 50, "tofacitinib.renal.us.uc-high"),
+        ("10mg-bid", "uc", 50.1, None),
+        ("22mg-qd-xr", "uc", 20, "tofacitinib.renal.us.xr22"),
+        ("5mg-bid", "ra", 29.9, "tofacitinib.renal.severe.us"),
+        ("11mg-qd-xr", "ra", 29.9, "tofacitinib.renal.severe.us.xr"),
+        ("5mg-qd", "ra", 20, None),  # already the reduced dose
+    ],
+)
+def test_tofacitinib_renal_advice_follows_the_dose(library, dose, indication, crcl, rule):
+    plan = _plan(
+        library,
+        "tofacitinib",
+        "US",
+        indication=indication,
+        dose_code=dose,
+        renal_value=Decimal(str(crcl)),
+        renal_measure="crcl",
+    )
+    assert [a.rule_id for a in plan.advice if ".renal." in a.rule_id] == ([rule] if rule else [])
+
+
+def _subset_or_none(data, codes, label):
+    """None (not reviewed) or a subset of `codes` (reviewed; possibly none apply)."""
+    return data.draw(
+        st.none() | st.lists(st.sampled_from(codes), unique=True).map(tuple), label=label
+    )
+
+
+@settings(max_examples=500, deadline=None)
 @given(data=st.data())
-def test_no_course_facts_leave_a_renal_rule_silently_unapplied(library, data):
-    """Whatever the drug, jurisdiction, indication, measure and value: each applicable renal
-    rule either is applied (its band holds or not) or its measure is named as a gap."""
+def test_no_course_facts_leave_a_dose_rule_silently_unapplied(library, data):
+    """Whatever the drug, jurisdiction, indication, dose and course facts: every applicable
+    dose rule is applied (its condition holds or not), or the fact it needs is asked for (a renal
+    measure not entered and not estimable, a Child-Pugh class, medicines or conditions not
+    reviewed). Never "no advice" where a rule exists for a measure the patient has in another
+    form: creatinine clearance is estimated from creatinine, weight, age and sex when known."""
     code = data.draw(st.sampled_from(sorted(library.drugs)), label="drug")
     drug = library.drugs[code].rules
-    jurisdiction = data.draw(st.sampled_from(["US", "EU", "UK"]), label="jurisdiction")
-    indications = sorted(i.code for i in drug.drug.indications)
-    indication = data.draw(st.sampled_from(indications), label="indication")
-    measure = data.draw(st.sampled_from(RenalMeasure.values()), label="measure")
+    jurisdiction = data.draw(st.sampled_from(drug.drug.jurisdictions), label="jurisdiction")
+    indication = data.draw(st.sampled_from(sorted(i.code for i in drug.drug.indications)))
+    dose = data.draw(st.none() | st.sampled_from([d.code for d in drug.doses]), label="dose")
+    measure = data.draw(st.none() | st.sampled_from(RenalMeasure.values()), label="measure")
     value = data.draw(st.decimals(min_value=0, max_value=200, places=1), label="value")
-    plan = plan_course(
-        drug=drug,
-        protocol=library.protocols["default"].rules,
-        facts=CourseFacts(
-            start=START,
-            jurisdiction=jurisdiction,
-            indication=indication,
-            sex_at_birth="female",
-            renal_value=value,
-            renal_measure=measure,
-        ),
+    creatinine = data.draw(st.none() | st.decimals(min_value=20, max_value=900, places=0))
+    weight = data.draw(st.none() | st.decimals(min_value=30, max_value=200, places=1))
+    facts = CourseFacts(
+        start=START,
+        jurisdiction=jurisdiction,
+        indication=indication,
+        age_years=data.draw(st.integers(min_value=12, max_value=95), label="age"),
+        sex_at_birth=data.draw(st.sampled_from(["female", "male", None]), label="sex"),
+        renal_value=value if measure else None,
+        renal_measure=measure,
+        dose_code=dose,
+        child_pugh=data.draw(st.none() | st.sampled_from(ChildPugh.values()), label="pugh"),
+        interacting=_subset_or_none(data, Interacting.values(), "interacting"),
+        conditions=_subset_or_none(data, CourseCondition.values(), "conditions"),
+        weight_kg=weight,
+        creatinine=creatinine,
+        creatinine_unit="umol/L" if creatinine is not None else None,
     )
-    named = {r for gap in plan.renal_gaps for r in gap.rule_ids}
+    plan = plan_course(drug=drug, protocol=library.protocols["default"].rules, facts=facts)
+    applied = {a.rule_id: a for a in plan.advice}
+    gaps = {r: g for g in plan.renal_gaps for r in g.rule_ids}
+    asked = {r: q.fact for q in plan.questions for r in q.rule_ids}
+    estimable = None not in (creatinine, weight, facts.sex_at_birth)
     for rule in drug.dose_advice:
-        if rule.factor != "renal" or not rule.applies(
-            jurisdiction=jurisdiction, indication=indication
-        ):
+        if not rule.applies(jurisdiction=jurisdiction, indication=indication):
             continue
-        applied = rule.id in {a.rule_id for a in plan.advice}
-        if rule.measure == measure:
-            assert applied == rule.band.contains(value) and rule.id not in named
-        else:
-            assert not applied and rule.id in named
+        if not rule.for_dose(dose):
+            assert rule.id not in applied and rule.id not in gaps and rule.id not in asked
+            continue
+        if rule.factor == "renal":
+            if rule.measure == measure:
+                assert (rule.id in applied) == rule.band.contains(value) and rule.id not in gaps
+            elif rule.measure == "crcl" and estimable:
+                assert rule.id not in gaps and (rule.id not in applied or applied[rule.id].basis)
+            else:
+                assert rule.id not in applied and rule.id in gaps
+        elif rule.factor in ("hepatic", "interaction", "condition"):
+            fact = {"hepatic": "child_pugh", "interaction": "interacting"}.get(
+                rule.factor, "conditions"
+            )
+            recorded = getattr(facts, fact)
+            if recorded is None:
+                assert asked.get(rule.id) == fact and rule.id not in applied
+            else:
+                wanted = getattr(rule, fact)
+                holds = (
+                    recorded in wanted
+                    if fact == "child_pugh"
+                    else bool(set(recorded) & set(wanted))
+                )
+                assert (rule.id in applied) == holds and rule.id not in asked

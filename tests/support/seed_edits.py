@@ -25,6 +25,7 @@ def rule_in(data, rule_id):
     for section in (
         "monitoring",
         "thresholds",
+        "screening",
         "dose_advice",
         "infection",
         "routine",

@@ -7,7 +7,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinics.core.dates import Duration
 from clinics.core.planning import CourseFacts, plan_course
-from clinics.core.vocab import RenalMeasure, SexAtBirth
+from clinics.core.vocab import (
+    ChildPugh,
+    Codes,
+    CourseCondition,
+    Interacting,
+    RenalMeasure,
+    SexAtBirth,
+)
 
 from ._options import add_rule_options, drug_from, dump_json, library, parse_date, render_table
 
@@ -27,6 +34,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--renal", help="Renal function value, e.g. 45")
         parser.add_argument("--renal-measure", choices=RenalMeasure.values())
+        parser.add_argument("--weight", help="Weight in kg (for a Cockcroft-Gault estimate)")
+        parser.add_argument(
+            "--creatinine", help="Serum creatinine with its unit, e.g. 88umol/L or 1.1mg/dL"
+        )
+        parser.add_argument("--child-pugh", choices=ChildPugh.values())
+        parser.add_argument(
+            "--interacting",
+            help="Interacting medicines, comma-separated (none: reviewed, none apply): "
+            + ", ".join(Interacting.values()),
+        )
+        parser.add_argument(
+            "--conditions",
+            help="Conditions, comma-separated (none: reviewed, none apply): "
+            + ", ".join(CourseCondition.values()),
+        )
         parser.add_argument("--protocol", default="default")
         parser.add_argument("--horizon-months", type=int, default=24)
 
@@ -49,6 +71,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--renal: {options['renal']!r} is not a number") from None
             if not options["renal_measure"]:
                 raise CommandError("--renal-measure: required with --renal")
+        creatinine, creatinine_unit = _creatinine(options["creatinine"])
         facts = CourseFacts(
             start=parse_date(options["start"], "start"),
             jurisdiction=options["jurisdiction"],
@@ -57,6 +80,13 @@ class Command(BaseCommand):
             sex_at_birth=options["sex"],
             renal_value=renal,
             renal_measure=options["renal_measure"],
+            dose_code=options["dose"] or drug.doses[0].code,
+            child_pugh=options["child_pugh"],
+            interacting=_codes(options["interacting"], Interacting, "interacting"),
+            conditions=_codes(options["conditions"], CourseCondition, "conditions"),
+            weight_kg=_positive(options["weight"], "weight"),
+            creatinine=creatinine,
+            creatinine_unit=creatinine_unit,
         )
         plan = plan_course(
             drug=drug,
@@ -101,12 +131,17 @@ class Command(BaseCommand):
                                 "source": a.source,
                                 "verified": a.verified,
                                 "not_recommended": a.not_recommended,
+                                "basis": a.basis,
                             }
                             for a in plan.advice
                         ],
                         "renal_gaps": [
                             {"measure": g.measure, "rules": list(g.rule_ids), "text": g.text}
                             for g in plan.renal_gaps
+                        ],
+                        "questions": [
+                            {"fact": q.fact, "options": list(q.options), "text": q.text}
+                            for q in plan.questions
                         ],
                     }
                 )
@@ -125,6 +160,45 @@ class Command(BaseCommand):
         ]
         self.stdout.write(render_table(["kind", "due", "window", "rule", "source"], rows))
         for advice in plan.advice:
-            self.stdout.write(f"\nDose advice ({advice.rule_id}): {advice.text} [{advice.source}]")
+            flag = "" if advice.verified else " [unverified]"
+            self.stdout.write(
+                f"\nDose advice ({advice.rule_id}{flag}): {advice.text} [{advice.source}]"
+            )
+            if advice.basis:
+                self.stdout.write(f"  {advice.basis}")
         for gap in plan.renal_gaps:
             self.stdout.write(f"\nRenal advice not applied: {gap.text}")
+        for question in plan.questions:
+            self.stdout.write(f"\nAsk: {question.text}")
+
+
+def _positive(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise CommandError(f"--{name}: {value!r} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise CommandError(f"--{name}: give a number above 0")
+    return number
+
+
+def _creatinine(value: str | None) -> tuple[Decimal | None, str | None]:
+    if value is None:
+        return None, None
+    for unit in ("umol/L", "mg/dL"):
+        if value.lower().endswith(unit.lower()):
+            return _positive(value[: -len(unit)].strip(), "creatinine"), unit
+    raise CommandError("--creatinine: give the unit, umol/L or mg/dL (e.g. 88umol/L)")
+
+
+def _codes(value: str | None, known: type[Codes], name: str) -> tuple[str, ...] | None:
+    """None if not given (not reviewed); () for "none"."""
+    if value is None:
+        return None
+    codes = tuple(c.strip() for c in value.split(",") if c.strip() and c.strip() != "none")
+    unknown = [c for c in codes if c not in known.values()]
+    if unknown:
+        raise CommandError(f"--{name}: unknown {', '.join(unknown)}; {known.refusal()}")
+    return codes
