@@ -213,6 +213,13 @@ class Patient(models.Model):
         default=SexAtBirth.UNKNOWN,
         help_text="Used only by rules that need it (pregnancy testing)",
     )
+    reproductive_potential = models.BooleanField(
+        "of reproductive potential",
+        null=True,
+        blank=True,
+        help_text="Pregnancy tests and contraception advice. Unknown: female at birth and of the "
+        "clinic protocol's age range (12 to 55 by default)",
+    )
     weight_kg = models.DecimalField(
         "weight (kg)",
         max_digits=5,

@@ -30,6 +30,7 @@ from ..core.vocab import OutcomeAction, Reporter
 from ..models import Finding, InfectionReport, MonitoringCheck, Patient, TherapyCourse
 from ..permissions import Can, allowed, scope
 from ..selectors.infections import infection_report_preview
+from ..selectors.plans import course_contraception
 from ..selectors.starts import course_start_preview
 from ..services.calendar_feeds import calendar_feed_issue
 from ..services.checks import check_complete, check_sample_lost, check_sample_taken
@@ -112,7 +113,19 @@ def _stop(course: TherapyCourse, form: StopForm, user: User) -> Said:
         note=data["note"],
         version=data["version"],
     )
-    return _done("Course stopped: its open checks are cancelled.")
+    said = _done("Course stopped: its open checks are cancelled.")
+    contraception = course_contraception(course=course)
+    if contraception is not None:
+        flag = "" if contraception.verified else ", unverified"
+        said.append(
+            (
+                messages.WARNING,
+                f"Contraception after the last dose: {contraception.text} Until "
+                f"{contraception.until} (rule {contraception.rule_id}{flag}; "
+                f"{contraception.source}). A consenting patient is emailed this.",
+            )
+        )
+    return said
 
 
 def _change_dose(course: TherapyCourse, form: DoseForm, user: User) -> Said:

@@ -25,6 +25,7 @@ from .vocab import (
 )
 
 DEFAULT_HORIZON = Duration(24, "m")
+_ROUTINE_ANCHOR = "the label leaves the interval to routine care: the clinic protocol's"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class CourseFacts:
     child_pugh: str | None = None  # "A", "B", "C"; None: not assessed
     interacting: tuple[str, ...] | None = None  # Interacting codes; None: not reviewed
     conditions: tuple[str, ...] | None = None  # CourseCondition codes; None: not reviewed
+    reproductive_potential: bool | None = None  # as staff recorded it; None: the default
     weight_kg: Decimal | None = None
     creatinine: Decimal | None = None
     creatinine_unit: str | None = None  # "umol/L" or "mg/dL"
@@ -211,27 +213,34 @@ def plan_course(
     """Plan every check for a course up to `horizon` after `as_of` (default: the start date)."""
     horizon_end = horizon.after(max(facts.start, as_of or facts.start))
     candidates: list[_Candidate] = []
-    label_kinds_routine: set[str] = set()
+    label_routine: dict[str, list[MonitoringRule]] = {}
     for rule in drug.monitoring:
-        if not _rule_applies(rule, facts):
+        if not _rule_applies(rule, facts, protocol):
             continue
         candidates.extend(
             _rule_candidates(rule, facts, protocol, layer="label", horizon_end=horizon_end)
         )
         if rule.routine:
-            label_kinds_routine.add(rule.kind)
-    for kind in sorted(label_kinds_routine):
+            label_routine.setdefault(rule.kind, []).append(rule)
+    for kind in sorted(label_routine):
         routine = protocol.routine_for(kind)
-        if routine is not None and _rule_applies(routine, facts):
+        if routine is not None and _rule_applies(routine, facts, protocol):
             candidates.extend(
                 _rule_candidates(
                     routine, facts, protocol, layer="protocol", horizon_end=horizon_end
                 )
             )
     for rule in protocol.additional:
-        if _rule_applies(rule, facts):
+        if _rule_applies(rule, facts, protocol):
             candidates.extend(
                 _rule_candidates(rule, facts, protocol, layer="protocol", horizon_end=horizon_end)
+            )
+    # A label's "routine patient management" or "periodic" check is met by the protocol's
+    # checks of its kind: each of them also names the label rule it satisfies.
+    for cand in candidates:
+        for rule in label_routine.get(cand.kind, ()) if cand.priority == 2 else ():
+            cand.reasons.append(
+                Reason(rule.id, rule.what, rule.source, rule.verified, "label", _ROUTINE_ANCHOR)
             )
     merged = _align_blood_draws(_merge(candidates))
     checks = tuple(
@@ -249,7 +258,7 @@ def plan_course(
     )
 
 
-def _rule_applies(rule: MonitoringRule, facts: CourseFacts) -> bool:
+def _rule_applies(rule: MonitoringRule, facts: CourseFacts, protocol: ProtocolRules) -> bool:
     if not rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
         return False
     cond = rule.applies_if
@@ -260,7 +269,45 @@ def _rule_applies(rule: MonitoringRule, facts: CourseFacts) -> bool:
         return False
     if cond.age and facts.age_years is not None and not cond.age.contains(facts.age_years):
         return False
+    if cond.reproductive_potential and reproductive_potential(facts, protocol) is False:
+        return False
     return True
+
+
+def reproductive_potential(facts: CourseFacts, protocol: ProtocolRules) -> bool | None:
+    """What staff recorded, else the protocol's default: recorded female at birth and of an age
+    in its range; male at birth is not. None (unknown) keeps a pregnancy test planned."""
+    if facts.reproductive_potential is not None:
+        return facts.reproductive_potential
+    if facts.sex_at_birth == "male":
+        return False
+    default = protocol.reproductive_potential
+    if facts.sex_at_birth == "female" and default is not None and facts.age_years is not None:
+        return default.age.contains(facts.age_years)
+    return None
+
+
+@dataclass(frozen=True)
+class Contraception:
+    rule_id: str
+    text: str
+    source: str
+    verified: bool
+    until: date  # the last dose plus the label's period
+
+
+def contraception_after(
+    *, drug: DrugRules, protocol: ProtocolRules, facts: CourseFacts, last_dose: date
+) -> Contraception | None:
+    """The label's contraception period after the last dose, for a patient who could become
+    pregnant (or whose potential is unknown); None where the label gives none."""
+    if reproductive_potential(facts, protocol) is False:
+        return None
+    for rule in drug.contraception:
+        if rule.applies(jurisdiction=facts.jurisdiction, indication=facts.indication):
+            until = rule.after_last_dose.after(last_dose)
+            return Contraception(rule.id, rule.text, rule.source, rule.verified, until)
+    return None
 
 
 def _rule_candidates(
@@ -401,7 +448,7 @@ def _fold(a: _Candidate, b: _Candidate, key: str, priority: int | None = None) -
         due=min(max(min(a.due, b.due), lo), hi),
         analytes=tuple(sorted(set(a.analytes) | set(b.analytes))),
         instructions=a.instructions or b.instructions,
-        reasons=[*a.reasons, *b.reasons],
+        reasons=[*a.reasons, *(r for r in b.reasons if r not in a.reasons)],
     )
 
 

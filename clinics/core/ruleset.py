@@ -108,6 +108,15 @@ class Scope(_Strict):
 class PatientCondition(_Strict):
     sex_at_birth: Literal["female", "male"] | None = None
     age: Range | None = None
+    # Pregnancy testing: patients of reproductive potential (staff record it; the protocol's
+    # `reproductive_potential` gives the default from sex at birth and age).
+    reproductive_potential: bool | None = None
+
+    @model_validator(mode="after")
+    def _only_true(self) -> PatientCondition:
+        if self.reproductive_potential is False:
+            raise ValueError("reproductive_potential can only be true (leave it out otherwise)")
+        return self
 
 
 class Point(_Strict):
@@ -284,6 +293,15 @@ class InfectionRule(Scope, Cited):
     text: str = Field(min_length=5)
 
 
+class ContraceptionRule(Scope, Cited):
+    """How long after the last dose the label asks patients who could become pregnant to keep
+    using effective contraception: shown to staff and in the patient's stop email."""
+
+    id: str = Field(pattern=RULE_ID)
+    after_last_dose: DurationField
+    text: str = Field(min_length=5)
+
+
 class Dose(Scope):
     code: str = Field(pattern=RULE_ID)
     label: str
@@ -315,16 +333,20 @@ class DrugRules(_Strict):
     screening: list[ScreeningRule] = []
     dose_advice: list[DoseAdvice] = []
     infection: list[InfectionRule] = Field(min_length=1)
+    contraception: list[ContraceptionRule] = []
 
     def all_rules(
         self,
-    ) -> list[MonitoringRule | Threshold | ScreeningRule | DoseAdvice | InfectionRule]:
+    ) -> list[
+        MonitoringRule | Threshold | ScreeningRule | DoseAdvice | InfectionRule | ContraceptionRule
+    ]:
         return [
             *self.monitoring,
             *self.thresholds,
             *self.screening,
             *self.dose_advice,
             *self.infection,
+            *self.contraception,
         ]
 
     def dose(self, code: str) -> Dose | None:
@@ -363,6 +385,13 @@ class CockcroftGault(Cited):
         return max(value, Decimal(0)).quantize(Decimal("0.1"))
 
 
+class ReproductiveDefault(Cited):
+    """Who counts as of reproductive potential until staff say otherwise: patients recorded
+    female at birth whose age is in `age`."""
+
+    age: Range
+
+
 class ProtocolInfo(Cited):
     code: str = Field(pattern=RULE_ID)
     name: str
@@ -377,6 +406,7 @@ class ProtocolRules(_Strict):
     protocol: ProtocolInfo
     settings: ProtocolSettings
     cockcroft_gault: CockcroftGault | None = None
+    reproductive_potential: ReproductiveDefault | None = None
     routine: list[MonitoringRule] = []
     additional: list[MonitoringRule] = []
     thresholds: list[Threshold] = []
@@ -553,4 +583,23 @@ def load_library(seed_dir: Path) -> RuleLibrary:
         raise RuleFileError(seed_dir / "protocols", None, None, "no protocol files (*.yaml) found")
     drugs = {p.stem: load_drug_file(p) for p in drug_files}
     protocols = {p.stem: load_protocol_file(p) for p in protocol_files}
+    for protocol in protocols.values():
+        _check_protocol_covers_routine(protocol, drugs)
     return RuleLibrary(drugs, protocols)
+
+
+def _check_protocol_covers_routine(protocol: LoadedProtocol, drugs: dict[str, LoadedDrug]) -> None:
+    """A label rule that leaves its interval to routine care is planned by the protocol's checks
+    of its kind: a protocol without any would drop a label requirement, which it may not."""
+    rules = protocol.rules
+    kinds = {r.kind for r in [*rules.routine, *rules.additional]}
+    for loaded in drugs.values():
+        for rule in loaded.rules.monitoring:
+            if rule.routine and rule.kind not in kinds:
+                raise RuleFileError(
+                    protocol.path,
+                    None,
+                    "routine",
+                    f"no {rule.kind} interval: {rule.id} leaves it to routine care, and a "
+                    "protocol may not drop a label's check",
+                )

@@ -317,6 +317,7 @@ class MessageKind(Codes):
     RESULT_ALERT_STAFF = "result_alert_staff", "Result alert (staff)"
     FINDING_ESCALATION = "finding_escalation", "Finding unanswered (staff)"
     NEW_DATES = "new_dates", "New check dates after resume (patient)"
+    COURSE_STOPPED = "course_stopped", "Treatment stopped (patient)"
     OVERDUE_DIGEST = "overdue_digest", "Overdue digest (staff)"
     CALENDAR_LINK = "calendar_link", "Calendar link (patient)"
     SAFETY_UNDELIVERED = "safety_undelivered", "Safety message undelivered (staff)"

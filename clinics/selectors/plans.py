@@ -8,7 +8,14 @@ from datetime import date
 from django.conf import settings
 
 from ..core.dates import Duration
-from ..core.planning import CourseFacts, Pause, Plan, plan_course
+from ..core.planning import (
+    Contraception,
+    CourseFacts,
+    Pause,
+    Plan,
+    contraception_after,
+    plan_course,
+)
 from ..core.vocab import SexAtBirth
 from ..models import TherapyCourse
 from ..rulebook import drug_rules, protocol_rules
@@ -34,6 +41,7 @@ def course_facts(*, course: TherapyCourse) -> CourseFacts:
         child_pugh=course.child_pugh or None,
         interacting=None if course.interacting is None else tuple(course.interacting),
         conditions=None if course.conditions is None else tuple(course.conditions),
+        reproductive_potential=patient.reproductive_potential,
         weight_kg=patient.weight_kg,
         creatinine=course.creatinine,
         creatinine_unit=course.creatinine_unit or None,
@@ -55,4 +63,17 @@ def course_plan(*, course: TherapyCourse, as_of: date | None = None) -> Plan:
         facts=course_facts(course=course),
         as_of=as_of or clinic.today(),
         horizon=plan_horizon(),
+    )
+
+
+def course_contraception(
+    *, course: TherapyCourse, last_dose: date | None = None
+) -> Contraception | None:
+    """The label's contraception period after the last dose (default: the stop date), for a
+    patient who could become pregnant; None where the label gives none."""
+    return contraception_after(
+        drug=drug_rules(drug=course.drug),
+        protocol=protocol_rules(protocol=course.patient.clinic.protocol),
+        facts=course_facts(course=course),
+        last_dose=last_dose or course.stopped_on or course.patient.clinic.today(),
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ..core.dates import local
-from ..core.vocab import CheckStatus, CourseStatus
-from ..models import Clinic, MonitoringCheck
+from ..core.vocab import CheckOrigin, CheckStatus, CourseStatus
+from ..models import Clinic, MonitoringCheck, TherapyCourse
 from .recipients import patient_zone
 
 QUIET_FROM_HOUR = 21  # no reminder is queued from 21:00 local time; a missed one is not sent late
@@ -53,3 +53,15 @@ def reminders_due(*, now: datetime) -> dict[tuple[int, str, int], list[Monitorin
                 continue
             groups[(patient.pk, check.due_date.isoformat(), lead)].append(check)
     return groups
+
+
+def checks_to_attend(
+    *, course: TherapyCourse, today: date, limit: int = 10
+) -> list[MonitoringCheck]:
+    """The checks a patient goes to next, for a "new dates" email: scheduled, not yet past, and
+    not the planned screening before the first dose (once the course is under way it is no
+    longer a date to attend; a catch-up for screening that was missed still is)."""
+    upcoming = course.checks.filter(status=CheckStatus.SCHEDULED, due_date__gte=today).exclude(
+        origin=CheckOrigin.PLAN, plan_key__endswith="/baseline"
+    )
+    return list(upcoming.order_by("due_date", "kind")[:limit])

@@ -1,7 +1,7 @@
 """Safety news, sent as soon as the transaction that causes it commits: pause alerts (infection
-reported) to staff and patient, finding alerts (and their escalation) to staff, and the new dates
-after a resume. Each is
-an outbox row with a dedupe key, so nothing is sent twice."""
+reported) to staff and patient, finding alerts (and their escalation) to staff, the new dates
+after a resume, and the patient's notice that a course was stopped. Each is an outbox row with a
+dedupe key, so nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..core.units import ANALYTE_NAMES
 from ..core.vocab import MessageKind, MessageStatus, OutcomeAction
 from ..models import Clinic, CoursePause, Finding, InfectionReport, Message, Patient, TherapyCourse
 from ..public_urls import public_url
+from ..selectors.plans import course_contraception
 from ..selectors.recipients import staff_recipients
 from .outbox import dispatch_after_commit, message_queue
 
@@ -183,6 +184,33 @@ def new_dates_queue(*, course: TherapyCourse, pause: CoursePause) -> int:
         course=course,
     )
     dispatch_after_commit(safety=True)
+    return int(message is not None)
+
+
+def course_stopped_queue(*, course: TherapyCourse) -> int:
+    """Tell the patient their treatment was stopped and its checks cancelled, with the label's
+    contraception period after the last dose where it gives one."""
+    patient = course.patient
+    if not (patient.reminder_consent and patient.email):
+        return 0
+    contraception = course_contraception(course=course)
+    context: dict[str, Any] = {"drug": course.drug.name}
+    if contraception is not None:
+        context["contraception"] = {
+            "text": contraception.text,
+            "until": contraception.until.isoformat(),
+        }
+    message = message_queue(
+        clinic=patient.clinic,
+        recipient=patient.email,
+        kind=MessageKind.COURSE_STOPPED,
+        subject="Your treatment has been stopped: your planned checks are cancelled",
+        dedupe_key=f"course-stopped/{course.uuid}",
+        patient=patient,
+        course=course,
+        context=context,
+    )
+    dispatch_after_commit()
     return int(message is not None)
 
 

@@ -32,7 +32,7 @@ from ..selectors.starts import (
     course_start_preview,
     dose_validate,
 )
-from .alerts import new_dates_queue
+from .alerts import course_stopped_queue, new_dates_queue
 from .checks import checks_hold
 from .replanning import course_replan
 from .versions import ensure_version
@@ -335,7 +335,8 @@ def course_stop(
 ) -> TherapyCourse:
     """Stop the drug for good, recording why (so switches between drugs are visible).
 
-    Side effects: every open check is cancelled.
+    Side effects: every open check is cancelled; a consenting patient is emailed that the
+    course was stopped, with the label's contraception period after the last dose.
     """
     if reason not in StopReason.values():
         raise ValidationError({"stop_reason": StopReason.refusal()})
@@ -353,4 +354,5 @@ def course_stop(
         course.stopped_on = stopped_on
         course.save(update_fields=[*STATUS_FIELDS, "stop_reason", "stop_note", "stopped_on"])
         course_replan(course=course)
+        course_stopped_queue(course=course)
     return course

@@ -10,16 +10,17 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import get_template, render_to_string
 from django.urls import get_resolver
 
-from ..core.vocab import TO_DO_CHECKS, CheckStatus, CourseStatus, LinkPurpose
+from ..core.vocab import TO_DO_CHECKS, CourseStatus, LinkPurpose
 from ..core.vocab import MessageKind as Kind
 from ..feeds.tokens import feed_urls
 from ..models import CalendarFeed, LinkToken, Message
 from ..public_urls import public_url
+from ..selectors.reminders import checks_to_attend
 from .link_tokens import link_issue
 from .text import one_line
 
 # Subscription-like mail: one-click unsubscribe (RFC 8058); alerts are transactional.
-SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES}
+SUBSCRIPTION_KINDS = {Kind.REMINDER, Kind.NEW_DATES, Kind.COURSE_STOPPED}
 STAFF_KINDS = {
     Kind.PAUSE_ALERT_STAFF,
     Kind.RESULT_ALERT_STAFF,
@@ -37,7 +38,10 @@ def _suppressed(message: Message) -> str:
     if message.kind in SUBSCRIPTION_KINDS:
         if not (patient and patient.reminder_consent and patient.email):
             return "patient has not consented to email reminders"
-        if course is None or course.status != CourseStatus.ACTIVE:
+        if message.kind == Kind.COURSE_STOPPED:
+            if course is None or course.status != CourseStatus.STOPPED:
+                return "course is no longer stopped"
+        elif course is None or course.status != CourseStatus.ACTIVE:
             return "course is not active (paused or stopped)"
     if message.kind == Kind.REMINDER:
         due = message.context.get("due_date")
@@ -98,8 +102,8 @@ def render_message(
             return None, "the calendar link was replaced or revoked"
         context["feed"] = feed_urls(feed)
     if message.kind == Kind.NEW_DATES and course is not None:
-        upcoming = course.checks.filter(status=CheckStatus.SCHEDULED, due_date__gte=clinic.today())
-        context["checks"] = list(upcoming.order_by("due_date", "kind")[:10])
+        context["checks"] = checks_to_attend(course=course, today=clinic.today())
+        context["today"] = clinic.today()
     template = f"clinics/email/{message.kind}"
     sender = settings.JAKMONITOR[
         "REMINDER_FROM"

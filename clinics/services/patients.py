@@ -14,8 +14,8 @@ from ..models import Patient
 from .replanning import course_replan
 from .versions import ensure_version
 
-# Facts the drug rules read (pregnancy checks by sex at birth, age conditions and advice).
-PLANNING_FACTS = frozenset({"sex_at_birth", "date_of_birth"})
+# Facts the drug rules read (pregnancy checks by reproductive potential, sex at birth and age).
+PLANNING_FACTS = frozenset({"sex_at_birth", "date_of_birth", "reproductive_potential"})
 _MRN_TAKEN = {"mrn": "Another patient of this clinic has this MRN."}
 
 

@@ -5,6 +5,7 @@ KIND, asked for by RULE, whose window holds DATE (and, where the label gives a w
 that window). Dates are written out by hand from the label wording, not computed by the code.
 """
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinics.core.planning import CourseFacts, plan_course
+from clinics.core.planning import CourseFacts, contraception_after, plan_course
 from clinics.core.vocab import ChildPugh, CourseCondition, Interacting, RenalMeasure
 
 START = date(2026, 1, 5)  # a Monday; 4w = 2026-02-02, 8w = 2026-03-02, 12w = 2026-03-30
@@ -555,3 +556,63 @@ def test_no_course_facts_leave_a_dose_rule_silently_unapplied(library, data):
                     else bool(set(recorded) & set(wanted))
                 )
                 assert (rule.id in applied) == holds and rule.id not in asked
+
+
+@pytest.mark.parametrize(
+    "sex,age,recorded,planned",
+    [
+        ("female", 30, None, True),
+        ("female", 12, None, True),
+        ("female", 55, None, True),
+        ("female", 56, None, False),  # a pregnancy test is not planned for a 68-year-old
+        ("female", 68, None, False),
+        ("female", 11, None, False),
+        ("male", 30, None, False),
+        (None, 30, None, True),  # unknown: kept, staff can mark it not needed
+        ("female", 68, True, True),  # staff recorded it: always wins
+        ("female", 30, False, False),
+        ("male", 30, True, True),
+    ],
+)
+def test_pregnancy_tests_follow_reproductive_potential(library, sex, age, recorded, planned):
+    for drug in ("tofacitinib", "upadacitinib", "baricitinib"):
+        plan = _plan(
+            library,
+            drug,
+            "US",
+            sex_at_birth=sex,
+            age_years=age,
+            reproductive_potential=recorded,
+        )
+        assert any(c.kind == "pregnancy" for c in plan.checks) == planned, drug
+
+
+@pytest.mark.parametrize(
+    "drug,jurisdiction,last_dose,until,rule",
+    [
+        ("tofacitinib", "US", date(2026, 3, 2), date(2026, 3, 30), "tofacitinib.contraception"),
+        ("upadacitinib", "EU", date(2026, 3, 2), date(2026, 3, 30), "upadacitinib.contraception"),
+        ("baricitinib", "UK", date(2026, 3, 2), date(2026, 3, 9), "baricitinib.contraception"),
+        ("abrocitinib", "EU", date(2026, 1, 31), date(2026, 2, 28), "abrocitinib.contraception.eu"),
+        ("abrocitinib", "US", date(2026, 3, 2), None, None),  # the reference gives no US period
+        ("filgotinib", "EU", date(2026, 3, 2), date(2026, 3, 9), "filgotinib.contraception"),
+        ("ritlecitinib", "US", date(2026, 3, 2), date(2026, 4, 2), "ritlecitinib.contraception"),
+    ],
+)
+def test_contraception_period_after_the_last_dose(
+    library, protocol, drug, jurisdiction, last_dose, until, rule
+):
+    facts = CourseFacts(start=START, jurisdiction=jurisdiction, sex_at_birth="female", age_years=30)
+    found = contraception_after(
+        drug=library.drugs[drug].rules, protocol=protocol, facts=facts, last_dose=last_dose
+    )
+    assert (found and found.until, found and found.rule_id) == (until, rule)
+    if found is not None:
+        assert found.verified == (drug not in ("filgotinib", "ritlecitinib"))
+        male = replace(facts, sex_at_birth="male")
+        assert (
+            contraception_after(
+                drug=library.drugs[drug].rules, protocol=protocol, facts=male, last_dose=last_dose
+            )
+            is None
+        )

@@ -2,11 +2,13 @@
 names the file, the rule and the field; loading is all-or-nothing, idempotent and versioned."""
 
 import re
+from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from clinics.core.planning import CourseFacts, plan_course
 from clinics.core.ruleset import RuleFileError, load_library
 from clinics.models import Drug, RuleSetVersion
 from clinics.services.seeds import rules_load
@@ -297,3 +299,39 @@ def test_a_duplicated_key_inside_a_rule_is_refused(tmp_path):
     path.write_text("".join(lines))
     with pytest.raises(RuleFileError, match=rf"duplicate key 'id' on line {at + 2}"):
         load_library(seeds)
+
+
+def test_a_protocol_may_not_drop_a_check_the_label_leaves_to_routine_care(tmp_path):
+    seeds = copy_seeds(tmp_path)
+    edit_yaml(
+        seeds / "protocols/default.yaml",
+        lambda d: d.update(additional=[r for r in d["additional"] if r["kind"] != "skin_exam"]),
+    )
+    with pytest.raises(RuleFileError) as err:
+        load_library(seeds)
+    assert err.value.field == "routine" and "no skin_exam interval" in str(err.value)
+
+
+def test_the_labels_skin_examinations_are_planned_with_their_population(library):
+    expected = {
+        ("tofacitinib", "US"): {"tofacitinib.skin"},
+        ("baricitinib", "UK"): {"baricitinib.skin", "baricitinib.skin.mhra"},
+        ("upadacitinib", "US"): {"upadacitinib.skin"},
+        ("filgotinib", "EU"): {"filgotinib.skin"},
+        ("abrocitinib", "UK"): {"abrocitinib.skin", "abrocitinib.skin.mhra"},
+        ("ritlecitinib", "US"): set(),  # the reference gives it no skin rule of its own
+    }
+    for (drug, jurisdiction), rules in expected.items():
+        plan = plan_course(
+            drug=library.drugs[drug].rules,
+            protocol=library.protocols["default"].rules,
+            facts=CourseFacts(start=date(2026, 1, 5), jurisdiction=jurisdiction),
+        )
+        skin = [c for c in plan.checks if c.kind == "skin_exam"]
+        assert skin, drug  # the protocol's annual exam, for everyone
+        for check in skin:
+            assert set(check.rule_ids) - {"protocol.default.skin"} == rules, drug
+        labels = [r for r in skin[0].reasons if r.layer == "label"]
+        assert all(
+            "skin" in r.what.lower() and "(label" in r.what or "MHRA" in r.what for r in labels
+        )

@@ -24,7 +24,7 @@ from clinics.core.vocab import (
 from clinics.models import LinkToken, Message, MonitoringCheck
 from clinics.selectors.messages import failure_reason
 from clinics.services.checks import check_complete, checks_mark_overdue
-from clinics.services.courses import course_pause, course_resume
+from clinics.services.courses import course_pause, course_resume, course_stop
 from clinics.services.digests import overdue_digests_queue
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.outbox import message_requeue, messages_dispatch
@@ -179,6 +179,10 @@ def test_resume_sends_new_dates(course, smtp):
     assert message.status == Status.SENT
     body = smtp.messages[-1].get_payload()[0].get_payload(decode=True).decode()
     assert "Monday 13 April 2026" in body  # cbc/start+4w moved by the 14-day pause (30 March + 14)
+    # Only what the patient goes to: no screening from before the first dose (TB, hepatitis,
+    # zoster vaccination status), and no window shown as opening before today.
+    assert "Tuberculosis" not in body and "Hepatitis" not in body and "Zoster" not in body
+    assert "March" not in body and "any day from Tuesday 7 April 2026" in body
 
 
 def test_interrupt_result_alerts_staff(course, smtp):
@@ -632,3 +636,25 @@ def test_a_new_worker_process_has_every_email_ready_and_its_startup_frozen():
         assert gc.get_freeze_count() > 10_000  # Django, the URL map and templates: not rescanned
     finally:
         gc.unfreeze()
+
+
+def test_stopping_a_course_tells_the_patient_with_the_contraception_period(course, smtp):
+    with at(2026, 4, 1, 14):
+        course_stop(course=course, reason="patient_choice")
+    message = Message.objects.get(kind=Kind.COURSE_STOPPED)
+    assert message.context["contraception"]["until"] == "2026-04-29"  # 4 weeks after the last dose
+    send_all(datetime(2026, 4, 1, 14, 1, tzinfo=UTC))
+    body = smtp.messages[-1].get_payload()[0].get_payload(decode=True).decode()
+    assert "stopped your treatment with Tofacitinib" in body
+    assert "at least 4 weeks after the last dose" in body and "Wednesday 29 April 2026" in body
+    assert "contact your clinic" in body and "To stop these emails:" in body
+
+
+def test_no_contraception_period_for_a_patient_not_of_reproductive_potential(course, smtp):
+    patient = course.patient
+    patient.reproductive_potential = False
+    patient.save()
+    with at(2026, 4, 1, 14):
+        course_stop(course=course, reason="failure")
+    message = Message.objects.get(kind=Kind.COURSE_STOPPED)
+    assert "contraception" not in message.context

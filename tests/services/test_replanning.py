@@ -14,6 +14,8 @@ from clinics.core.planning import CourseFacts, Pause, plan_course
 from clinics.core.reconcile import ExistingCheck, reconcile
 from clinics.core.ruleset import load_library
 from clinics.core.vocab import CheckStatus
+from clinics.services.patients import patient_update
+from tests.support.clock import at
 from tests.support.factories import infection_facts, without_values
 from tests.support.seed_edits import SEEDS
 
@@ -218,3 +220,16 @@ class ServiceSequenceTest(TestCase):
                     assert (check.plan_key, check.due_date, check.completed_on) == snapshot
                 if course.status == "paused":
                     assert not course.checks.filter(status__in=["scheduled", "overdue"]).exists()
+
+
+def test_recording_reproductive_potential_replans_the_pregnancy_test(course):
+    patient = course.patient  # female, 55 at the start: the protocol's default plans the test
+    pregnancy = course.checks.get(kind="pregnancy")
+    assert pregnancy.status in ("scheduled", "overdue")
+    with at(2026, 3, 2, 16):
+        patient_update(patient=patient, data={"reproductive_potential": False})
+    pregnancy.refresh_from_db()
+    assert pregnancy.status == "cancelled"
+    with at(2026, 3, 2, 17):
+        patient_update(patient=patient, data={"reproductive_potential": None})
+    assert course.checks.filter(kind="pregnancy", status__in=["scheduled", "overdue"]).exists()
