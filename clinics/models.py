@@ -298,6 +298,11 @@ class TherapyCourse(models.Model):
     )
     renal_value = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     renal_measure = models.CharField(max_length=25, choices=RenalMeasure.choices(), blank=True)
+    dose_stable_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A clinician marked the dose stable: ends an until-stable phase (ruxolitinib)",
+    )
     creatinine = models.DecimalField(
         "serum creatinine", max_digits=6, decimal_places=2, null=True, blank=True
     )

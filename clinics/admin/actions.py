@@ -36,6 +36,7 @@ from ..services.calendar_feeds import calendar_feed_issue
 from ..services.checks import check_complete, check_sample_lost, check_sample_taken
 from ..services.courses import (
     course_change_dose,
+    course_mark_dose_stable,
     course_pause,
     course_resume,
     course_start,
@@ -50,6 +51,7 @@ from .forms import (
     ConfirmForm,
     DecideFindingForm,
     DoseForm,
+    DoseStableForm,
     PauseForm,
     ResolveInfectionForm,
     ResumeForm,
@@ -126,6 +128,11 @@ def _stop(course: TherapyCourse, form: StopForm, user: User) -> Said:
             )
         )
     return said
+
+
+def _dose_stable(course: TherapyCourse, form: DoseStableForm, user: User) -> Said:
+    course_mark_dose_stable(course=course, **form.cleaned_data)
+    return _done("Dose marked stable: the until-stable checks after that day are cancelled.")
 
 
 def _change_dose(course: TherapyCourse, form: DoseForm, user: User) -> Said:
@@ -256,6 +263,9 @@ ACTIONS: dict[str, Action[Any, Any]] = {  # each its own model and form
     "pause": Action("Pause the course", *COURSE, Can.MANAGE_COURSES, PauseForm, _pause),
     "resume": Action("Resume the course", *COURSE, Can.MANAGE_COURSES, ResumeForm, _resume),
     "change-dose": Action("Change the dose", *COURSE, Can.MANAGE_COURSES, DoseForm, _change_dose),
+    "dose-stable": Action(
+        "Mark the dose stable", *COURSE, Can.MANAGE_COURSES, DoseStableForm, _dose_stable
+    ),
     "stop": Action("Stop the course", *COURSE, Can.MANAGE_COURSES, StopForm, _stop),
     "resolve-infection": Action(
         "Mark the infection resolved",

@@ -134,6 +134,10 @@ class StopForm(VersionedForm[TherapyCourse]):
     note = _textarea()
 
 
+class DoseStableForm(VersionedForm[TherapyCourse]):
+    stable_on = _date(label="Dose stable from", help_text="Ends the until-stable blood counts")
+
+
 class DoseForm(VersionedForm[TherapyCourse]):
     dose_code = forms.ChoiceField(label="New dose")
     effective_on = _date()

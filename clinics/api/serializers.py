@@ -218,6 +218,7 @@ class CourseSerializer(serializers.ModelSerializer[TherapyCourse]):
             "stop_note",
             "stopped_on",
             "version",
+            "dose_stable_on",
             "renal_value",
             "renal_measure",
             "creatinine",
@@ -450,6 +451,11 @@ class ResumeSerializer(serializers.Serializer[None]):
 class DoseChangeSerializer(serializers.Serializer[None]):
     dose_code = serializers.CharField(max_length=50)
     effective_on = serializers.DateField(required=False, default=None)
+    version = _seen_version("course")
+
+
+class DoseStableSerializer(serializers.Serializer[None]):
+    stable_on = serializers.DateField(required=False, default=None, help_text="Default: today")
     version = _seen_version("course")
 
 

@@ -43,6 +43,7 @@ from ..services.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from ..services.checks import check_complete, check_sample_lost, check_sample_taken
 from ..services.courses import (
     course_change_dose,
+    course_mark_dose_stable,
     course_pause,
     course_resume,
     course_start,
@@ -291,6 +292,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         "pause": Can.MANAGE_COURSES,
         "resume": Can.MANAGE_COURSES,
         "change_dose": Can.MANAGE_COURSES,
+        "mark_dose_stable": Can.MANAGE_COURSES,
         "stop": Can.MANAGE_COURSES,
         "lab_results": Can.MANAGE_COURSES,
         "report_infection": Can.REPORT_INFECTIONS,
@@ -320,6 +322,13 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         course_change_dose(
             course=course, changed_by=_staff(request), **self.valid(s.DoseChangeSerializer)
         )
+        return self._done(course)
+
+    @_course_action(s.DoseStableSerializer, "Mark the dose stable (ends until-stable checks)")
+    @action(detail=True, methods=["post"], url_path="mark-dose-stable")
+    def mark_dose_stable(self, request: Request, uuid: str | None = None) -> Response:
+        course = self.get_object()
+        course_mark_dose_stable(course=course, **self.valid(s.DoseStableSerializer))
         return self._done(course)
 
     @_course_action(s.StopSerializer, "Stop the course for good (open checks are cancelled)")

@@ -8,7 +8,7 @@ by its length, which is what "re-plan from the resume date" means for a course.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -48,6 +48,7 @@ class CourseFacts:
     pauses: tuple[Pause, ...] = ()
     dose_increases: tuple[date, ...] = ()
     dose_code: str | None = None
+    dose_stable_on: date | None = None  # a clinician marked the dose stable (ends titration)
     child_pugh: str | None = None  # "A", "B", "C"; None: not assessed
     interacting: tuple[str, ...] | None = None  # Interacting codes; None: not reviewed
     conditions: tuple[str, ...] | None = None  # CourseCondition codes; None: not reviewed
@@ -394,10 +395,41 @@ def _rule_candidates(
             due = Duration((when - start).days, "d")
             yield at(due, None, start, f"every {rule.every}: course start", "start", 0, label)
             n += 1
+    if rule.until_dose_stable is not None:
+        yield from _until_stable(rule.until_dose_stable, facts, horizon_end, point)
     for increased_on in facts.dose_increases:
         base = _on_drug_days(increased_on, facts)
         for p in rule.after_dose_increase:
             yield point(p, increased_on, "dose increase", f"dose-{increased_on.isoformat()}", base)
+
+
+def _until_stable(
+    p: Point, facts: CourseFacts, horizon_end: date, point: Callable[..., _Candidate]
+) -> Iterable[_Candidate]:
+    """One occurrence `p.due` after the previous one (the first after the start), each within
+    `p.window` of the previous, until the day the dose was marked stable."""
+    start = facts.start
+    stable = None if facts.dose_stable_on is None else _on_drug_days(facts.dose_stable_on, facts)
+    limit = horizon_end + timedelta(days=_total_paused_days(facts))
+    n = 0
+    while True:
+        anchor = p.due.times(n).after(start)
+        if anchor > limit:
+            return
+        base = (anchor - start).days
+        cand = point(
+            p,
+            anchor,
+            "until the dose is stable: previous test due"
+            if n
+            else "until the dose is stable: start",
+            f"stable-{n + 1}",
+            base,
+        )
+        if stable is not None and cand.lo >= stable:
+            return
+        yield cand
+        n += 1
 
 
 def _merge(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -515,6 +547,11 @@ def _on_drug_days(when: date, facts: CourseFacts) -> int:
 
 
 def _to_calendar(c: _Candidate, facts: CourseFacts) -> PlannedCheck:
+    # A label rule that asks for the check itself needs no second "routine" mention.
+    concrete = {r.rule_id for r in c.reasons if r.anchor != _ROUTINE_ANCHOR}
+    reasons = tuple(
+        r for r in c.reasons if r.anchor != _ROUTINE_ANCHOR or r.rule_id not in concrete
+    )
     return PlannedCheck(
         key=c.key,
         kind=c.kind,
@@ -523,7 +560,7 @@ def _to_calendar(c: _Candidate, facts: CourseFacts) -> PlannedCheck:
         window_end=_calendar(c.hi, facts),
         analytes=c.analytes,
         instructions=c.instructions,
-        reasons=tuple(c.reasons),
+        reasons=reasons,
         baseline=c.baseline,
     )
 

@@ -164,6 +164,9 @@ class MonitoringRule(Scope, Cited):
     every_from: DurationField | None = None
     routine: bool = False
     after_dose_increase: list[Point] = []
+    # Repeats from the course start, each occurrence `due` after the previous one (within its
+    # window), until a clinician marks the dose stable (ruxolitinib: CBC every 2 to 4 weeks).
+    until_dose_stable: Point | None = None
     instructions: str | None = None
 
     @model_validator(mode="after")
@@ -174,9 +177,11 @@ class MonitoringRule(Scope, Cited):
             or self.every
             or self.routine
             or self.after_dose_increase
+            or self.until_dose_stable
         ):
             raise ValueError(
-                "a monitoring rule needs baseline, follow_up, every, routine or after_dose_increase"
+                "a monitoring rule needs baseline, follow_up, every, routine, "
+                "after_dose_increase or until_dose_stable"
             )
         if self.every_from is not None and self.every is None:
             raise ValueError("every_from needs every")
@@ -417,7 +422,7 @@ class ProtocolRules(_Strict):
         _unique(ids, "rule id")
         _unique([r.kind for r in self.routine], "routine kind")
         for rule in self.routine:
-            if rule.baseline or rule.routine or rule.after_dose_increase:
+            if rule.baseline or rule.routine or rule.after_dose_increase or rule.until_dose_stable:
                 raise ValueError(f"routine rule {rule.id!r} may only use follow_up and every")
         return self
 

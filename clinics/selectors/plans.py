@@ -38,6 +38,7 @@ def course_facts(*, course: TherapyCourse) -> CourseFacts:
         renal_value=course.renal_value,
         renal_measure=course.renal_measure or None,
         dose_code=course.dose_code,
+        dose_stable_on=course.dose_stable_on,
         child_pugh=course.child_pugh or None,
         interacting=None if course.interacting is None else tuple(course.interacting),
         conditions=None if course.conditions is None else tuple(course.conditions),

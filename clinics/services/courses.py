@@ -325,6 +325,34 @@ def course_change_dose(
     return change
 
 
+def course_mark_dose_stable(
+    *, course: TherapyCourse, stable_on: date | None = None, version: int | None = None
+) -> TherapyCourse:
+    """A clinician marks the dose stable: the drug's "until the dose is stable" checks (oral
+    ruxolitinib: CBC every 2 to 4 weeks) end, and the plan goes on with the routine ones."""
+    with transaction.atomic():
+        course = _locked(course, version)
+        if course.status == CourseStatus.STOPPED:
+            raise conflict("status", "The course is stopped.")
+        if not any(r.until_dose_stable for r in drug_rules(drug=course.drug).monitoring):
+            raise ValidationError(
+                {
+                    "stable_on": f"{course.drug.name} has no checks that last until the dose is stable."
+                }
+            )
+        today = course.patient.clinic.today()
+        stable_on = stable_on or today
+        if stable_on > today:
+            raise ValidationError({"stable_on": "The dose cannot be marked stable in the future."})
+        if stable_on < course.start_date:
+            raise ValidationError({"stable_on": f"The course started on {course.start_date}."})
+        course.dose_stable_on = stable_on
+        course.version += 1
+        course.save(update_fields=["dose_stable_on", "version"])
+        course_replan(course=course)
+    return course
+
+
 def course_stop(
     *,
     course: TherapyCourse,

@@ -581,3 +581,27 @@ def test_a_screening_check_is_recorded_by_its_reading(client, course):
     )
     shown = [str(m) for m in client.get(done.url).context["messages"]]
     assert any(m.startswith("TB interferon-gamma release assay positive:") for m in shown)
+
+
+def test_a_ruxolitinib_course_can_be_marked_dose_stable_from_the_patient_page(client, rules_loaded):
+    clinic = ClinicFactory(jurisdiction="US")
+    patient = PatientFactory(clinic=clinic)
+    course = course_start(
+        patient=patient,
+        drug=Drug.objects.get(code="ruxolitinib"),
+        dose_code="10mg-bid",
+        indication="pv",
+        start_date=clinic.today(),
+    ).course
+    as_role(client, clinic, "clinician", "doc")
+    page = client.get(f"/admin/clinics/patient/{patient.pk}/change/").content.decode()
+    assert "Mark dose stable" in page
+    done = client.post(
+        action("dose-stable", course),
+        {"version": seen(course), "stable_on": clinic.today().isoformat()},
+    )
+    assert done.status_code == 302
+    course.refresh_from_db()
+    assert course.dose_stable_on == clinic.today()
+    page = client.get(f"/admin/clinics/patient/{patient.pk}/change/").content.decode()
+    assert "Mark dose stable" not in page

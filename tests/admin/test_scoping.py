@@ -2,6 +2,7 @@
 edits go through the service (consent time recorded, plans follow the patient's facts)."""
 
 import re
+from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -77,7 +78,9 @@ def test_role_applies_per_clinic(client, two_clinics):
 def test_sex_change_replans_pregnancy_check(client, two_clinics):
     mine, _ = two_clinics
     login(client, mine, "coordinator")
-    patient = PatientFactory(clinic=mine, sex_at_birth="female", reminder_consent=False)
+    patient = PatientFactory(
+        clinic=mine, sex_at_birth="female", date_of_birth=date(1990, 1, 1), reminder_consent=False
+    )
     course = course_start(
         patient=patient,
         drug=Drug.objects.get(code="tofacitinib"),
@@ -90,7 +93,7 @@ def test_sex_change_replans_pregnancy_check(client, two_clinics):
         "given_name": patient.given_name,
         "family_name": patient.family_name,
         "mrn": patient.mrn,
-        "date_of_birth": "1970-01-01",
+        "date_of_birth": "1990-01-01",
         "sex_at_birth": "male",
         "email": "",
         "time_zone": "",

@@ -797,3 +797,25 @@ def test_a_failed_message_is_requeued_through_the_api(setup):
     assert requeued.status_code == 200 and requeued.json()["status"] == "queued"
     again = api.post(url, format="json")
     assert again.status_code == 409 and "status" in again.json()
+
+
+def test_mark_dose_stable_through_the_api(setup):
+    clinic, api, _ = setup
+    patient = PatientFactory(clinic=clinic)
+    body = {
+        "drug": "ruxolitinib",
+        "dose_code": "10mg-bid",
+        "indication": "pv",
+        "start_date": (clinic.today() - timedelta(days=70)).isoformat(),
+    }
+    started = api.post(f"{API}/patients/{patient.uuid}/start-course/", body, format="json")
+    course = started.json()["course"]
+    url = f"{API}/courses/{course['uuid']}/mark-dose-stable/"
+    future = (clinic.today() + timedelta(days=1)).isoformat()
+    refused = api.post(url, {"stable_on": future}, format="json")
+    assert refused.status_code == 400 and "stable_on" in refused.json()
+    done = api.post(url, {"version": course["version"]}, format="json")
+    assert done.status_code == 200 and done.json()["dose_stable_on"] == clinic.today().isoformat()
+    stored = MonitoringCheck.objects.filter(course__uuid=course["uuid"], status="scheduled")
+    assert not stored.filter(plan_key__startswith="cbc/stable-").exists()
+    assert stored.filter(kind="cbc").exists()  # the protocol's routine counts go on

@@ -6,7 +6,7 @@ that window). Dates are written out by hand from the label wording, not computed
 """
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -616,3 +616,35 @@ def test_contraception_period_after_the_last_dose(
             )
             is None
         )
+
+
+def test_ruxolitinib_counts_are_every_2_to_4_weeks_until_the_dose_is_stable(library):
+    # "monitor CBCs every 2 to 4 weeks until doses are stabilized, and then as clinically
+    # indicated": each until-stable check falls 2 to 4 weeks after the one before it.
+    plan = _plan(library, "ruxolitinib", "US", indication="mf")
+    titration = [c for c in plan.checks if c.key.startswith("cbc/stable-")]
+    assert len(titration) > 20  # no end until a clinician marks the dose stable
+    for n, check in enumerate(titration[:6]):
+        previous = START + timedelta(weeks=4 * n)  # the one before it, as planned
+        assert previous + timedelta(weeks=2) <= check.window_start <= check.due
+        assert check.due <= check.window_end <= previous + timedelta(weeks=4)
+    stable = _plan(library, "ruxolitinib", "US", indication="mf", dose_stable_on=date(2026, 3, 1))
+    kept = [c for c in stable.checks if c.key.startswith("cbc/stable-")]
+    assert kept and all(c.window_start < date(2026, 3, 1) for c in kept)
+    # after that: the protocol's routine counts, every 3 months
+    assert any(c.kind == "cbc" and c.due > date(2026, 6, 1) for c in stable.checks)
+
+
+def test_the_three_further_drugs_plan_only_what_their_labels_give(library):
+    deuru = _plan(library, "deuruxolitinib", "US", indication="aa")
+    label = {r.rule_id for c in deuru.checks for r in c.reasons if r.layer == "label"}
+    assert label == {"deuruxolitinib.cbc", "deuruxolitinib.renal", "deuruxolitinib.tb"}
+    assert all(c.baseline for c in deuru.checks if "deuruxolitinib.cbc" in c.rule_ids)
+    deucra = _plan(library, "deucravacitinib", "US", indication="pso")
+    kinds = {c.kind for c in deucra.checks if any(r.layer == "label" for r in c.reasons)}
+    assert kinds == {"tb", "zoster_vaccination", "lipids"}
+    assert "cbc" not in {c.kind for c in deucra.checks}  # no CBC is required
+    (pm,) = _plan(
+        library, "deuruxolitinib", "US", indication="aa", conditions=("cyp2c9_poor_metaboliser",)
+    ).advice
+    assert pm.not_recommended and pm.rule_id == "deuruxolitinib.genotype.cyp2c9"

@@ -67,6 +67,30 @@ POSITIVE = {
         "hcv_ab": ("advise", "ritlecitinib.hcv.positive"),
         "hcg": ("do_not_start", "ritlecitinib.pregnancy.positive"),
     },
+    "deuruxolitinib": {
+        "igra": ("do_not_start", "deuruxolitinib.tb.positive"),
+        "tst": ("do_not_start", "deuruxolitinib.tst.positive"),
+        "hbsag": None,  # §2.7 says nothing on hepatitis
+        "anti_hbc": None,
+        "hcv_ab": None,
+        "hcg": None,
+    },
+    "ruxolitinib": {
+        "igra": ("advise", "ruxolitinib.tb.positive"),  # "watch for latent or active TB"
+        "tst": None,
+        "hbsag": None,
+        "anti_hbc": None,
+        "hcv_ab": None,
+        "hcg": None,
+    },
+    "deucravacitinib": {
+        "igra": ("do_not_start", "deucravacitinib.tb.positive"),
+        "tst": ("do_not_start", "deucravacitinib.tst.positive"),
+        "hbsag": ("do_not_start", "deucravacitinib.hbsag.positive"),
+        "anti_hbc": None,
+        "hcv_ab": ("advise", "deucravacitinib.hcv.positive"),
+        "hcg": None,
+    },
 }
 # Where a jurisdiction's rule differs: ritlecitinib's pregnancy contraindication is EU wording.
 BY_JURISDICTION = {

@@ -13,7 +13,13 @@ from django.db import IntegrityError, transaction
 from clinics.core.vocab import CheckStatus, CourseStatus, LifecycleConflict
 from clinics.models import Drug, LabResult, MonitoringCheck
 from clinics.services.checks import check_complete
-from clinics.services.courses import course_change_dose, course_resume, course_start, course_stop
+from clinics.services.courses import (
+    course_change_dose,
+    course_mark_dose_stable,
+    course_resume,
+    course_start,
+    course_stop,
+)
 from clinics.services.infections import infection_report, infection_resolve
 from clinics.services.results import ResultInput, lab_result_record
 from clinics.services.seeds import rules_load
@@ -228,11 +234,11 @@ def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient,
     course = start(patient).course
     tb = course.checks.get(plan_key="tb/baseline")
     check_complete(check=tb, completed_on=date(2026, 2, 20), **without_values(tb))
-    skin = course.checks.get(plan_key="skin_exam/start+1y")
+    renal = course.checks.get(plan_key="renal/start+12w")  # the protocol's, not the label's
     seeds = copy_seeds(tmp_path)
     edit_yaml(
         seeds / "protocols/default.yaml",
-        lambda d: d.update(additional=[r for r in d["additional"] if r["kind"] != "skin_exam"]),
+        lambda d: d.update(additional=[r for r in d["additional"] if r["kind"] != "renal"]),
     )
     edit_yaml(
         seeds / "drugs/tofacitinib.yaml",
@@ -241,9 +247,9 @@ def test_changed_rules_replan_future_checks_but_never_done_ones(travel, patient,
 
     report = rules_load(seed_dir=seeds)
     assert report.courses_replanned == 1
-    skin.refresh_from_db()
+    renal.refresh_from_db()
     tb.refresh_from_db()
-    assert skin.status == CheckStatus.CANCELLED
+    assert renal.status == CheckStatus.CANCELLED
     assert tb.status == CheckStatus.DONE and tb.completed_on == date(2026, 2, 20)
     course.refresh_from_db()
     assert course.rules_version.version == 2
@@ -366,3 +372,26 @@ def test_rule_text_changes_reach_open_checks(travel, patient, tmp_path):
     check = course.checks.get(plan_key="tb/baseline")
     assert check.verified is False and "pending confirmation" in check.why
     assert check.rules_version.version == 2
+
+
+def test_marking_the_dose_stable_ends_the_until_stable_counts(travel, patient):
+    course = start(patient, drug="ruxolitinib", dose="15mg-bid", indication="mf").course
+    titration = course.checks.filter(plan_key__startswith="cbc/stable-")
+    assert titration.count() > 10
+    with pytest.raises(ValidationError) as err:
+        course_mark_dose_stable(course=course, stable_on=date(2026, 3, 3))
+    assert "future" in err.value.message_dict["stable_on"][0]
+    travel.move_to(datetime(2026, 5, 4, 15, tzinfo=UTC))
+    course_mark_dose_stable(course=course, version=course.version)
+    course.refresh_from_db()
+    assert course.dose_stable_on == date(2026, 5, 4)
+    later = titration.filter(window_start__gte=date(2026, 5, 4))
+    assert later.exists() and set(later.values_list("status", flat=True)) == {"cancelled"}
+    assert titration.filter(window_start__lt=date(2026, 5, 4)).exclude(status="cancelled").exists()
+
+
+def test_only_a_drug_with_an_until_stable_phase_can_be_marked_stable(travel, patient):
+    course = start(patient).course  # tofacitinib
+    with pytest.raises(ValidationError) as err:
+        course_mark_dose_stable(course=course)
+    assert "no checks that last until the dose is stable" in err.value.message_dict["stable_on"][0]
