@@ -76,6 +76,17 @@ def test_plan_preview_table_shows_advice():
             "--renal",
         ),
         (["--drug", "tofacitinib", "--start", "2026-01-05", "--dose", "1000mg"], "--dose"),
+        (["--drug", "tofacitinib", "--start", "2026-01-05", "--weight", "-3"], "--weight"),
+        (["--drug", "tofacitinib", "--start", "2026-01-05", "--creatinine", "88"], "--creatinine"),
+        (["--drug", "tofacitinib", "--start", "2026-01-05", "--child-pugh", "D"], "--child-pugh"),
+        (
+            ["--drug", "tofacitinib", "--start", "2026-01-05", "--interacting", "tea"],
+            "--interacting",
+        ),
+        (
+            ["--drug", "tofacitinib", "--start", "2026-01-05", "--conditions", "gout"],
+            "--conditions",
+        ),
     ],
 )
 def test_plan_preview_bad_input_names_the_option(args, option):
@@ -233,3 +244,36 @@ def test_migrate_merges_the_two_creatinine_clearance_codes(db, rules_loaded):
     result.refresh_from_db()
     assert course.renal_measure == "crcl" and result.analyte == "crcl"
     assert (check.analytes, check.results_missing) == (["creatinine", "crcl"], {"crcl": "not_done"})
+
+
+def test_plan_preview_takes_the_dose_advice_facts():
+    args = ["--drug", "tofacitinib", "--start", "2026-01-05", "--dose", "5mg-bid", "--age", "60"]
+    facts = ["--sex", "male", "--weight", "70", "--creatinine", "141umol/L", "--child-pugh", "C"]
+    data = json.loads(
+        run(
+            "plan_preview",
+            *args,
+            *facts,
+            "--interacting",
+            "strong_cyp3a4_inhibitor",
+            "--conditions",
+            "none",
+            "--format",
+            "json",
+        )
+    )
+    advice = {a["rule"]: a for a in data["advice"]}
+    assert {
+        "tofacitinib.renal.moderate.us",  # (140 - 60) x 70 / (72 x 141/88.4) = 48.8 mL/min
+        "tofacitinib.hepatic.severe.us",
+        "tofacitinib.interaction.us",
+    } <= set(advice)
+    assert (
+        "48.8 mL/min estimated by Cockcroft-Gault"
+        in advice["tofacitinib.renal.moderate.us"]["basis"]
+    )
+    assert data["questions"] == [] and data["renal_gaps"] == []
+    asked = json.loads(run("plan_preview", *args, "--format", "json"))
+    assert {q["fact"] for q in asked["questions"]} == {"child_pugh", "interacting", "conditions"}
+    table = run("plan_preview", *args)
+    assert "Ask: Hepatic impairment (Child-Pugh class) not recorded" in table
